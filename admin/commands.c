@@ -1,0 +1,287 @@
+/*
+ * The commands of hookfan-admin (CONTRACT §3).  Each turns its options
+ * into a call of db_admin.h and describes what it made as a JSON object.
+ */
+#include "commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_admin.h"
+#include "limits.h"
+#include "strparse.h"
+
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/local/share/hookfan"
+#endif
+
+const char *
+admin_option(const struct admin_args *args, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < args->count; i++) {
+		if (strcmp(args->options[i].name, name) == 0)
+			return args->options[i].value;
+	}
+	return NULL;
+}
+
+bool
+admin_flag(const struct admin_args *args, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < args->count; i++) {
+		if (strcmp(args->options[i].name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A fresh {"id": id} object, replacing whatever *result held. */
+static json_object *
+result_with_id(json_object **result, const char *id)
+{
+	json_object_put(*result);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "id", json_object_new_string(id));
+	return *result;
+}
+
+static enum hf_result
+run_migrate(struct hf_db *db, const struct admin_args *args,
+	    json_object **result, char *errstr, size_t errlen)
+{
+	const char *dir = getenv("HOOKFAN_SQL_DIR");
+	int applied = 0;
+	enum hf_result r;
+
+	(void)args;
+	if (dir == NULL || dir[0] == '\0')
+		dir = PKGDATADIR "/sql";
+	r = hf_migrate(db, dir, &applied, errstr, errlen);
+	if (r != HF_OK)
+		return r;
+	json_object_put(*result);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "applied", json_object_new_int(applied));
+	return HF_OK;
+}
+
+static enum hf_result
+run_workspace_create(struct hf_db *db, const struct admin_args *args,
+		     json_object **result, char *errstr, size_t errlen)
+{
+	const char *cap = admin_option(args, "max-payload-bytes");
+	char id[HF_ID_MAX_LEN + 1];
+	long max_payload = 0;
+	enum hf_result r;
+
+	if (cap != NULL) {
+		const char *p = cap;
+
+		if (strparse_long(&p, 1, HF_PAYLOAD_BYTES_CEILING, &max_payload) != HF_OK ||
+		    *p != '\0')
+			return hf_fail(HF_ERR_INVALID, errstr, errlen,
+				       "--max-payload-bytes must be a whole number from 1 to %d",
+				       HF_PAYLOAD_BYTES_CEILING);
+	}
+	r = hf_workspace_create(db, admin_option(args, "name"), max_payload, id,
+				errstr, errlen);
+	if (r == HF_OK)
+		result_with_id(result, id);
+	return r;
+}
+
+static enum hf_result
+run_env_create(struct hf_db *db, const struct admin_args *args,
+	       json_object **result, char *errstr, size_t errlen)
+{
+	char id[HF_ID_MAX_LEN + 1];
+	enum hf_result r;
+
+	r = hf_environment_create(db, admin_option(args, "workspace"),
+				  admin_option(args, "name"), id, errstr, errlen);
+	if (r == HF_OK)
+		result_with_id(result, id);
+	return r;
+}
+
+static enum hf_result
+run_app_create(struct hf_db *db, const struct admin_args *args,
+	       json_object **result, char *errstr, size_t errlen)
+{
+	char id[HF_ID_MAX_LEN + 1];
+	enum hf_result r;
+
+	r = hf_application_create(db, admin_option(args, "workspace"),
+				  admin_option(args, "env"),
+				  admin_option(args, "name"),
+				  !admin_flag(args, "inactive"), id, errstr,
+				  errlen);
+	if (r == HF_OK)
+		result_with_id(result, id);
+	return r;
+}
+
+static enum hf_result
+set_app_active(struct hf_db *db, const struct admin_args *args,
+	       json_object **result, bool active, char *errstr, size_t errlen)
+{
+	const char *app = admin_option(args, "app");
+	enum hf_result r;
+
+	r = hf_application_set_active(db, app, active, errstr, errlen);
+	if (r == HF_OK)
+		json_object_object_add(result_with_id(result, app), "active",
+				       json_object_new_boolean(active));
+	return r;
+}
+
+static enum hf_result
+run_app_activate(struct hf_db *db, const struct admin_args *args,
+		 json_object **result, char *errstr, size_t errlen)
+{
+	return set_app_active(db, args, result, true, errstr, errlen);
+}
+
+static enum hf_result
+run_app_deactivate(struct hf_db *db, const struct admin_args *args,
+		   json_object **result, char *errstr, size_t errlen)
+{
+	return set_app_active(db, args, result, false, errstr, errlen);
+}
+
+static enum hf_result
+run_endpoint_create(struct hf_db *db, const struct admin_args *args,
+		    json_object **result, char *errstr, size_t errlen)
+{
+	const char *types[ADMIN_MAX_OPTIONS];
+	char id[HF_ID_MAX_LEN + 1], secret[HF_SECRET_MAX_LEN + 1];
+	struct hf_endpoint_spec spec = { 0 };
+	enum hf_result r;
+	size_t i;
+
+	for (i = 0; i < args->count; i++) {
+		if (strcmp(args->options[i].name, "event-type") == 0)
+			types[spec.event_type_count++] = args->options[i].value;
+	}
+	spec.workspace_id = admin_option(args, "workspace");
+	spec.environment = admin_option(args, "env");
+	spec.application_id = admin_option(args, "app");
+	spec.url = admin_option(args, "url");
+	spec.event_types = types;
+	r = hf_endpoint_create(db, &spec, id, secret, errstr, errlen);
+	if (r == HF_OK)
+		json_object_object_add(result_with_id(result, id), "secret",
+				       json_object_new_string(secret));
+	return r;
+}
+
+static enum hf_result
+set_endpoint_active(struct hf_db *db, const struct admin_args *args,
+		    json_object **result, bool active, char *errstr,
+		    size_t errlen)
+{
+	const char *endpoint = admin_option(args, "endpoint");
+	enum hf_result r;
+
+	r = hf_endpoint_set_active(db, endpoint, active,
+				   "disabled by hookfan-admin", errstr, errlen);
+	if (r == HF_OK)
+		json_object_object_add(result_with_id(result, endpoint), "active",
+				       json_object_new_boolean(active));
+	return r;
+}
+
+static enum hf_result
+run_endpoint_enable(struct hf_db *db, const struct admin_args *args,
+		    json_object **result, char *errstr, size_t errlen)
+{
+	return set_endpoint_active(db, args, result, true, errstr, errlen);
+}
+
+static enum hf_result
+run_endpoint_disable(struct hf_db *db, const struct admin_args *args,
+		     json_object **result, char *errstr, size_t errlen)
+{
+	return set_endpoint_active(db, args, result, false, errstr, errlen);
+}
+
+static enum hf_result
+run_subscribe(struct hf_db *db, const struct admin_args *args,
+	      json_object **result, char *errstr, size_t errlen)
+{
+	const char *endpoint = admin_option(args, "endpoint");
+	const char *type = admin_option(args, "event-type");
+	enum hf_result r;
+
+	r = hf_subscription_add(db, endpoint, type, errstr, errlen);
+	if (r == HF_OK)
+		json_object_object_add(result_with_id(result, endpoint),
+				       "event_type", json_object_new_string(type));
+	return r;
+}
+
+static enum hf_result
+run_key_create(struct hf_db *db, const struct admin_args *args,
+	       json_object **result, char *errstr, size_t errlen)
+{
+	char id[HF_ID_MAX_LEN + 1], key[HF_API_KEY_MAX_LEN + 1];
+	enum hf_result r;
+
+	r = hf_api_key_create(db, admin_option(args, "workspace"),
+			      admin_option(args, "env"),
+			      admin_option(args, "endpoint"), id, key, errstr,
+			      errlen);
+	if (r == HF_OK)
+		json_object_object_add(result_with_id(result, id), "key",
+				       json_object_new_string(key));
+	return r;
+}
+
+static enum hf_result
+run_key_revoke(struct hf_db *db, const struct admin_args *args,
+	       json_object **result, char *errstr, size_t errlen)
+{
+	const char *key_id = admin_option(args, "key-id");
+	enum hf_result r;
+
+	r = hf_api_key_revoke(db, key_id, errstr, errlen);
+	if (r == HF_OK)
+		json_object_object_add(result_with_id(result, key_id), "revoked",
+				       json_object_new_boolean(true));
+	return r;
+}
+
+const struct admin_command admin_commands[] = {
+	{ "migrate", "", "", "", "", false, true, run_migrate, NULL },
+	{ "workspace create", "--name N [--max-payload-bytes B]", "name",
+	  "name max-payload-bytes", "", false, false, run_workspace_create, NULL },
+	{ "env create", "--workspace W --name N", "workspace name",
+	  "workspace name", "", false, false, run_env_create, NULL },
+	{ "app create", "--workspace W [--env E] --name N [--inactive]",
+	  "workspace name", "workspace env name inactive", "inactive", false,
+	  false, run_app_create, NULL },
+	{ "app activate", "--app A", "app", "app", "", false, false,
+	  run_app_activate, NULL },
+	{ "app deactivate", "--app A", "app", "app", "", false, false,
+	  run_app_deactivate, NULL },
+	{ "endpoint create",
+	  "--workspace W [--env E] [--app A] --url U [--event-type T]...",
+	  "workspace url", "workspace env app url event-type", "", false, false,
+	  run_endpoint_create, NULL },
+	{ "endpoint disable", "--endpoint P", "endpoint", "endpoint", "", false,
+	  false, run_endpoint_disable, NULL },
+	{ "endpoint enable", "--endpoint P", "endpoint", "endpoint", "", false,
+	  false, run_endpoint_enable, NULL },
+	{ "subscribe", "--endpoint P --event-type T", "endpoint event-type",
+	  "endpoint event-type", "", false, false, run_subscribe, NULL },
+	{ "key create", "--workspace W [--env E | --endpoint P]", "workspace",
+	  "workspace env endpoint", "", false, false, run_key_create, NULL },
+	{ "key revoke", "--key-id K", "key-id", "key-id", "", false, false,
+	  run_key_revoke, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL }
+};

@@ -1,0 +1,71 @@
+/*
+ * hookfan's configuration: one file of "key = value" lines shared by every
+ * program.  The file is parsed once at start-up against a table of known
+ * keys; an unknown key or a bad value is an error naming file and line.
+ */
+#ifndef HF_CONFIG_H
+#define HF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "limits.h"
+#include "result.h"
+
+struct hf_config {
+	char db_host[256];
+	unsigned int db_port;
+	char db_socket[512];	/* empty: use host and port */
+	char db_name[65];
+	char db_user[81];
+	char db_password[256];
+
+	long max_payload_bytes;
+	long rate_limit_per_key;	/* requests per second, 0 = unlimited */
+	long rate_limit_per_workspace;
+
+	int retry_schedule[HF_RETRY_SCHEDULE_MAX]; /* seconds */
+	size_t retry_count;
+
+	long connect_timeout_ms;
+	long delivery_timeout_ms;
+	bool allow_private_targets;
+
+	long max_pending_per_endpoint;	/* 0 = unlimited */
+	long endpoint_disable_after_seconds; /* 0 = never */
+};
+
+/* Fill cfg with the documented defaults. */
+void hf_config_defaults(struct hf_config *cfg);
+
+/*
+ * The file a program should read: cli_path if not NULL, else
+ * $HOOKFAN_CONFIG if set and not empty, else the installed default.
+ * The returned string is static or cli_path/getenv's; do not free.
+ */
+const char *hf_config_path(const char *cli_path);
+
+/*
+ * Parse text (len bytes, need not be NUL-terminated) on top of whatever cfg
+ * holds.  filename is used only in messages.  On error errstr reads
+ * "FILE:LINE: what is wrong".
+ */
+enum hf_result hf_config_parse(struct hf_config *cfg, const char *text,
+			       size_t len, const char *filename,
+			       char *errstr, size_t errlen);
+
+/*
+ * Defaults, then the file at path.  A missing file is an error unless
+ * missing_ok is true (the installed default path that was never written).
+ */
+enum hf_result hf_config_load(struct hf_config *cfg, const char *path,
+			      bool missing_ok, char *errstr, size_t errlen);
+
+/*
+ * Parse a retry schedule ("5,300,1800") into out[]; *count receives the
+ * number of entries.  Used by the config table and by tests.
+ */
+enum hf_result hf_config_parse_schedule(const char *value, int *out,
+					size_t *count);
+
+#endif

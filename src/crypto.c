@@ -1,0 +1,87 @@
+/* libcrypto wrappers; see crypto.h. */
+#include "crypto.h"
+
+#include <string.h>
+#include <sys/random.h>
+#include <errno.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+enum hf_result
+hf_random_bytes(unsigned char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = getrandom(buf, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return HF_ERR_IO;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return HF_OK;
+}
+
+void
+hf_hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+void
+hf_sha256_hex(const void *data, size_t len, char *out)
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+
+	SHA256(data, len, digest);
+	hf_hex_encode(digest, sizeof(digest), out);
+}
+
+size_t
+hf_base64_encode(const unsigned char *in, size_t len, char *out)
+{
+	/* EVP_EncodeBlock writes no newlines and NUL-terminates. */
+	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+enum hf_result
+hf_base64_decode(const char *in, unsigned char *out, size_t *outlen)
+{
+	size_t len = strlen(in);
+	int n;
+
+	if (len == 0 || len % 4 != 0)
+		return HF_ERR_INVALID;
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	if (n < 0)
+		return HF_ERR_INVALID;
+	/* EVP_DecodeBlock counts padding as zero bytes: take them back off. */
+	if (in[len - 1] == '=')
+		n--;
+	if (in[len - 2] == '=')
+		n--;
+	*outlen = (size_t)n;
+	return HF_OK;
+}
+
+enum hf_result
+hf_hmac_sha256(const unsigned char *key, size_t keylen, const void *data,
+	       size_t len, unsigned char mac[32])
+{
+	unsigned int maclen = 32;
+
+	if (HMAC(EVP_sha256(), key, (int)keylen, data, len, mac, &maclen) == NULL)
+		return HF_ERR_INVALID;
+	return HF_OK;
+}

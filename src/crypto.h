@@ -1,0 +1,39 @@
+/*
+ * The few cryptographic primitives hookfan needs, over OpenSSL's libcrypto:
+ * random bytes, SHA-256 (for API key hashes), HMAC-SHA256 (for signatures)
+ * and base64.
+ */
+#ifndef HF_CRYPTO_H
+#define HF_CRYPTO_H
+
+#include <stddef.h>
+
+#include "result.h"
+
+#define HF_SHA256_HEX_LEN 64
+
+/* Fill buf with len bytes from the OS's CSPRNG. */
+enum hf_result hf_random_bytes(unsigned char *buf, size_t len);
+
+/* Lowercase hex of SHA-256(data); out holds HF_SHA256_HEX_LEN + 1 bytes. */
+void hf_sha256_hex(const void *data, size_t len, char *out);
+
+/* Lowercase hex of len bytes; out holds 2 * len + 1 bytes. */
+void hf_hex_encode(const unsigned char *in, size_t len, char *out);
+
+/* Standard base64 with padding; out holds 4 * ((len + 2) / 3) + 1 bytes. */
+size_t hf_base64_encode(const unsigned char *in, size_t len, char *out);
+
+/*
+ * Decode standard base64 (padding required) into out, which holds at least
+ * 3 * (strlen(in) / 4) bytes; *outlen receives the decoded length.
+ */
+enum hf_result hf_base64_decode(const char *in, unsigned char *out,
+				size_t *outlen);
+
+/* HMAC-SHA256 of data under key into mac[32]. */
+enum hf_result hf_hmac_sha256(const unsigned char *key, size_t keylen,
+			      const void *data, size_t len,
+			      unsigned char mac[32]);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * The database layer: one MariaDB/MySQL connection, its cache of prepared
+ * statements, and transactions that are redone whole after a deadlock, a
+ * lock-wait timeout or a lost connection.  Every statement that carries data
+ * is a prepared statement; the SQL text itself lives in the db_*.c modules.
+ *
+ * The connection runs with autocommit off and READ COMMITTED: every unit of
+ * work goes through hf_db_transaction(), which commits or rolls back, so no
+ * read view or metadata lock outlives it.  MYSQL_OPT_RECONNECT is never set:
+ * a silent reconnect would roll back an open transaction behind our back.
+ */
+#ifndef HF_DB_H
+#define HF_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mysql.h>
+
+#include "config.h"
+#include "limits.h"
+#include "result.h"
+
+struct hf_db;
+
+/* Server-side bounds applied to the session at every (re)connect. */
+struct hf_db_limits {
+	unsigned int lock_wait_seconds;	/* row and metadata lock waits */
+	double statement_seconds;	/* max_statement_time, 0 = none */
+	unsigned int read_timeout_seconds; /* client side, 0 = none */
+};
+
+/*
+ * Connect using cfg (which must outlive the handle).  On failure *out is
+ * NULL and errstr says why.  The caller frees with hf_db_close().
+ */
+enum hf_result hf_db_open(struct hf_db **out, const struct hf_config *cfg,
+			  const struct hf_db_limits *limits,
+			  char *errstr, size_t errlen);
+
+/* Close the connection and every prepared statement.  db may be NULL. */
+void hf_db_close(struct hf_db *db);
+
+/* The last error's text, owned by db; valid until the next call. */
+const char *hf_db_error(const struct hf_db *db);
+
+/* The raw handle, for the migration runner's multi-statement scripts. */
+MYSQL *hf_db_mysql(struct hf_db *db);
+
+/* Reconnect if the connection was lost; HF_OK when the server answers. */
+enum hf_result hf_db_ping(struct hf_db *db);
+
+/*
+ * Stop retrying transactions once CLOCK_MONOTONIC passes deadline_ms
+ * (0 = no deadline); a transaction cut short returns HF_ERR_TIMEOUT.
+ */
+void hf_db_set_deadline(struct hf_db *db, uint64_t deadline_ms);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t hf_monotonic_ms(void);
+
+/*
+ * A unit of work.  It may run several times (after a deadlock or a
+ * reconnect), so it must reset whatever it fills in ctx before writing.
+ * Return HF_OK to commit; anything else rolls back and is returned.
+ */
+typedef enum hf_result (*hf_db_txn_fn)(struct hf_db *db, void *ctx);
+
+/* Run fn in one transaction, redone up to HF_DB_TXN_ATTEMPTS times. */
+enum hf_result hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx);
+
+/*
+ * One execution of a prepared statement.  Lives on the caller's stack:
+ *
+ *	struct hf_query q;
+ *	hf_query_start(&q, db, "SELECT name FROM workspaces WHERE id = ?");
+ *	hf_query_text(&q, id);
+ *	r = hf_query_run(&q);
+ *	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK)
+ *		use(hf_query_column(&q, 0, NULL));
+ *	hf_query_end(&q);	  always, whatever happened
+ *
+ * Results are fetched whole (store_result) and every column reads as text.
+ */
+struct hf_query {
+	struct hf_db *db;
+	const char *sql;
+	MYSQL_STMT *stmt;
+	enum hf_result bind_error;
+	unsigned int nparams;
+	MYSQL_BIND params[HF_DB_MAX_PARAMS];
+	long long ints[HF_DB_MAX_PARAMS];
+	unsigned long lengths[HF_DB_MAX_PARAMS];
+	unsigned int ncolumns;
+	MYSQL_BIND *columns;	/* owned, freed by hf_query_end */
+	unsigned long *column_lengths;
+	my_bool *column_nulls;
+	char *column_space;
+};
+
+void hf_query_start(struct hf_query *q, struct hf_db *db, const char *sql);
+
+/* Bind the next parameter.  s is borrowed until hf_query_run returns. */
+void hf_query_bytes(struct hf_query *q, const char *s, size_t len);
+void hf_query_text(struct hf_query *q, const char *s); /* NULL binds NULL */
+void hf_query_int(struct hf_query *q, long long value);
+void hf_query_null(struct hf_query *q);
+
+/* Execute; for a SELECT the rows are then read with hf_query_next. */
+enum hf_result hf_query_run(struct hf_query *q);
+
+/* Advance to the next row: HF_OK, or HF_ERR_NOT_FOUND after the last. */
+enum hf_result hf_query_next(struct hf_query *q);
+
+/* Column i of the current row, NUL-terminated; NULL for SQL NULL. */
+const char *hf_query_column(const struct hf_query *q, unsigned int i,
+			    size_t *len);
+
+/* Column i as a number (0 for NULL). */
+long long hf_query_column_int(const struct hf_query *q, unsigned int i);
+
+/* Rows changed by an INSERT/UPDATE/DELETE. */
+unsigned long long hf_query_affected(const struct hf_query *q);
+
+void hf_query_end(struct hf_query *q);
+
+/* Run one statement with no parameters and no result (DDL, SET). */
+enum hf_result hf_db_exec(struct hf_db *db, const char *sql);
+
+#endif

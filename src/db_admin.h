@@ -1,0 +1,93 @@
+/*
+ * The statements behind hookfan-admin: migrations and the objects a
+ * sysadmin creates.  Each function issues its statements inside the
+ * caller's transaction (see hf_db_transaction) and returns
+ * HF_ERR_NOT_FOUND / HF_ERR_INVALID with a one-line errstr for the user.
+ * Id outputs are buffers of HF_ID_MAX_LEN + 1 bytes.
+ */
+#ifndef HF_DB_ADMIN_H
+#define HF_DB_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+#include "limits.h"
+
+/*
+ * Apply, in order, the NNN_name.sql files of sql_dir not yet recorded in
+ * schema_migrations.  Serialised by a server lock, so two shells may run
+ * it at once; runs outside hf_db_transaction (DDL commits implicitly).
+ * *applied receives how many ran.
+ */
+enum hf_result hf_migrate(struct hf_db *db, const char *sql_dir, int *applied,
+			  char *errstr, size_t errlen);
+
+enum hf_result hf_workspace_create(struct hf_db *db, const char *name,
+				   long max_payload_bytes /* 0: default */,
+				   char *id, char *errstr, size_t errlen);
+
+/* environment may be an id or a name within the workspace; *env_id out. */
+enum hf_result hf_environment_resolve(struct hf_db *db,
+				      const char *workspace_id,
+				      const char *environment, char *env_id,
+				      char *errstr, size_t errlen);
+
+enum hf_result hf_environment_create(struct hf_db *db, const char *workspace_id,
+				     const char *name, char *id,
+				     char *errstr, size_t errlen);
+
+/* environment may be NULL. */
+enum hf_result hf_application_create(struct hf_db *db, const char *workspace_id,
+				     const char *environment, const char *name,
+				     bool active, char *id,
+				     char *errstr, size_t errlen);
+
+enum hf_result hf_application_set_active(struct hf_db *db, const char *app_id,
+					 bool active, char *errstr,
+					 size_t errlen);
+
+struct hf_endpoint_spec {
+	const char *workspace_id;
+	const char *environment;	/* may be NULL */
+	const char *application_id;	/* may be NULL */
+	const char *url;
+	const char *const *event_types;	/* none: subscribed to "*" */
+	size_t event_type_count;
+};
+
+/* secret receives the whsec_ signing secret (HF_SECRET_MAX_LEN + 1). */
+enum hf_result hf_endpoint_create(struct hf_db *db,
+				  const struct hf_endpoint_spec *spec,
+				  char *id, char *secret,
+				  char *errstr, size_t errlen);
+
+/*
+ * Disabling parks the endpoint's waiting deliveries as "paused"; enabling
+ * makes them due again at once.  Nothing is dropped.
+ */
+enum hf_result hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id,
+				      bool active, const char *reason,
+				      char *errstr, size_t errlen);
+
+enum hf_result hf_subscription_add(struct hf_db *db, const char *endpoint_id,
+				   const char *event_type,
+				   char *errstr, size_t errlen);
+
+/*
+ * A new API key; key receives it in clear (HF_API_KEY_MAX_LEN + 1) and
+ * only its SHA-256 is stored.  environment and endpoint_id may be NULL
+ * and at most one of them is set.
+ */
+enum hf_result hf_api_key_create(struct hf_db *db, const char *workspace_id,
+				 const char *environment,
+				 const char *endpoint_id, char *id, char *key,
+				 char *errstr, size_t errlen);
+
+enum hf_result hf_api_key_revoke(struct hf_db *db, const char *key_id,
+				 char *errstr, size_t errlen);
+
+/* A new whsec_ secret: "whsec_" + base64 of HF_SECRET_RANDOM_BYTES. */
+enum hf_result hf_secret_generate(char *secret);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * Every limit hookfan enforces, in one place.  A limit that is not named
+ * here is a bug: tests and documentation refer to these names.
+ */
+#ifndef HF_LIMITS_H
+#define HF_LIMITS_H
+
+/* Request bodies: the configured max_payload_bytes may not exceed this. */
+#define HF_PAYLOAD_BYTES_DEFAULT 262144
+#define HF_PAYLOAD_BYTES_CEILING (8 * 1024 * 1024)
+
+/* JSON nesting accepted from clients; deeper documents are invalid_json. */
+#define HF_JSON_MAX_DEPTH 32
+
+/* Event type names: 1..128 characters of [A-Za-z0-9._:-]. */
+#define HF_EVENT_TYPE_MAX_LEN 128
+
+/* Trigger metadata: at most 5 keys, short keys, bounded string values. */
+#define HF_METADATA_MAX_KEYS 5
+#define HF_METADATA_KEY_MAX_LEN 64
+#define HF_METADATA_VALUE_MAX_LEN 512
+
+/* Names given to workspaces, environments and applications. */
+#define HF_NAME_MAX_LEN 200
+
+/* Endpoint URLs. */
+#define HF_URL_MAX_LEN 2048
+
+/* Ids: a prefix of up to 4 letters, '_', 26 base32 characters. */
+#define HF_ID_MAX_LEN 40
+
+/* API keys: "hfk_" plus 32 random bytes in hex. */
+#define HF_API_KEY_RANDOM_BYTES 32
+#define HF_API_KEY_MAX_LEN 128
+
+/* Endpoint signing secrets: "whsec_" plus base64 of this many random bytes. */
+#define HF_SECRET_RANDOM_BYTES 32
+#define HF_SECRET_MAX_LEN 128
+
+/* Config files: longest line, longest value. */
+#define HF_CONFIG_LINE_MAX 4096
+#define HF_CONFIG_VALUE_MAX 1024
+
+/* retry_schedule: at most this many entries, each at most a week. */
+#define HF_RETRY_SCHEDULE_MAX 32
+#define HF_RETRY_DELAY_MAX_SECONDS (7 * 24 * 3600)
+
+/* Ingest must finish within this or answer 504 ingest_timeout. */
+#define HF_INGEST_TIMEOUT_MS 5000
+
+/* Transactions are retried this often on deadlock, lock wait or reconnect. */
+#define HF_DB_TXN_ATTEMPTS 3
+
+/* Prepared statements a single connection keeps. */
+#define HF_DB_STMT_CACHE 64
+
+/* Parameters one statement may bind. */
+#define HF_DB_MAX_PARAMS 32
+
+/* Default per-endpoint backlog above which fan-out refuses to queue more. */
+#define HF_MAX_PENDING_PER_ENDPOINT_DEFAULT 10000
+
+/* Response bytes kept per attempt; the rest is read and dropped. */
+#define HF_RESPONSE_EXCERPT_MAX 1024
+
+/* Sweep: claim batch size and concurrent transfers. */
+#define HF_SWEEP_BATCH_DEFAULT 200
+#define HF_SWEEP_BATCH_MAX 5000
+#define HF_SWEEP_CONCURRENCY_DEFAULT 64
+#define HF_SWEEP_CONCURRENCY_MAX 1024
+#define HF_SWEEP_MAX_SECONDS_DEFAULT 55
+
+/* Retry-After is honoured between these bounds (seconds). */
+#define HF_RETRY_AFTER_MAX_SECONDS (24 * 3600)
+
+/* An endpoint failing without success this long is disabled (seconds). */
+#define HF_ENDPOINT_DISABLE_AFTER_DEFAULT (5 * 24 * 3600)
+
+#endif

@@ -1,0 +1,259 @@
+"""The hookfan test bed: a TAP runner and real servers in temp directories.
+
+Every integration test file does
+
+    import hftest
+    db = hftest.MariaDB.start()          # its own mariadbd, migrated
+    @hftest.test
+    def some_behaviour(): ...
+    hftest.main()
+
+Servers are torn down at exit, whether the tests passed, failed or raised.
+Only the standard library is used, so the suite needs no pip packages.
+"""
+import atexit
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BUILDDIR = os.environ.get("HF_BUILDDIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+SRCDIR = os.environ.get("HF_SRCDIR") or BUILDDIR
+ADMIN = os.path.join(BUILDDIR, "hookfan-admin")
+SWEEP = os.path.join(BUILDDIR, "hookfan-sweep")
+FCGI = os.path.join(BUILDDIR, "hookfan.fcgi")
+SQL_DIR = os.path.join(SRCDIR, "sql")
+DB_PASSWORD = "hookfan-test-pw"
+
+_tests = []
+_cleanups = []
+
+
+def test(fn):
+    """Register fn as one TAP test case."""
+    _tests.append(fn)
+    return fn
+
+
+def cleanup(fn):
+    """Run fn at exit, last registered first."""
+    _cleanups.append(fn)
+    return fn
+
+
+def _run_cleanups():
+    while _cleanups:
+        fn = _cleanups.pop()
+        try:
+            fn()
+        except Exception:  # a cleanup failing must not hide the others
+            traceback.print_exc(file=sys.stderr)
+
+
+atexit.register(_run_cleanups)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def main():
+    """Run every registered test; print TAP; exit 1 if any failed."""
+    print("1..%d" % len(_tests), flush=True)
+    failed = 0
+    for number, fn in enumerate(_tests, 1):
+        name = fn.__name__
+        started = time.monotonic()
+        try:
+            fn()
+        except Exception:
+            failed += 1
+            print("not ok %d - %s" % (number, name))
+            for line in traceback.format_exc().splitlines():
+                print("# " + line)
+        else:
+            print("ok %d - %s # %.2fs" % (number, name, time.monotonic() - started))
+        sys.stdout.flush()
+    _run_cleanups()
+    sys.exit(1 if failed else 0)
+
+
+def eq(actual, expected, what=""):
+    if actual != expected:
+        raise AssertionError("%s: expected %r, got %r" % (what or "value", expected, actual))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def _find(*names):
+    for name in names:
+        for folder in ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"):
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                return path
+    raise RuntimeError("none of %s installed" % (names,))
+
+
+def _template_datadir():
+    """An initialised data directory, made once per build tree and copied."""
+    cache = os.path.join(BUILDDIR, "tests", ".cache")
+    os.makedirs(cache, exist_ok=True)
+    template = os.path.join(cache, "datadir")
+    with open(os.path.join(cache, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(template, "mysql")):
+            shutil.rmtree(template, ignore_errors=True)
+            cmd = [_find("mariadb-install-db", "mysql_install_db"), "--no-defaults",
+                   "--datadir=" + template, "--auth-root-authentication-method=socket",
+                   "--skip-test-db"]
+            if os.geteuid() == 0:
+                cmd.append("--user=root")
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+    return template
+
+
+class MariaDB:
+    """A private mariadbd on a Unix socket in a temp directory."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="hf-db-")
+        self.datadir = os.path.join(self.dir, "data")
+        self.socket = os.path.join(self.dir, "mysqld.sock")
+        self.proc = None
+        self.config_path = os.path.join(self.dir, "hookfan.conf")
+        cleanup(self._destroy)
+
+    @classmethod
+    def start(cls, migrate=True, **config):
+        """Start a server, create the hookfan database and account, and
+        (unless migrate is False) apply the migrations."""
+        db = cls()
+        shutil.copytree(_template_datadir(), db.datadir, symlinks=True)
+        db.boot()
+        db.root_sql("CREATE DATABASE hookfan CHARACTER SET utf8mb4;"
+                    "CREATE USER 'hookfan'@'localhost' IDENTIFIED BY '%s';"
+                    "GRANT ALL ON hookfan.* TO 'hookfan'@'localhost';" % DB_PASSWORD)
+        db.write_config(**config)
+        if migrate:
+            db.admin("migrate")
+        return db
+
+    def boot(self):
+        """Start mariadbd on the existing data directory; wait until ready."""
+        cmd = [_find("mariadbd", "mysqld"), "--no-defaults",
+               "--datadir=" + self.datadir, "--socket=" + self.socket,
+               "--skip-networking", "--pid-file=" + os.path.join(self.dir, "pid"),
+               "--log-error=" + os.path.join(self.dir, "error.log"),
+               "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
+               "--max-connections=500", "--skip-name-resolve"]
+        if os.geteuid() == 0:
+            cmd.append("--user=root")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for(self._answers, 60, "mariadbd to accept connections")
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("mariadbd exited: " + self._error_log())
+        r = subprocess.run(self._client() + ["-e", "SELECT 1"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return r.returncode == 0
+
+    def _error_log(self):
+        try:
+            with open(os.path.join(self.dir, "error.log")) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        """Stop the server cleanly (the data directory stays)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def _destroy(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _client(self):
+        return [_find("mariadb", "mysql"), "--no-defaults", "--socket=" + self.socket,
+                "-uroot", "--batch", "--skip-column-names"]
+
+    def root_sql(self, statements):
+        r = subprocess.run(self._client() + ["-e", statements], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            raise RuntimeError("SQL failed: %s\n%s" % (statements, r.stderr))
+        return r.stdout
+
+    def rows(self, query):
+        """Rows of a query on the hookfan database, as tuples of strings
+        (None for NULL)."""
+        out = self.root_sql("USE hookfan; " + query)
+        rows = []
+        for line in out.splitlines():
+            rows.append(tuple(None if c == "NULL" else c for c in line.split("\t")))
+        return rows
+
+    def value(self, query):
+        rows = self.rows(query)
+        return rows[0][0] if rows else None
+
+    def write_config(self, path=None, **overrides):
+        """Write a hookfan.conf for this server; keys as keyword arguments."""
+        settings = {"db_socket": self.socket, "db_name": "hookfan",
+                    "db_user": "hookfan", "db_password": DB_PASSWORD,
+                    "allow_private_targets": "yes"}
+        settings.update(overrides)
+        path = path or self.config_path
+        with open(path, "w") as f:
+            for key, value in settings.items():
+                f.write("%s = %s\n" % (key, value))
+        os.chmod(path, 0o600)
+        return path
+
+    def env(self):
+        env = dict(os.environ)
+        env["HOOKFAN_CONFIG"] = self.config_path
+        env["HOOKFAN_SQL_DIR"] = SQL_DIR
+        return env
+
+    def run_admin(self, *args, config=None):
+        """Run hookfan-admin; returns CompletedProcess (text)."""
+        cmd = [ADMIN, "--config", config or self.config_path] + list(args)
+        return subprocess.run(cmd, capture_output=True, text=True, env=self.env(),
+                              timeout=120)
+
+    def admin(self, *args):
+        """Run hookfan-admin --json ARGS; assert success; return the JSON."""
+        r = self.run_admin("--json", *args)
+        if r.returncode != 0:
+            raise AssertionError("hookfan-admin %s failed (%d): %s" %
+                                 (" ".join(args), r.returncode, r.stderr))
+        return json.loads(r.stdout)
