@@ -1,0 +1,105 @@
+/* Unit tests of src/config.c: defaults, parsing, every kind of bad line. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "tap.h"
+
+static enum hf_result
+parse(struct hf_config *cfg, const char *text, char *err, size_t errlen)
+{
+	hf_config_defaults(cfg);
+	err[0] = '\0';
+	return hf_config_parse(cfg, text, strlen(text), "test.conf", err, errlen);
+}
+
+int
+main(void)
+{
+	struct hf_config cfg;
+	char err[512];
+	int schedule[HF_RETRY_SCHEDULE_MAX];
+	size_t count;
+
+	hf_config_defaults(&cfg);
+	is_str(cfg.db_host, "localhost", "default db_host");
+	is_int(cfg.db_port, 3306, "default db_port");
+	is_str(cfg.db_name, "hookfan", "default db_name");
+	is_str(cfg.db_user, "hookfan", "default db_user");
+	is_int(cfg.max_payload_bytes, 262144, "default max_payload_bytes");
+	is_int(cfg.rate_limit_per_key, 0, "default rate_limit_per_key");
+	is_int(cfg.retry_count, 7, "default schedule has 7 entries");
+	is_int(cfg.retry_schedule[0], 5, "default schedule starts at 5 s");
+	is_int(cfg.retry_schedule[6], 36000, "default schedule ends at 36000 s");
+	is_int(cfg.connect_timeout_ms, 5000, "default connect_timeout_ms");
+	is_int(cfg.delivery_timeout_ms, 15000, "default delivery_timeout_ms");
+	ok(!cfg.allow_private_targets, "private targets refused by default");
+
+	is_int(parse(&cfg,
+		     "# a comment\n\n"
+		     "db_host = db.example.org\n"
+		     "  db_port=3307  \n"
+		     "db_socket = /run/mysqld/mysqld.sock # trailing comment\n"
+		     "db_password = p#ss\n"
+		     "max_payload_bytes = 1024\r\n"
+		     "rate_limit_per_key = 10\n"
+		     "retry_schedule = 1, 2 ,3\n"
+		     "allow_private_targets = yes\n",
+		     err, sizeof(err)), HF_OK, "a full file parses");
+	is_str(cfg.db_host, "db.example.org", "db_host set");
+	is_int(cfg.db_port, 3307, "db_port set");
+	is_str(cfg.db_socket, "/run/mysqld/mysqld.sock", "comment after value dropped");
+	is_str(cfg.db_password, "p#ss", "# inside a value is kept");
+	is_int(cfg.max_payload_bytes, 1024, "CRLF line endings accepted");
+	is_int(cfg.rate_limit_per_key, 10, "rate_limit_per_key set");
+	is_int(cfg.retry_count, 3, "schedule of three");
+	is_int(cfg.retry_schedule[2], 3, "schedule values");
+	ok(cfg.allow_private_targets, "allow_private_targets = yes");
+
+	is_int(parse(&cfg, "db_host = a\nbogus = 1\n", err, sizeof(err)),
+	       HF_ERR_INVALID, "unknown key refused");
+	is_str(err, "test.conf:2: unknown key \"bogus\"", "error names file and line");
+	is_int(parse(&cfg, "db_port = 70000\n", err, sizeof(err)), HF_ERR_INVALID,
+	       "port out of range refused");
+	ok(strstr(err, "test.conf:1:") != NULL, "port error names the line");
+	is_int(parse(&cfg, "db_port = -1\n", err, sizeof(err)), HF_ERR_INVALID,
+	       "negative port refused");
+	is_int(parse(&cfg, "max_payload_bytes = 12k\n", err, sizeof(err)),
+	       HF_ERR_INVALID, "number with a suffix refused");
+	is_int(parse(&cfg, "max_payload_bytes = 99999999999999999999\n", err,
+		     sizeof(err)), HF_ERR_INVALID, "overflowing number refused");
+	is_int(parse(&cfg, "max_payload_bytes = 0\n", err, sizeof(err)),
+	       HF_ERR_INVALID, "zero payload cap refused");
+	is_int(parse(&cfg, "allow_private_targets = maybe\n", err, sizeof(err)),
+	       HF_ERR_INVALID, "bad boolean refused");
+	is_int(parse(&cfg, "retry_schedule = 1,,2\n", err, sizeof(err)),
+	       HF_ERR_INVALID, "empty schedule entry refused");
+	is_int(parse(&cfg, "retry_schedule =\n", err, sizeof(err)), HF_ERR_INVALID,
+	       "empty schedule refused");
+	is_int(parse(&cfg, "retry_schedule = 604801\n", err, sizeof(err)),
+	       HF_ERR_INVALID, "delay over a week refused");
+	is_int(parse(&cfg, "just words\n", err, sizeof(err)), HF_ERR_INVALID,
+	       "line without = refused");
+	is_str(err, "test.conf:1: expected \"key = value\"", "missing = message");
+	is_int(parse(&cfg, "db_name = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+		     err, sizeof(err)), HF_ERR_INVALID, "over-long string refused");
+	is_int(hf_config_parse_schedule("5,300", schedule, &count), HF_OK,
+	       "schedule parser");
+	is_int(count, 2, "schedule parser count");
+	is_int(hf_config_parse_schedule(
+		       "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+		       schedule, &count), HF_ERR_LIMIT, "more than 32 entries refused");
+
+	setenv("HOOKFAN_CONFIG", "/tmp/from-env.conf", 1);
+	is_str(hf_config_path("/tmp/cli.conf"), "/tmp/cli.conf", "--config wins");
+	is_str(hf_config_path(NULL), "/tmp/from-env.conf", "then HOOKFAN_CONFIG");
+	unsetenv("HOOKFAN_CONFIG");
+	ok(strstr(hf_config_path(NULL), "/hookfan.conf") != NULL,
+	   "then the installed default");
+
+	is_int(hf_config_load(&cfg, "/nonexistent/hookfan.conf", false, err,
+			      sizeof(err)), HF_ERR_IO, "missing explicit file is an error");
+	is_int(hf_config_load(&cfg, "/nonexistent/hookfan.conf", true, err,
+			      sizeof(err)), HF_OK, "missing default file gives defaults");
+	return tap_done();
+}
