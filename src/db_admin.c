@@ -442,8 +442,8 @@ hf_endpoint_create(struct hf_db *db, const struct hf_endpoint_spec *spec,
 	size_t i;
 
 	if (!hf_url_valid(spec->url, &why))
-		return hf_fail(HF_ERR_INVALID, errstr, errlen, "invalid URL \"%s\": %s",
-			       spec->url, why);
+		return hf_fail(HF_ERR_INVALID, errstr, errlen,
+			       "invalid URL (%s): \"%.200s\"", why, spec->url);
 	for (i = 0; i < spec->event_type_count; i++) {
 		const char *t = spec->event_types[i];
 

@@ -1,0 +1,332 @@
+"""hookfan-admin against a real MariaDB: every command of CONTRACT §3, its
+JSON and text output, its errors, and the rows it leaves behind."""
+import base64
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+from hftest import eq  # noqa: E402
+
+db = hftest.MariaDB.start()
+ID = re.compile(r"^[a-z]{1,4}_[0-9a-hjkmnp-tv-z]{26}$")
+
+
+def fails(args, status=1, message=None):
+    r = db.run_admin(*args)
+    eq(r.returncode, status, "exit status of %s (stderr %r)" % (args, r.stderr))
+    eq(r.stdout, "", "stdout on error")
+    lines = r.stderr.strip().splitlines()
+    if status == 1:
+        eq(len(lines), 1, "one line on stderr: %r" % r.stderr)
+    if message:
+        assert message in r.stderr, "%r not in %r" % (message, r.stderr)
+    return r.stderr
+
+
+def workspace(name="Acme", *extra):
+    return db.admin("workspace", "create", "--name", name, *extra)["id"]
+
+
+@hftest.test
+def migrate_is_recorded_and_safe_to_repeat():
+    eq(db.value("SELECT COUNT(*) FROM schema_migrations"), "1")
+    eq(db.admin("migrate"), {"applied": 0})
+    tables = {r[0] for r in db.rows("SHOW TABLES")}
+    for t in ("workspaces", "environments", "applications", "endpoints",
+              "endpoint_secrets", "event_types", "subscriptions", "api_keys",
+              "messages", "deliveries", "attempts", "schema_migrations"):
+        assert t in tables, t
+    engines = db.rows("SELECT DISTINCT engine, table_collation FROM information_schema.tables"
+                      " WHERE table_schema = 'hookfan' AND table_name <> 'rate_limits'")
+    for engine, collation in engines:
+        eq(engine, "InnoDB", "engine")
+        assert collation.startswith("utf8mb4"), collation
+
+
+@hftest.test
+def migrate_from_two_shells_at_once():
+    db.root_sql("CREATE DATABASE hookfan2; GRANT ALL ON hookfan2.* TO 'hookfan'@'localhost';")
+    conf = db.write_config(path=os.path.join(db.dir, "two.conf"), db_name="hookfan2")
+    cmd = [hftest.ADMIN, "--config", conf, "--json", "migrate"]
+    procs = [subprocess.Popen(cmd, env=db.env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    for out, err, code in results:
+        eq(code, 0, "concurrent migrate exit (%s)" % err)
+    applied = sorted(int(re.search(r'"applied":\s*(\d+)', out).group(1))
+                     for out, _, _ in results)
+    eq(applied, [0, 1], "exactly one shell applied the migration")
+    eq(db.root_sql("SELECT COUNT(*) FROM hookfan2.schema_migrations").strip(), "1")
+
+
+@hftest.test
+def workspace_create_json_and_text():
+    out = db.admin("workspace", "create", "--name", "Acme Corp")
+    eq(list(out), ["id"], "keys")
+    assert ID.match(out["id"]) and out["id"].startswith("ws_"), out
+    eq(db.rows("SELECT name, max_payload_bytes FROM workspaces WHERE id = '%s'" % out["id"]),
+       [("Acme Corp", None)])
+    r = db.run_admin("workspace", "create", "--name", "Text", "--max-payload-bytes", "1000")
+    eq(r.returncode, 0)
+    lines = r.stdout.splitlines()
+    eq(len(lines), 1, "text output is the id alone")
+    assert ID.match(lines[0]), lines
+    eq(db.value("SELECT max_payload_bytes FROM workspaces WHERE id = '%s'" % lines[0]), "1000")
+
+
+@hftest.test
+def workspace_create_rejections():
+    before = db.value("SELECT COUNT(*) FROM workspaces")
+    fails(["workspace", "create", "--name", ""], 1, "name")
+    fails(["workspace", "create", "--name", "x" * 201], 1, "name")
+    fails(["workspace", "create", "--name", "A", "--max-payload-bytes", "0"], 1,
+          "--max-payload-bytes")
+    fails(["workspace", "create", "--name", "A", "--max-payload-bytes", "12k"], 1)
+    fails(["workspace", "create"], 2, "--name is required")
+    fails(["workspace", "create", "--name", "A", "--bogus", "1"], 2, "unknown option")
+    fails(["workspace", "create", "--name", "A", "--name", "B"], 2, "twice")
+    fails(["workspace", "explode"], 2)
+    fails(["frobnicate"], 2, "unknown command")
+    eq(db.value("SELECT COUNT(*) FROM workspaces"), before, "nothing written")
+
+
+@hftest.test
+def env_create_and_errors():
+    ws = workspace()
+    env = db.admin("env", "create", "--workspace", ws, "--name", "production")
+    assert env["id"].startswith("env_"), env
+    eq(db.rows("SELECT workspace_id, name FROM environments WHERE id = '%s'" % env["id"]),
+       [(ws, "production")])
+    fails(["env", "create", "--workspace", ws, "--name", "production"], 1, "already has")
+    fails(["env", "create", "--workspace", "ws_01m82cs0nqnt0j26e20x0tvqm7", "--name", "x"],
+          1, 'unknown workspace "ws_01m82cs0nqnt0j26e20x0tvqm7"')
+    fails(["env", "create", "--name", "x"], 2, "--workspace is required")
+
+
+@hftest.test
+def app_create_activate_deactivate():
+    ws = workspace()
+    env = db.admin("env", "create", "--workspace", ws, "--name", "staging")["id"]
+    app = db.admin("app", "create", "--workspace", ws, "--env", env, "--name", "Billing")["id"]
+    assert app.startswith("app_")
+    eq(db.rows("SELECT workspace_id, environment_id, name, active FROM applications"
+               " WHERE id = '%s'" % app), [(ws, env, "Billing", "1")])
+    by_name = db.admin("app", "create", "--workspace", ws, "--env", "staging",
+                       "--name", "Other", "--inactive")["id"]
+    eq(db.rows("SELECT environment_id, active FROM applications WHERE id = '%s'" % by_name),
+       [(env, "0")], "--env accepts the name; --inactive")
+    eq(db.admin("app", "activate", "--app", by_name), {"id": by_name, "active": True})
+    eq(db.value("SELECT active FROM applications WHERE id = '%s'" % by_name), "1")
+    eq(db.admin("app", "deactivate", "--app", app), {"id": app, "active": False})
+    eq(db.value("SELECT active FROM applications WHERE id = '%s'" % app), "0")
+    fails(["app", "activate", "--app", "app_nope"], 1, 'unknown application "app_nope"')
+    fails(["app", "create", "--workspace", ws, "--env", "nope", "--name", "X"], 1,
+          'unknown environment "nope"')
+    fails(["app", "create", "--workspace", ws, "--name", "X", "--inactive", "yes"], 2)
+
+
+@hftest.test
+def endpoint_create_secret_and_subscriptions():
+    ws = workspace()
+    out = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://example.com/hook")
+    eq(sorted(out), ["id", "secret"])
+    assert out["id"].startswith("ep_")
+    assert out["secret"].startswith("whsec_"), out
+    raw = base64.b64decode(out["secret"][6:], validate=True)
+    assert 24 <= len(raw) <= 64, len(raw)
+    eq(db.rows("SELECT url, active, environment_id, application_id FROM endpoints"
+               " WHERE id = '%s'" % out["id"]), [("https://example.com/hook", "1", None, None)])
+    eq(db.rows("SELECT secret FROM endpoint_secrets WHERE endpoint_id = '%s'" % out["id"]),
+       [(out["secret"],)])
+    eq(db.rows("SELECT event_type FROM subscriptions WHERE endpoint_id = '%s'" % out["id"]),
+       [("*",)], "no --event-type means every type")
+    two = db.admin("endpoint", "create", "--workspace", ws, "--url", "http://example.com/",
+                   "--event-type", "order.paid", "--event-type", "order.refunded")
+    eq(sorted(db.rows("SELECT event_type FROM subscriptions WHERE endpoint_id = '%s'" % two["id"])),
+       [("order.paid",), ("order.refunded",)])
+    eq(sorted(db.rows("SELECT name FROM event_types WHERE workspace_id = '%s'" % ws)),
+       [("order.paid",), ("order.refunded",)], "event types registered")
+    other = db.admin("endpoint", "create", "--workspace", ws, "--url", "http://example.com/")
+    assert other["secret"] != out["secret"], "secrets are random"
+    r = db.run_admin("endpoint", "create", "--workspace", ws, "--url", "http://example.com/")
+    lines = r.stdout.splitlines()
+    eq(len(lines), 2, "text: id then secret")
+    assert lines[0].startswith("ep_") and lines[1].startswith("whsec_"), lines
+
+
+@hftest.test
+def endpoint_create_in_env_and_app():
+    ws = workspace()
+    env = db.admin("env", "create", "--workspace", ws, "--name", "prod")["id"]
+    env2 = db.admin("env", "create", "--workspace", ws, "--name", "dev")["id"]
+    app = db.admin("app", "create", "--workspace", ws, "--env", env, "--name", "A")["id"]
+    ep = db.admin("endpoint", "create", "--workspace", ws, "--app", app,
+                  "--url", "https://example.com/a")["id"]
+    eq(db.rows("SELECT environment_id, application_id FROM endpoints WHERE id = '%s'" % ep),
+       [(env, app)], "an app's endpoint takes the app's environment")
+    fails(["endpoint", "create", "--workspace", ws, "--env", env2, "--app", app,
+           "--url", "https://example.com/"], 1, "not in environment")
+    other_ws = workspace("Other")
+    fails(["endpoint", "create", "--workspace", other_ws, "--app", app,
+           "--url", "https://example.com/"], 1, "unknown application")
+
+
+@hftest.test
+def endpoint_create_rejections():
+    ws = workspace()
+    before = db.value("SELECT COUNT(*) FROM endpoints")
+    for url in ("ftp://example.com/", "file:///etc/passwd", "gopher://x/", "example.com",
+                "http://", "http://exa mple.com/", "javascript:alert(1)"):
+        fails(["endpoint", "create", "--workspace", ws, "--url", url], 1, "invalid URL")
+    fails(["endpoint", "create", "--workspace", ws, "--url", "https://e.com/" + "a" * 2100],
+          1, "too long")
+    fails(["endpoint", "create", "--workspace", ws, "--url", "https://e.com/",
+           "--event-type", "bad type"], 1, "invalid event type")
+    fails(["endpoint", "create", "--workspace", "ws_missing", "--url", "https://e.com/"],
+          1, "unknown workspace")
+    fails(["endpoint", "create", "--workspace", ws], 2, "--url is required")
+    eq(db.value("SELECT COUNT(*) FROM endpoints"), before, "nothing written")
+
+
+@hftest.test
+def endpoint_disable_enable_and_subscribe():
+    ws = workspace()
+    ep = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://e.com/",
+                  "--event-type", "a.b")["id"]
+    eq(db.admin("endpoint", "disable", "--endpoint", ep), {"id": ep, "active": False})
+    eq(db.value("SELECT active FROM endpoints WHERE id = '%s'" % ep), "0")
+    eq(db.admin("endpoint", "enable", "--endpoint", ep), {"id": ep, "active": True})
+    eq(db.value("SELECT active FROM endpoints WHERE id = '%s'" % ep), "1")
+    eq(db.admin("subscribe", "--endpoint", ep, "--event-type", "c.d"),
+       {"id": ep, "event_type": "c.d"})
+    eq(db.admin("subscribe", "--endpoint", ep, "--event-type", "*")["event_type"], "*")
+    db.admin("subscribe", "--endpoint", ep, "--event-type", "c.d")  # again: no error
+    eq(sorted(db.rows("SELECT event_type FROM subscriptions WHERE endpoint_id = '%s'" % ep)),
+       [("*",), ("a.b",), ("c.d",)])
+    fails(["subscribe", "--endpoint", ep, "--event-type", "no spaces"], 1, "invalid event type")
+    fails(["subscribe", "--endpoint", "ep_nope", "--event-type", "x"], 1, 'unknown endpoint')
+    fails(["endpoint", "disable", "--endpoint", "ep_nope"], 1, 'unknown endpoint "ep_nope"')
+
+
+@hftest.test
+def disabling_parks_deliveries_and_enabling_resumes_them():
+    ws = workspace()
+    ep = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://e.com/")["id"]
+    db.root_sql("USE hookfan; INSERT INTO messages (id, workspace_id, event_type, payload, status)"
+                " VALUES ('msg_1', '%s', 't', '{}', 'pending');"
+                "INSERT INTO deliveries (id, message_id, endpoint_id, status, due_at)"
+                " VALUES ('del_1', 'msg_1', '%s', 'pending', NOW(3));" % (ws, ep))
+    db.admin("endpoint", "disable", "--endpoint", ep)
+    eq(db.rows("SELECT status, due_at FROM deliveries WHERE id = 'del_1'"), [("paused", None)])
+    db.admin("endpoint", "enable", "--endpoint", ep)
+    rows = db.rows("SELECT status, due_at IS NOT NULL FROM deliveries WHERE id = 'del_1'")
+    eq(rows, [("pending", "1")], "kept, and due again")
+
+
+@hftest.test
+def key_create_scopes_and_hash_only():
+    ws = workspace()
+    env = db.admin("env", "create", "--workspace", ws, "--name", "prod")["id"]
+    ep = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://e.com/")["id"]
+    keys = {}
+    for scope, extra in (("workspace", []), ("env", ["--env", env]),
+                         ("endpoint", ["--endpoint", ep])):
+        out = db.admin("key", "create", "--workspace", ws, *extra)
+        eq(sorted(out), ["id", "key"])
+        assert out["id"].startswith("key_"), out
+        assert len(out["key"]) >= 4 + 32, "at least 128 random bits"
+        keys[scope] = out
+    eq(db.rows("SELECT environment_id, endpoint_id FROM api_keys WHERE id = '%s'"
+               % keys["workspace"]["id"]), [(None, None)])
+    eq(db.rows("SELECT environment_id, endpoint_id FROM api_keys WHERE id = '%s'"
+               % keys["env"]["id"]), [(env, None)])
+    eq(db.rows("SELECT environment_id, endpoint_id FROM api_keys WHERE id = '%s'"
+               % keys["endpoint"]["id"]), [(None, ep)])
+    for out in keys.values():
+        stored = db.value("SELECT key_hash FROM api_keys WHERE id = '%s'" % out["id"])
+        eq(stored, hashlib.sha256(out["key"].encode()).hexdigest(), "SHA-256 stored")
+    dump = db.root_sql("USE hookfan; SELECT * FROM api_keys")
+    for out in keys.values():
+        assert out["key"] not in dump, "the key is never stored in clear"
+        assert out["key"][4:] not in dump
+    r = db.run_admin("key", "create", "--workspace", ws)
+    lines = r.stdout.splitlines()
+    eq(len(lines), 2, "text: id then key")
+    assert lines[0].startswith("key_") and lines[1].startswith("hfk_"), lines
+    fails(["key", "create", "--workspace", ws, "--env", env, "--endpoint", ep], 1, "not both")
+    fails(["key", "create", "--workspace", ws, "--env", "nope"], 1, "unknown environment")
+    other = workspace("Other")
+    fails(["key", "create", "--workspace", other, "--endpoint", ep], 1, "unknown endpoint")
+
+
+@hftest.test
+def key_revoke():
+    ws = workspace()
+    key = db.admin("key", "create", "--workspace", ws)["id"]
+    eq(db.admin("key", "revoke", "--key-id", key), {"id": key, "revoked": True})
+    first = db.value("SELECT revoked_at FROM api_keys WHERE id = '%s'" % key)
+    assert first is not None
+    db.admin("key", "revoke", "--key-id", key)
+    eq(db.value("SELECT revoked_at FROM api_keys WHERE id = '%s'" % key), first,
+       "revoking again keeps the first time")
+    fails(["key", "revoke", "--key-id", "key_nope"], 1, 'unknown key "key_nope"')
+
+
+@hftest.test
+def config_errors_name_file_and_line():
+    path = os.path.join(db.dir, "bad.conf")
+    with open(path, "w") as f:
+        f.write("db_socket = %s\n# fine\nretry_schedule = 5,abc\n" % db.socket)
+    r = db.run_admin("workspace", "create", "--name", "X", config=path)
+    eq(r.returncode, 1)
+    assert "%s:3:" % path in r.stderr and "retry_schedule" in r.stderr, r.stderr
+    with open(path, "w") as f:
+        f.write("db_sockett = /x\n")
+    r = db.run_admin("migrate", config=path)
+    eq(r.returncode, 1)
+    assert '%s:1: unknown key "db_sockett"' % path in r.stderr, r.stderr
+    r = db.run_admin("migrate", config=os.path.join(db.dir, "missing.conf"))
+    eq(r.returncode, 1)
+    assert "missing.conf" in r.stderr, r.stderr
+
+
+@hftest.test
+def config_found_through_environment():
+    env = db.env()
+    env["HOOKFAN_CONFIG"] = db.config_path
+    r = subprocess.run([hftest.ADMIN, "--json", "workspace", "create", "--name", "FromEnv"],
+                       capture_output=True, text=True, env=env)
+    eq(r.returncode, 0, r.stderr)
+    env["HOOKFAN_CONFIG"] = os.path.join(db.dir, "nowhere.conf")
+    r = subprocess.run([hftest.ADMIN, "workspace", "create", "--name", "X"],
+                       capture_output=True, text=True, env=env)
+    eq(r.returncode, 1, "a missing HOOKFAN_CONFIG file is an error")
+
+
+@hftest.test
+def database_unreachable_is_one_clear_line():
+    path = db.write_config(path=os.path.join(db.dir, "nodb.conf"),
+                           db_socket=os.path.join(db.dir, "no.sock"))
+    r = db.run_admin("workspace", "create", "--name", "X", config=path)
+    eq(r.returncode, 1)
+    eq(len(r.stderr.strip().splitlines()), 1, r.stderr)
+    assert "cannot connect" in r.stderr, r.stderr
+
+
+@hftest.test
+def help_and_usage():
+    r = db.run_admin("--help")
+    eq(r.returncode, 0)
+    for words in ("migrate", "workspace create", "env create", "app create", "endpoint create",
+                  "endpoint disable", "subscribe", "key create", "key revoke"):
+        assert words in r.stdout, words
+    r = subprocess.run([hftest.ADMIN], capture_output=True, text=True)
+    eq(r.returncode, 2)
+
+
+hftest.main()
