@@ -296,6 +296,18 @@ def config_errors_name_file_and_line():
 
 
 @hftest.test
+def shipped_example_config_is_valid():
+    example = os.path.join(hftest.SRCDIR, "apache", "hookfan.conf.example")
+    with open(example) as f:
+        text = f.read()
+    path = os.path.join(db.dir, "example.conf")
+    with open(path, "w") as f:
+        f.write(text + "db_socket = %s\ndb_password = %s\n" % (db.socket, hftest.DB_PASSWORD))
+    r = db.run_admin("--json", "workspace", "create", "--name", "Example", config=path)
+    eq(r.returncode, 0, "the example config works as it is (%s)" % r.stderr)
+
+
+@hftest.test
 def config_found_through_environment():
     env = db.env()
     env["HOOKFAN_CONFIG"] = db.config_path
