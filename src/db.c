@@ -271,14 +271,18 @@ hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 				return HF_OK;
 			r = record_error(db, mysql_errno(db->mysql),
 					 mysql_error(db->mysql));
+			if (r == HF_ERR_DB_GONE) {
+				/*
+				 * The COMMIT itself was lost: whether it took
+				 * effect is unknowable, and a redo could store
+				 * everything twice.  Report, don't retry.
+				 */
+				disconnect(db);
+				return r;
+			}
 		}
 		if (r == HF_ERR_DB_GONE) {
-			/*
-			 * Whether the commit reached the server is unknowable
-			 * only if the loss hit the COMMIT itself; the
-			 * callers' writes are keyed by fresh ids, so a redo
-			 * never duplicates.
-			 */
+			/* Lost before COMMIT: the server rolled back. */
 			disconnect(db);
 			continue;
 		}
