@@ -1,2 +1,207 @@
+/*
+ * hookfan.fcgi: the HTTP ingest.  A FastCGI responder (FCGX_* API, one
+ * request at a time per process; the web server runs as many processes as
+ * it likes), or, when started without a FastCGI listener on stdin, a plain
+ * CGI program that answers one request.
+ *
+ * This file owns the process: config, the long-lived database connection,
+ * the accept loop and the fixed route table.  Per request it hands a
+ * struct hf_request to one handler and keeps nothing afterwards.
+ *
+ *	hookfan.fcgi [--config FILE]	(else $HOOKFAN_CONFIG, else the default)
+ */
+#include <signal.h>
 #include <stdio.h>
-int main(void) { fputs("usage: hookfan.fcgi (not yet implemented)\n", stderr); return 2; }
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "log.h"
+#include "reply.h"
+#include "routes.h"
+
+extern char **environ;
+
+enum route { ROUTE_NONE, ROUTE_TRIGGER, ROUTE_SEND_MESSAGE, ROUTE_HEALTH };
+
+static const char trigger_prefix[] = "/api/ingest/event/";
+static const char applications_prefix[] = "/v1/applications/";
+static const char messages_suffix[] = "/messages";
+
+struct hf_db *
+server_db(struct hf_server *server)
+{
+	struct hf_db_limits limits = {
+		.lock_wait_seconds = HF_INGEST_LOCK_WAIT_SECONDS,
+		.statement_seconds = HF_INGEST_STATEMENT_SECONDS,
+		.read_timeout_seconds = HF_INGEST_READ_TIMEOUT_SECONDS,
+	};
+	char errstr[512];
+
+	if (server->db == NULL &&
+	    hf_db_open(&server->db, &server->cfg, &limits, errstr,
+		       sizeof(errstr)) != HF_OK)
+		hf_log(HF_LOG_ERROR, "database: %s", errstr);
+	return server->db;
+}
+
+/*
+ * One path segment (no '/', not empty) of len bytes into arg, decoded when
+ * the path is raw.  A segment that does not decode becomes "", which every
+ * handler refuses as invalid or unknown.
+ */
+static void
+take_segment(const char *s, size_t len, bool raw, char *arg, size_t arglen)
+{
+	arg[0] = '\0';
+	if (raw) {
+		if (!request_percent_decode(s, len, arg, arglen))
+			arg[0] = '\0';
+	} else if (len < arglen) {
+		memcpy(arg, s, len);
+		arg[len] = '\0';
+	}
+}
+
+static enum route
+route_match(const char *path, bool raw, char *arg, size_t arglen)
+{
+	size_t len = strlen(path), n;
+	const char *rest;
+
+	if (strcmp(path, "/healthz") == 0)
+		return ROUTE_HEALTH;
+	if (strncmp(path, trigger_prefix, sizeof(trigger_prefix) - 1) == 0) {
+		rest = path + sizeof(trigger_prefix) - 1;
+		if (rest[0] == '\0' || strchr(rest, '/') != NULL)
+			return ROUTE_NONE;
+		take_segment(rest, strlen(rest), raw, arg, arglen);
+		return ROUTE_TRIGGER;
+	}
+	if (strncmp(path, applications_prefix, sizeof(applications_prefix) - 1) == 0 &&
+	    len > sizeof(applications_prefix) - 1 + sizeof(messages_suffix) - 1 &&
+	    strcmp(path + len - (sizeof(messages_suffix) - 1), messages_suffix) == 0) {
+		rest = path + sizeof(applications_prefix) - 1;
+		n = (size_t)(path + len - (sizeof(messages_suffix) - 1) - rest);
+		if (memchr(rest, '/', n) != NULL)
+			return ROUTE_NONE;
+		take_segment(rest, n, raw, arg, arglen);
+		return ROUTE_SEND_MESSAGE;
+	}
+	return ROUTE_NONE;
+}
+
+static void
+dispatch(struct hf_server *server, struct hf_request *req)
+{
+	char path[HF_REQUEST_PATH_MAX], arg[HF_REQUEST_PATH_MAX];
+	const char *method = request_method(req), *candidate;
+	enum route route = ROUTE_NONE;
+	bool raw;
+	int i;
+
+	for (i = 0; i < 2 && route == ROUTE_NONE; i++) {
+		candidate = request_path_candidate(req, i, path, sizeof(path), &raw);
+		if (candidate != NULL)
+			route = route_match(candidate, raw, arg, sizeof(arg));
+	}
+	switch (route) {
+	case ROUTE_NONE:
+		reply_error(req, 404, NULL, "not_found", "no such path");
+		return;
+	case ROUTE_HEALTH:
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+			reply_error(req, 405, "Allow: GET, HEAD\r\n", "method_not_allowed",
+				    "use GET on this path");
+			return;
+		}
+		health_handle(server, req);
+		return;
+	case ROUTE_TRIGGER:
+	case ROUTE_SEND_MESSAGE:
+		if (strcmp(method, "POST") != 0) {
+			reply_error(req, 405, "Allow: POST\r\n", "method_not_allowed",
+				    "use POST on this path");
+			return;
+		}
+		if (route == ROUTE_TRIGGER)
+			trigger_handle(server, req, arg);
+		else
+			send_message_handle(server, req, arg);
+		return;
+	}
+}
+
+static void
+serve(struct hf_server *server, struct hf_request *req)
+{
+	dispatch(server, req);
+	if (!req->replied)
+		reply_error(req, 500, NULL, "internal_error", "no reply was made");
+}
+
+static int
+usage(void)
+{
+	fputs("usage: hookfan.fcgi [--config FILE]\n", stderr);
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct hf_server server;
+	struct hf_request req;
+	FCGX_Request fcgx;
+	const char *config = NULL;
+	char errstr[512];
+	int status = 0;
+
+	if (argc == 3 && strcmp(argv[1], "--config") == 0)
+		config = argv[2];
+	else if (argc != 1)
+		return usage();
+	hf_log_init("hookfan.fcgi", HF_LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&server, 0, sizeof(server));
+	memset(&req, 0, sizeof(req));
+
+	if (hf_config_load(&server.cfg, hf_config_path(config), false, errstr,
+			   sizeof(errstr)) != HF_OK) {
+		hf_log(HF_LOG_ERROR, "%s", errstr);
+		if (FCGX_IsCGI()) {
+			req.envp = environ;
+			reply_error(&req, 500, NULL, "internal_error",
+				    "the server is misconfigured");
+		}
+		return 1;
+	}
+	server.body = malloc((size_t)server.cfg.max_payload_bytes + 1);
+	if (server.body == NULL) {
+		hf_log(HF_LOG_ERROR, "out of memory");
+		return 1;
+	}
+	/* Connect now if we can; otherwise on the first request. */
+	server_db(&server);
+
+	if (FCGX_IsCGI()) {
+		req.envp = environ;
+		serve(&server, &req);
+		fflush(stdout);
+	} else if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0) {
+		hf_log(HF_LOG_ERROR, "cannot initialise FastCGI");
+		status = 1;
+	} else {
+		while (FCGX_Accept_r(&fcgx) >= 0) {
+			memset(&req, 0, sizeof(req));
+			req.fcgx = &fcgx;
+			req.envp = fcgx.envp;
+			serve(&server, &req);
+			FCGX_Finish_r(&fcgx);
+		}
+	}
+	hf_db_close(server.db);
+	free(server.body);
+	return status;
+}

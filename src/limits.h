@@ -48,6 +48,15 @@
 /* Ingest must finish within this or answer 504 ingest_timeout. */
 #define HF_INGEST_TIMEOUT_MS 5000
 
+/*
+ * hookfan.fcgi's session bounds, well inside HF_INGEST_TIMEOUT_MS: a row
+ * or metadata lock wait, any one statement (server side), a client read.
+ * Two lock waits fit before the deadline; a third try is not started.
+ */
+#define HF_INGEST_LOCK_WAIT_SECONDS 2
+#define HF_INGEST_STATEMENT_SECONDS 3.0
+#define HF_INGEST_READ_TIMEOUT_SECONDS 10
+
 /* Transactions are retried this often on deadlock, lock wait or reconnect. */
 #define HF_DB_TXN_ATTEMPTS 3
 

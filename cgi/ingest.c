@@ -1,0 +1,367 @@
+/* The ingest transaction; see ingest.h. */
+#include "ingest.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+#include "log.h"
+#include "reply.h"
+
+struct ingest_context {
+	struct hf_server *server;
+	const struct ingest_input *in;
+	struct ingest_outcome *out;
+};
+
+/* Forget what an earlier try of the transaction filled in. */
+static void
+outcome_reset(struct ingest_outcome *out)
+{
+	free(out->delivery_ids);
+	free(out->failures);
+	memset(out, 0, sizeof(*out));
+}
+
+void
+ingest_outcome_free(struct ingest_outcome *out)
+{
+	outcome_reset(out);
+}
+
+/* Decide the answer and roll back: nothing of this request is kept. */
+static enum hf_result
+refuse(struct ingest_outcome *out, int status, const char *code,
+       const char *message)
+{
+	out->status = status;
+	out->code = code;
+	snprintf(out->message, sizeof(out->message), "%s", message);
+	return HF_ERR_REFUSED;
+}
+
+/* The checks that need the key's row, in the order the client sees them. */
+static enum hf_result
+check_access(const struct ingest_input *in, struct ingest_outcome *out)
+{
+	const struct hf_ingest_lookup *k = &out->lookup;
+	char message[256];
+
+	if (in->kind == INGEST_TRIGGER && k->key_endpoint_id[0] != '\0')
+		return refuse(out, 400, "invalid_api_key",
+			      "this key is scoped to one endpoint; a fan-out needs a workspace or environment key");
+	if (k->workspace_max_payload_bytes > 0 &&
+	    in->body_len > (size_t)k->workspace_max_payload_bytes) {
+		snprintf(message, sizeof(message),
+			 "the body is larger than this workspace's cap of %ld bytes",
+			 k->workspace_max_payload_bytes);
+		return refuse(out, 413, "payload_too_large", message);
+	}
+	if (in->invalid_status != 0)
+		return refuse(out, in->invalid_status, in->invalid_code,
+			      in->invalid_message);
+	if (in->kind != INGEST_SEND_MESSAGE)
+		return HF_OK;
+	/* An application outside the key's reach is as good as absent. */
+	if (!k->application_found ||
+	    (k->key_environment_id[0] != '\0' &&
+	     strcmp(k->key_environment_id, k->application_environment_id) != 0) ||
+	    (k->key_endpoint_id[0] != '\0' &&
+	     strcmp(k->key_endpoint_application_id, in->application_id) != 0)) {
+		snprintf(message, sizeof(message), "application %s not found",
+			 in->application_id != NULL ? in->application_id : "");
+		return refuse(out, 404, "not_found", message);
+	}
+	if (!k->application_active) {
+		snprintf(message, sizeof(message), "application %s is inactive",
+			 in->application_id);
+		return refuse(out, 400, "application_inactive", message);
+	}
+	return HF_OK;
+}
+
+/* ["del_..","ep_.."],... for the one multi-row INSERT; caller frees. */
+static char *
+delivery_pairs(const struct ingest_outcome *out, char (*endpoints)[HF_ID_MAX_LEN + 1])
+{
+	size_t room = out->delivery_count * (2 * HF_ID_MAX_LEN + 8) + 3, used = 1, i;
+	char *json = malloc(room);
+
+	if (json == NULL)
+		return NULL;
+	json[0] = '[';
+	for (i = 0; i < out->delivery_count; i++)
+		used += (size_t)snprintf(json + used, room - used, "%s[\"%s\",\"%s\"]",
+					 i > 0 ? "," : "", out->delivery_ids[i],
+					 endpoints[i]);
+	snprintf(json + used, room - used, "]");
+	return json;
+}
+
+static enum hf_result
+count_request(struct hf_db *db, const struct hf_config *cfg,
+	      struct ingest_outcome *out)
+{
+	char key_bucket[HF_ID_MAX_LEN + 8], workspace_bucket[HF_ID_MAX_LEN + 8];
+	long key_hits, workspace_hits;
+	enum hf_result r;
+
+	if (cfg->rate_limit_per_key == 0 && cfg->rate_limit_per_workspace == 0)
+		return HF_OK;
+	snprintf(key_bucket, sizeof(key_bucket), "key:%s", out->lookup.key_id);
+	snprintf(workspace_bucket, sizeof(workspace_bucket), "ws:%s",
+		 out->lookup.workspace_id);
+	r = hf_ingest_rate_hit(db, key_bucket, workspace_bucket, &key_hits,
+			       &workspace_hits);
+	if (r != HF_OK)
+		return r;
+	if ((cfg->rate_limit_per_key > 0 && key_hits > cfg->rate_limit_per_key) ||
+	    (cfg->rate_limit_per_workspace > 0 &&
+	     workspace_hits > cfg->rate_limit_per_workspace)) {
+		out->extra_headers = "Retry-After: 1\r\n";
+		return refuse(out, 429, "rate_limited",
+			      key_hits > cfg->rate_limit_per_key && cfg->rate_limit_per_key > 0
+				      ? "too many requests for this API key; retry in a second"
+				      : "too many requests for this workspace; retry in a second");
+	}
+	return HF_OK;
+}
+
+static enum hf_result
+ingest_transaction(struct hf_db *db, void *arg)
+{
+	struct ingest_context *ctx = arg;
+	const struct ingest_input *in = ctx->in;
+	struct ingest_outcome *out = ctx->out;
+	const struct hf_config *cfg = &ctx->server->cfg;
+	struct hf_ingest_target *targets = NULL;
+	char (*endpoints)[HF_ID_MAX_LEN + 1] = NULL;
+	struct hf_ingest_scope scope;
+	struct hf_ingest_message m;
+	size_t count = 0, i;
+	char *pairs = NULL;
+	enum hf_result r;
+
+	outcome_reset(out);
+	r = hf_ingest_lookup(db, in->key_hash, in->event_type,
+			     in->application_id, &out->lookup);
+	if (r == HF_ERR_NOT_FOUND)
+		return refuse(out, 401, "unauthorized",
+			      "missing, malformed, unknown or revoked API key");
+	if (r != HF_OK)
+		return r;
+	r = check_access(in, out);
+	if (r != HF_OK)
+		return r;
+	if (out->lookup.event_type_id[0] == '\0') {
+		r = hf_ingest_event_type_register(db, out->lookup.workspace_id,
+						  in->event_type,
+						  out->lookup.event_type_id);
+		if (r != HF_OK)
+			return r;
+	}
+
+	memset(&scope, 0, sizeof(scope));
+	scope.workspace_id = out->lookup.workspace_id;
+	if (in->kind == INGEST_TRIGGER) {
+		if (out->lookup.key_environment_id[0] != '\0')
+			scope.environment_id = out->lookup.key_environment_id;
+	} else {
+		scope.application_id = in->application_id;
+		/* An endpoint key sends to its own endpoint only. */
+		if (out->lookup.key_endpoint_id[0] != '\0')
+			scope.endpoint_id = out->lookup.key_endpoint_id;
+	}
+	r = hf_ingest_targets(db, &scope, in->event_type,
+			      cfg->max_pending_per_endpoint, &targets, &count);
+	if (r != HF_OK)
+		return r;
+	if (count > 0) {
+		out->delivery_ids = calloc(count, sizeof(*out->delivery_ids));
+		out->failures = calloc(count, sizeof(*out->failures));
+		endpoints = calloc(count, sizeof(*endpoints));
+		if (out->delivery_ids == NULL || out->failures == NULL ||
+		    endpoints == NULL) {
+			r = HF_ERR_NOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if (targets[i].backlog_full) {
+			memcpy(out->failures[out->failure_count++].endpoint_id,
+			       targets[i].endpoint_id, HF_ID_MAX_LEN + 1);
+			continue;
+		}
+		if (hf_id_new(out->delivery_ids[out->delivery_count], "del") != HF_OK) {
+			r = HF_ERR_IO;
+			goto out;
+		}
+		memcpy(endpoints[out->delivery_count++], targets[i].endpoint_id,
+		       HF_ID_MAX_LEN + 1);
+	}
+
+	if (hf_id_new(out->message_id, "msg") != HF_OK) {
+		r = HF_ERR_IO;
+		goto out;
+	}
+	out->message_status = out->delivery_count > 0 ? "pending" : "no_subscribers";
+	memset(&m, 0, sizeof(m));
+	m.id = out->message_id;
+	m.workspace_id = out->lookup.workspace_id;
+	if (in->kind == INGEST_TRIGGER)
+		m.environment_id = scope.environment_id;
+	else if (out->lookup.application_environment_id[0] != '\0')
+		m.environment_id = out->lookup.application_environment_id;
+	m.application_id = in->kind == INGEST_SEND_MESSAGE ? in->application_id : NULL;
+	m.event_type_id = out->lookup.event_type_id;
+	m.event_type = in->event_type;
+	m.payload = in->payload;
+	m.payload_len = in->payload_len;
+	m.metadata = in->metadata;
+	m.status = out->message_status;
+	m.created_at = out->lookup.now;
+	r = hf_ingest_message_insert(db, &m);
+	if (r != HF_OK)
+		goto out;
+	if (out->delivery_count > 0) {
+		pairs = delivery_pairs(out, endpoints);
+		if (pairs == NULL) {
+			r = HF_ERR_NOMEM;
+			goto out;
+		}
+		r = hf_ingest_deliveries_insert(db, out->message_id, pairs,
+						out->delivery_count);
+		if (r != HF_OK)
+			goto out;
+	}
+	/*
+	 * Last, so the bucket rows stay locked only until the commit that
+	 * follows; a refused request rolls its own count back.
+	 */
+	r = count_request(db, cfg, out);
+out:
+	free(pairs);
+	free(endpoints);
+	free(targets);
+	return r;
+}
+
+void
+ingest_run(struct hf_server *server, const struct ingest_input *in,
+	   struct ingest_outcome *out)
+{
+	struct ingest_context ctx = { server, in, out };
+	struct hf_db *db;
+	enum hf_result r;
+
+	memset(out, 0, sizeof(*out));
+	db = server_db(server);
+	if (db == NULL) {
+		refuse(out, 503, "unavailable",
+		       "the database is unavailable; nothing was stored; retry later");
+		return;
+	}
+	hf_db_set_deadline(db, hf_monotonic_ms() + HF_INGEST_TIMEOUT_MS);
+	r = hf_db_transaction(db, ingest_transaction, &ctx);
+	hf_db_set_deadline(db, 0);
+	switch (r) {
+	case HF_OK:
+		out->status = in->kind == INGEST_TRIGGER ? 202 : 201;
+		return;
+	case HF_ERR_REFUSED:
+		break;
+	case HF_ERR_TIMEOUT:
+	case HF_ERR_DB_RETRY:
+		hf_log(HF_LOG_WARN, "ingest timed out: %s", hf_db_error(db));
+		refuse(out, 504, "ingest_timeout",
+		       "ingest took longer than 5 s; nothing was stored; safe to retry");
+		break;
+	case HF_ERR_DB_GONE:
+		hf_log(HF_LOG_ERROR, "database unavailable: %s", hf_db_error(db));
+		refuse(out, 503, "unavailable",
+		       "the database is unavailable; nothing was stored; retry later");
+		break;
+	default:
+		hf_log(HF_LOG_ERROR, "ingest failed: %s: %s", hf_result_str(r),
+		       hf_db_error(db));
+		refuse(out, 500, "internal_error",
+		       "internal error; nothing was stored");
+		break;
+	}
+	/* Keep the decided answer, drop what the failed transaction built. */
+	free(out->delivery_ids);
+	free(out->failures);
+	out->delivery_ids = NULL;
+	out->failures = NULL;
+	out->delivery_count = out->failure_count = 0;
+}
+
+void
+ingest_iso_time(const char *db_time, char *out, size_t outlen)
+{
+	size_t len = strlen(db_time);
+
+	if (len < 19) {
+		snprintf(out, outlen, "%s", db_time);
+		return;
+	}
+	/* DATETIME(3) always prints three fraction digits. */
+	snprintf(out, outlen, "%.10sT%sZ", db_time, db_time + 11);
+}
+
+bool
+ingest_preflight(struct hf_server *server, struct hf_request *req,
+		 struct ingest_input *in, const char **body)
+{
+	char key[HF_API_KEY_MAX_LEN + 1];
+	size_t cap = (size_t)server->cfg.max_payload_bytes;
+
+	if (!request_api_key(req, key)) {
+		reply_error(req, 401, "WWW-Authenticate: Bearer\r\n", "unauthorized",
+			    "missing or malformed API key: send Authorization: Bearer KEY or X-API-Key: KEY");
+		return false;
+	}
+	hf_sha256_hex(key, strlen(key), in->key_hash);
+	if (!request_is_json(req)) {
+		reply_error(req, 415, NULL, "unsupported_media_type",
+			    "the body must be JSON: send Content-Type: application/json");
+		return false;
+	}
+	switch (request_read_body(req, server->body, cap, &in->body_len)) {
+	case REQUEST_BODY_OK:
+		*body = server->body;
+		return true;
+	case REQUEST_BODY_TOO_LARGE:
+		reply_error(req, 413, NULL, "payload_too_large",
+			    "the body is larger than %zu bytes", cap);
+		return false;
+	default:
+		reply_error(req, 400, NULL, "invalid_request",
+			    "the request body could not be read");
+		return false;
+	}
+}
+
+void
+ingest_invalid(struct ingest_input *in, int status, const char *code,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (in->invalid_status != 0)
+		return;
+	in->invalid_status = status;
+	in->invalid_code = code;
+	va_start(ap, fmt);
+	vsnprintf(in->invalid_message, sizeof(in->invalid_message), fmt, ap);
+	va_end(ap);
+}
+
+void
+ingest_reply_error(struct hf_request *req, const struct ingest_outcome *out)
+{
+	reply_error(req, out->status, out->extra_headers, out->code, "%s",
+		    out->message);
+}

@@ -1,0 +1,40 @@
+/*
+ * The process-wide state of hookfan.fcgi and the handlers of its fixed
+ * routes.  One struct hf_server lives for the whole process: the config,
+ * the one database connection (with its statement cache) and the body
+ * buffer, sized once from max_payload_bytes.  Handlers keep nothing from
+ * one request to the next.
+ */
+#ifndef HF_CGI_ROUTES_H
+#define HF_CGI_ROUTES_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "db.h"
+#include "request.h"
+
+struct hf_server {
+	struct hf_config cfg;
+	struct hf_db *db;	/* NULL until the database first answers */
+	char *body;		/* cfg.max_payload_bytes + 1 bytes */
+};
+
+/*
+ * The database handle, connecting now if the process started while the
+ * database was away.  NULL (and a log line) when it still cannot connect.
+ */
+struct hf_db *server_db(struct hf_server *server);
+
+/* POST /api/ingest/event/{eventType}; event_type is decoded, unchecked. */
+void trigger_handle(struct hf_server *server, struct hf_request *req,
+		    const char *event_type);
+
+/* POST /v1/applications/{appId}/messages; app_id decoded, unchecked. */
+void send_message_handle(struct hf_server *server, struct hf_request *req,
+			 const char *app_id);
+
+/* GET|HEAD /healthz. */
+void health_handle(struct hf_server *server, struct hf_request *req);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * POST /v1/applications/{appId}/messages (seeds/send-message-api.txt):
+ * {event_type: string, payload: object | string | null} goes to the
+ * application's active endpoints subscribed to the type or to "*".
+ * 201 {message: {id, org_id, env_id, application_id, event_type, payload,
+ * status, created_at, updated_at}}.
+ *
+ * payload is stored, delivered and returned as JSON text: an object as
+ * itself, a string as a JSON string ("\"text\""), null or absent as null.
+ * Reach: a workspace key reaches every application of its workspace, an
+ * environment key those of its environment, an endpoint key only the
+ * application its endpoint belongs to, and then only that endpoint.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ingest.h"
+#include "json_input.h"
+#include "reply.h"
+#include "validate.h"
+
+static void
+check_body(struct json_object *doc, struct ingest_input *in)
+{
+	const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+	struct json_object *type = NULL, *payload = NULL;
+	const char *name;
+	size_t len;
+
+	if (!json_object_is_type(doc, json_type_object)) {
+		ingest_invalid(in, 400, "invalid_request",
+			       "the body must be a JSON object {\"event_type\": ..., \"payload\": ...}");
+		return;
+	}
+	if (!json_object_object_get_ex(doc, "event_type", &type) ||
+	    !json_object_is_type(type, json_type_string)) {
+		ingest_invalid(in, 400, "invalid_request",
+			       "event_type is required and must be a string");
+		return;
+	}
+	name = json_object_get_string(type);
+	len = (size_t)json_object_get_string_len(type);
+	if (!hf_event_type_valid(name, len, false)) {
+		ingest_invalid(in, 400, "invalid_request",
+			       "event_type must be 1 to %d characters of A-Z a-z 0-9 . _ - :",
+			       HF_EVENT_TYPE_MAX_LEN);
+		return;
+	}
+	in->event_type = name;
+	json_object_object_get_ex(doc, "payload", &payload);
+	if (payload != NULL && !json_object_is_type(payload, json_type_object) &&
+	    !json_object_is_type(payload, json_type_string)) {
+		ingest_invalid(in, 400, "invalid_request",
+			       "payload must be an object, a string or null");
+		return;
+	}
+	/* json-c prints a NULL object (JSON null) as "null". */
+	in->payload = json_object_to_json_string_length(payload, flags,
+							&in->payload_len);
+}
+
+static void
+reply_created(struct hf_request *req, const struct ingest_input *in,
+	      const struct ingest_outcome *out)
+{
+	struct json_object *body = json_object_new_object();
+	struct json_object *m = json_object_new_object();
+	const char *env = out->lookup.application_environment_id;
+	char when[32];
+
+	ingest_iso_time(out->lookup.now, when, sizeof(when));
+	json_object_object_add(m, "id", json_object_new_string(out->message_id));
+	json_object_object_add(m, "org_id",
+			       json_object_new_string(out->lookup.workspace_id));
+	json_object_object_add(m, "env_id",
+			       env[0] != '\0' ? json_object_new_string(env) : NULL);
+	json_object_object_add(m, "application_id",
+			       json_object_new_string(in->application_id));
+	json_object_object_add(m, "event_type", json_object_new_string(in->event_type));
+	json_object_object_add(m, "payload",
+			       json_object_new_string_len(in->payload, (int)in->payload_len));
+	json_object_object_add(m, "status", json_object_new_string(out->message_status));
+	json_object_object_add(m, "created_at", json_object_new_string(when));
+	json_object_object_add(m, "updated_at", json_object_new_string(when));
+	json_object_object_add(body, "message", m);
+	reply_json(req, 201, NULL, body, false);
+	json_object_put(body);
+}
+
+void
+send_message_handle(struct hf_server *server, struct hf_request *req,
+		    const char *app_id)
+{
+	struct ingest_input in;
+	struct ingest_outcome out;
+	struct json_object *doc = NULL;
+	const char *body;
+	char errstr[256];
+
+	memset(&in, 0, sizeof(in));
+	in.kind = INGEST_SEND_MESSAGE;
+	in.application_id = app_id;
+	if (!ingest_preflight(server, req, &in, &body))
+		return;
+	if (hf_json_parse(body, in.body_len, &doc, errstr, sizeof(errstr)) != HF_OK)
+		ingest_invalid(&in, 400, "invalid_json", "%s", errstr);
+	else
+		check_body(doc, &in);
+
+	ingest_run(server, &in, &out);
+	if (out.status == 201)
+		reply_created(req, &in, &out);
+	else
+		ingest_reply_error(req, &out);
+	ingest_outcome_free(&out);
+	json_object_put(doc);
+}

@@ -1,0 +1,123 @@
+/*
+ * The statements behind the HTTP ingest (hookfan.fcgi).  Each function
+ * issues a fixed number of statements inside the caller's transaction
+ * (hf_db_transaction), whatever the fan-out width:
+ *
+ *	hf_ingest_lookup		1 SELECT: key, workspace, event type, app
+ *	hf_ingest_event_type_register	INSERT IGNORE + SELECT, first use only
+ *	hf_ingest_targets		1 SELECT: subscribed endpoints + backlog
+ *	hf_ingest_message_insert	1 INSERT
+ *	hf_ingest_deliveries_insert	1 INSERT ... SELECT FROM JSON_TABLE
+ *	hf_ingest_rate_hit		1 INSERT ... ON DUPLICATE KEY ... RETURNING
+ *
+ * Failures are the database's (HF_ERR_DB*, HF_ERR_TIMEOUT); the policy
+ * (who may do what, which HTTP status) lives in cgi/.
+ * Id buffers are HF_ID_MAX_LEN + 1 bytes; "" stands for SQL NULL.
+ */
+#ifndef HF_DB_INGEST_H
+#define HF_DB_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+#include "limits.h"
+
+/* "YYYY-MM-DD HH:MM:SS.mmm", the database's NOW(3). */
+#define HF_DB_TIME_LEN 23
+
+struct hf_ingest_lookup {
+	char key_id[HF_ID_MAX_LEN + 1];
+	char workspace_id[HF_ID_MAX_LEN + 1];
+	char key_environment_id[HF_ID_MAX_LEN + 1];	/* "" : every env */
+	char key_endpoint_id[HF_ID_MAX_LEN + 1];	/* "" : not endpoint-scoped */
+	char key_endpoint_application_id[HF_ID_MAX_LEN + 1];
+	long workspace_max_payload_bytes;		/* 0 : no workspace cap */
+	char event_type_id[HF_ID_MAX_LEN + 1];		/* "" : not registered */
+	bool application_found;		/* only when an app id was asked for */
+	char application_environment_id[HF_ID_MAX_LEN + 1];
+	bool application_active;
+	char now[HF_DB_TIME_LEN + 1];	/* the transaction's NOW(3) */
+};
+
+/*
+ * Find the unrevoked key whose SHA-256 is key_hash, its workspace, the id
+ * of event_type in that workspace (may be NULL) and, when application_id
+ * is not NULL, that application if it is in the key's workspace.
+ * HF_ERR_NOT_FOUND when no valid key has that hash.
+ */
+enum hf_result hf_ingest_lookup(struct hf_db *db, const char *key_hash,
+				const char *event_type,
+				const char *application_id,
+				struct hf_ingest_lookup *out);
+
+/* Register event_type in the workspace if new; its id into id. */
+enum hf_result hf_ingest_event_type_register(struct hf_db *db,
+					     const char *workspace_id,
+					     const char *event_type, char *id);
+
+/* Which endpoints a message reaches.  NULL members do not restrict. */
+struct hf_ingest_scope {
+	const char *workspace_id;
+	const char *environment_id;
+	const char *application_id;
+	const char *endpoint_id;
+};
+
+struct hf_ingest_target {
+	char endpoint_id[HF_ID_MAX_LEN + 1];
+	bool backlog_full;	/* max_pending or more pending/sending rows */
+};
+
+/*
+ * The active endpoints in scope subscribed to event_type or "*", in id
+ * order, each marked full when it already has max_pending (> 0) deliveries
+ * pending or sending; the count stops at max_pending, so the cost is
+ * bounded.  *targets is a new array the caller frees (NULL when *count is
+ * 0).
+ */
+enum hf_result hf_ingest_targets(struct hf_db *db,
+				 const struct hf_ingest_scope *scope,
+				 const char *event_type, long max_pending,
+				 struct hf_ingest_target **targets,
+				 size_t *count);
+
+struct hf_ingest_message {
+	const char *id;
+	const char *workspace_id;
+	const char *environment_id;	/* may be NULL */
+	const char *application_id;	/* may be NULL */
+	const char *event_type_id;	/* may be NULL */
+	const char *event_type;
+	const char *payload;		/* JSON text */
+	size_t payload_len;
+	const char *metadata;		/* JSON text or NULL */
+	const char *status;		/* "pending" or "no_subscribers" */
+	const char *created_at;		/* a database time, see lookup.now */
+};
+
+enum hf_result hf_ingest_message_insert(struct hf_db *db,
+					const struct hf_ingest_message *m);
+
+/*
+ * One pending delivery, due now, per element of pairs_json, a JSON array
+ * of ["del_id", "ep_id"] pairs, in one statement.  count is the number of
+ * pairs; anything but exactly count rows inserted is HF_ERR_DB.
+ */
+enum hf_result hf_ingest_deliveries_insert(struct hf_db *db,
+					   const char *message_id,
+					   const char *pairs_json,
+					   size_t count);
+
+/*
+ * Count one request in the current one-second window (the database's
+ * clock) of both buckets, e.g. "key:<id>" and "ws:<id>"; the counts after
+ * this request go to *key_hits and *workspace_hits.  The rows stay locked
+ * until the transaction ends, which keeps the counts exact across
+ * processes and hosts; a rolled back request does not count.
+ */
+enum hf_result hf_ingest_rate_hit(struct hf_db *db, const char *key_bucket,
+				  const char *workspace_bucket,
+				  long *key_hits, long *workspace_hits);
+
+#endif
