@@ -1,0 +1,515 @@
+"""Both seed APIs through a real lighttpd and a real Apache + mod_fcgid,
+against a real MariaDB: shapes, status and error codes, scope rules,
+strict input, and the rows that land (or don't)."""
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+import webservers  # noqa: E402
+from hftest import eq  # noqa: E402
+
+CAP = 65536          # max_payload_bytes for this file
+MAX_PENDING = 3      # max_pending_per_endpoint for this file
+db = hftest.MariaDB.start(max_payload_bytes=CAP, max_pending_per_endpoint=MAX_PENDING)
+servers = webservers.start_all(db)
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+class World:
+    """A fresh workspace: an environment, applications, endpoints, keys."""
+
+    def __init__(self, max_payload=None):
+        a = db.admin
+        extra = ["--max-payload-bytes", str(max_payload)] if max_payload else []
+        self.ws = a("workspace", "create", "--name", "w", *extra)["id"]
+        self.env = a("env", "create", "--workspace", self.ws, "--name", "prod")["id"]
+        self.app = a("app", "create", "--workspace", self.ws, "--env", self.env,
+                     "--name", "billing")["id"]
+        self.app_noenv = a("app", "create", "--workspace", self.ws, "--name", "plain")["id"]
+        self.app_off = a("app", "create", "--workspace", self.ws, "--name", "off",
+                         "--inactive")["id"]
+        url = "http://127.0.0.1:9/hook"
+        # every type, no environment
+        self.ep_all = a("endpoint", "create", "--workspace", self.ws, "--url", url)["id"]
+        # order.paid only, in the environment
+        self.ep_env = a("endpoint", "create", "--workspace", self.ws, "--env", self.env,
+                        "--url", url, "--event-type", "order.paid")["id"]
+        # the application's endpoint, every type
+        self.ep_app = a("endpoint", "create", "--workspace", self.ws, "--app", self.app,
+                        "--url", url)["id"]
+        # the application's second endpoint, invoice.paid only
+        self.ep_app2 = a("endpoint", "create", "--workspace", self.ws, "--app", self.app,
+                         "--url", url, "--event-type", "invoice.paid")["id"]
+        # subscribed to everything but disabled
+        self.ep_off = a("endpoint", "create", "--workspace", self.ws, "--url", url)["id"]
+        a("endpoint", "disable", "--endpoint", self.ep_off)
+        # another type only
+        self.ep_other = a("endpoint", "create", "--workspace", self.ws, "--url", url,
+                          "--event-type", "user.created")["id"]
+        self.key = a("key", "create", "--workspace", self.ws)["key"]
+        self.env_key = a("key", "create", "--workspace", self.ws, "--env", self.env)["key"]
+        self.ep_key = a("key", "create", "--workspace", self.ws,
+                        "--endpoint", self.ep_app)["key"]
+        revoked = a("key", "create", "--workspace", self.ws)
+        a("key", "revoke", "--key-id", revoked["id"])
+        self.revoked_key = revoked["key"]
+
+    def messages(self):
+        return db.rows("SELECT id, environment_id, application_id, event_type, payload,"
+                       " metadata, status FROM messages WHERE workspace_id = '%s'"
+                       " ORDER BY id" % self.ws)
+
+    def deliveries(self, message_id):
+        return db.rows("SELECT id, endpoint_id, status, attempts, due_at IS NOT NULL"
+                       " FROM deliveries WHERE message_id = '%s' ORDER BY id" % message_id)
+
+    def delivery_count(self):
+        return int(db.value("SELECT COUNT(*) FROM deliveries d JOIN messages m"
+                            " ON m.id = d.message_id WHERE m.workspace_id = '%s'" % self.ws))
+
+
+def trigger(server, key, event_type="order.paid", body=None, **kw):
+    if body is None:
+        body = {"payload": {"orderId": "ord_123", "status": "paid"},
+                "metadata": {"source": "checkout-service"}}
+    return server.api("POST", "/api/ingest/event/" + event_type, body, key=key, **kw)
+
+
+def send(server, key, app, body=None, **kw):
+    if body is None:
+        body = {"event_type": "invoice.paid", "payload": None}
+    return server.api("POST", "/v1/applications/%s/messages" % app, body, key=key, **kw)
+
+
+def expect_error(result, status, code, what):
+    got_status, headers, body = result
+    eq(got_status, status, what + " status")
+    eq(headers.get("content-type"), "application/json", what + " content type")
+    eq(sorted(body.keys()), ["code", "message"], what + " error keys")
+    eq(body["code"], code, what + " code")
+    if not body["message"]:
+        raise AssertionError(what + ": empty message")
+    return headers
+
+
+def expect_nothing_stored(world, what):
+    eq(len(world.messages()), 0, what + ": messages stored")
+    eq(world.delivery_count(), 0, what + ": deliveries stored")
+
+
+@hftest.test
+def trigger_fans_out_to_every_subscribed_active_endpoint():
+    for server in servers:
+        w = World()
+        status, headers, body = trigger(server, w.key)
+        eq(status, 202, server.name)
+        eq(headers["content-type"], "application/json")
+        eq(sorted(body.keys()), ["deliveryIds", "eventTypeId", "failures", "status"])
+        eq(body["status"], "accepted")
+        eq(body["failures"], [])
+        if not body["eventTypeId"].startswith("evt_"):
+            raise AssertionError("eventTypeId %r" % body["eventTypeId"])
+        eq(len(body["deliveryIds"]), 3, "ep_all, ep_env, ep_app")
+        messages = w.messages()
+        eq(len(messages), 1, "one message")
+        mid, env, app, etype, payload, metadata, mstatus = messages[0]
+        eq((env, app, etype, mstatus), (None, None, "order.paid", "pending"))
+        eq(json.loads(payload), {"orderId": "ord_123", "status": "paid"})
+        eq(json.loads(metadata), {"source": "checkout-service"})
+        rows = w.deliveries(mid)
+        eq(sorted(r[0] for r in rows), sorted(body["deliveryIds"]), "one row per id")
+        eq(sorted(r[1] for r in rows), sorted([w.ep_all, w.ep_env, w.ep_app]), "endpoints")
+        for r in rows:
+            eq(r[2:], ("pending", "0", "1"), "new delivery state")
+        eq(db.value("SELECT event_type_id FROM messages WHERE id = '%s'" % mid),
+           body["eventTypeId"])
+        # The same type keeps its id.
+        again = trigger(server, w.key)[2]
+        eq(again["eventTypeId"], body["eventTypeId"], "stable event type id")
+
+
+@hftest.test
+def trigger_seed_curl_example_body():
+    body = ('{\n"payload": { "orderId": "ord_123", "status": "paid" },\n'
+            '"metadata": { "source": "checkout-service" }\n}')
+    for server in servers:
+        w = World()
+        status, _, answer = server.api("POST", "/api/ingest/event/order.paid", body,
+                                       key=w.key)
+        eq(status, 202, server.name)
+        eq(len(answer["deliveryIds"]), 3)
+
+
+@hftest.test
+def trigger_with_nothing_subscribed_is_202_with_no_deliveries():
+    for server in servers:
+        ws = db.admin("workspace", "create", "--name", "quiet")["id"]
+        db.admin("endpoint", "create", "--workspace", ws, "--url", "http://127.0.0.1:9/",
+                 "--event-type", "something.else")
+        key = db.admin("key", "create", "--workspace", ws)["key"]
+        status, _, body = trigger(server, key, "nobody.listens")
+        eq(status, 202, server.name)
+        eq((body["deliveryIds"], body["failures"], body["status"]), ([], [], "accepted"))
+        eq(db.rows("SELECT status FROM messages WHERE workspace_id = '%s'" % ws),
+           [("no_subscribers",)])
+        eq(db.value("SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.id ="
+                    " d.message_id WHERE m.workspace_id = '%s'" % ws), "0")
+
+
+@hftest.test
+def trigger_environment_key_reaches_its_environment_only():
+    for server in servers:
+        w = World()
+        status, _, body = trigger(server, w.env_key)
+        eq(status, 202, server.name)
+        rows = w.deliveries(w.messages()[0][0])
+        # ep_env is in the environment; ep_app through its application.
+        eq(sorted(r[1] for r in rows), sorted([w.ep_env, w.ep_app]))
+        eq(len(body["deliveryIds"]), 2)
+        eq(w.messages()[0][1], w.env)
+
+
+@hftest.test
+def trigger_with_endpoint_key_is_400_invalid_api_key():
+    for server in servers:
+        w = World()
+        expect_error(trigger(server, w.ep_key), 400, "invalid_api_key", server.name)
+        expect_nothing_stored(w, server.name)
+
+
+@hftest.test
+def bad_keys_are_401_on_both_apis():
+    for server in servers:
+        w = World()
+        for name, headers in [
+            ("missing", {}),
+            ("unknown", {"Authorization": "Bearer hfk_" + "0" * 64}),
+            ("revoked", {"Authorization": "Bearer " + w.revoked_key}),
+            ("basic scheme", {"Authorization": "Basic " + w.key}),
+            ("empty bearer", {"Authorization": "Bearer "}),
+            ("unknown x-api-key", {"X-API-Key": "nope"}),
+        ]:
+            what = "%s %s" % (server.name, name)
+            expect_error(trigger(server, None, headers=headers), 401, "unauthorized", what)
+            expect_error(send(server, None, w.app, headers=headers), 401, "unauthorized",
+                         what)
+        # A bad key wins over a bad body.
+        expect_error(trigger(server, "hfk_nope", body="{nope"), 401, "unauthorized",
+                     server.name + " bad key and bad body")
+        expect_nothing_stored(w, server.name)
+
+
+@hftest.test
+def x_api_key_header_works_on_both_apis():
+    for server in servers:
+        w = World()
+        eq(trigger(server, None, headers={"X-API-Key": w.key})[0], 202, server.name)
+        eq(send(server, None, w.app, headers={"X-API-Key": w.key})[0], 201, server.name)
+
+
+@hftest.test
+def send_message_seed_example_answers_201_with_the_seed_shape():
+    for server in servers:
+        w = World()
+        # The seed's curl line, byte for byte.
+        body = '{\n"event_type": "invoice.paid",\n"payload": null\n}'
+        status, headers, answer = server.api(
+            "POST", "/v1/applications/%s/messages" % w.app, body, key=w.key)
+        eq(status, 201, server.name)
+        eq(headers["content-type"], "application/json")
+        eq(list(answer.keys()), ["message"])
+        m = answer["message"]
+        eq(sorted(m.keys()), sorted(["id", "org_id", "env_id", "application_id",
+                                     "event_type", "payload", "status", "created_at",
+                                     "updated_at"]))
+        eq((m["org_id"], m["env_id"], m["application_id"], m["event_type"]),
+           (w.ws, w.env, w.app, "invoice.paid"))
+        eq(m["payload"], "null")
+        eq(m["status"], "pending")
+        if not m["id"].startswith("msg_") or not ISO.match(m["created_at"]) \
+                or m["updated_at"] != m["created_at"]:
+            raise AssertionError("bad message fields %r" % m)
+        rows = w.messages()
+        eq([(r[0], r[1], r[2], r[3], r[4]) for r in rows],
+           [(m["id"], w.env, w.app, "invoice.paid", "null")])
+        stored = db.value("SELECT DATE_FORMAT(created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%f')"
+                          " FROM messages WHERE id = '%s'" % m["id"])
+        eq(stored[:23] + "Z", m["created_at"], "created_at is the stored time")
+        # The application's active endpoints subscribed to the type or *.
+        eq(sorted(r[1] for r in w.deliveries(m["id"])), sorted([w.ep_app, w.ep_app2]))
+
+
+@hftest.test
+def send_message_payload_object_string_and_missing():
+    for server in servers:
+        w = World()
+        cases = [({"event_type": "order.paid", "payload": {"a": [1, 2.5, "é"]}},
+                  {"a": [1, 2.5, "é"]}),
+                 ({"event_type": "order.paid", "payload": "plain text"}, "plain text"),
+                 ({"event_type": "order.paid"}, None)]
+        for body, expected in cases:
+            status, _, answer = send(server, w.key, w.app_noenv, body)
+            eq(status, 201, server.name)
+            m = answer["message"]
+            eq(json.loads(m["payload"]), expected, "payload round trip")
+            eq(m["env_id"], None, "no environment")
+            eq(m["status"], "no_subscribers", "app_noenv has no endpoints")
+            eq(db.value("SELECT payload FROM messages WHERE id = '%s'" % m["id"]),
+               m["payload"], "stored payload")
+
+
+@hftest.test
+def send_message_bad_bodies_are_400_invalid_request():
+    for server in servers:
+        w = World()
+        for body in [{"payload": {}},
+                     {"event_type": 5},
+                     {"event_type": ""},
+                     {"event_type": "bad type"},
+                     {"event_type": "*"},
+                     {"event_type": "x" * 129},
+                     {"event_type": "order.paid", "payload": 5},
+                     {"event_type": "order.paid", "payload": [1]},
+                     {"event_type": "order.paid", "payload": True},
+                     [1, 2]]:
+            expect_error(send(server, w.key, w.app, json.dumps(body)), 400,
+                         "invalid_request", "%s %r" % (server.name, body))
+        expect_nothing_stored(w, server.name)
+
+
+@hftest.test
+def send_message_scope_rules():
+    for server in servers:
+        w = World()
+        other = World()
+        n = server.name
+        expect_error(send(server, w.key, "app_01m000000000000000000000000"), 404,
+                     "not_found", n + " unknown app")
+        expect_error(send(server, w.key, "junk"), 404, "not_found", n + " junk id")
+        expect_error(send(server, w.key, other.app), 404, "not_found",
+                     n + " app of another workspace")
+        expect_error(send(server, w.env_key, w.app_noenv), 404, "not_found",
+                     n + " app outside the key's environment")
+        expect_error(send(server, w.ep_key, w.app_noenv), 404, "not_found",
+                     n + " app other than the endpoint key's")
+        expect_error(send(server, w.key, w.app_off), 400, "application_inactive",
+                     n + " inactive app")
+        expect_nothing_stored(w, n)
+        expect_nothing_stored(other, n)
+        # Within reach.
+        status, _, answer = send(server, w.env_key, w.app)
+        eq(status, 201, n + " environment key, its app")
+        eq(len(w.deliveries(answer["message"]["id"])), 2)
+        # An endpoint key sends to its own endpoint only.
+        status, _, answer = send(server, w.ep_key, w.app)
+        eq(status, 201, n + " endpoint key, its app")
+        eq([r[1] for r in w.deliveries(answer["message"]["id"])], [w.ep_app])
+
+
+@hftest.test
+def invalid_json_classes_are_400_invalid_json():
+    deep = "[" * 40 + "]" * 40
+    bodies = [
+        (b'{"payload":{}} x', "trailing bytes"),
+        (b'{"payload":{}}{}', "two documents"),
+        (b'{"payload":{}} // c', "line comment"),
+        (b'{/* c */"payload":{}}', "block comment"),
+        (b'{"payload":{"a":"\xff"}}', "invalid UTF-8"),
+        (b'{"payload":{"a":"\xc0\xaf"}}', "overlong UTF-8"),
+        (b'{"payload":{"a":NaN}}', "NaN"),
+        (b'{"payload":{"a":Infinity}}', "Infinity"),
+        (b'{"payload":{"a":"x\x00y"}}', "raw NUL"),
+        (b'{"payload":{"a":"x\\u0000y"}}', "escaped NUL"),
+        (b"{'payload':{}}", "single quotes"),
+        (b'{"payload":{"a":' + deep.encode() + b'}}', "too deep"),
+        (b'{"payload":{},"payload":{}}', "duplicate key"),
+        (b'{"payload":{"n":99999999999999999999999}}', "integer overflow"),
+        (b'{"payload":{}', "truncated"),
+        (b'', "empty body"),
+    ]
+    for server in servers:
+        w = World()
+        for body, what in bodies:
+            expect_error(trigger(server, w.key, body=body), 400, "invalid_json",
+                         "%s trigger %s" % (server.name, what))
+        expect_error(send(server, w.key, w.app, b'{"event_type":"a","payload":nan}'), 400,
+                     "invalid_json", server.name + " send-message NaN")
+        expect_nothing_stored(w, server.name)
+
+
+@hftest.test
+def bad_event_type_names_are_400_invalid_request():
+    names = ["order%20paid", "a" * 129, "a*", "%2A", "caf%C3%A9"]
+    for server in servers:
+        w = World()
+        for name in names:
+            expect_error(trigger(server, w.key, name), 400, "invalid_request",
+                         "%s %s" % (server.name, name))
+        # Every allowed character, and the longest name.
+        eq(trigger(server, w.key, "Ab-9_x:y.z")[0], 202, "allowed characters")
+        eq(trigger(server, w.key, "b" * 128)[0], 202, "128 characters")
+
+
+@hftest.test
+def trigger_bad_bodies_and_metadata_limits():
+    for server in servers:
+        w = World()
+        n = server.name
+        bad = [
+            ({}, "payload missing"),
+            ({"payload": [1]}, "payload array"),
+            ({"payload": "text"}, "payload string"),
+            ({"payload": None}, "payload null"),
+            ([], "body array"),
+            ({"payload": {}, "metadata": "x"}, "metadata string"),
+            ({"payload": {}, "metadata": ["a"]}, "metadata array"),
+            ({"payload": {}, "metadata": {"a": 1}}, "metadata number value"),
+            ({"payload": {}, "metadata": {"a": None}}, "metadata null value"),
+            ({"payload": {}, "metadata": {"a": {"b": "c"}}}, "metadata nested"),
+            ({"payload": {}, "metadata": {str(i): "v" for i in range(6)}}, "6 keys"),
+            ({"payload": {}, "metadata": {"k" * 65: "v"}}, "long key"),
+            ({"payload": {}, "metadata": {"": "v"}}, "empty key"),
+            ({"payload": {}, "metadata": {"k": "v" * 513}}, "long value"),
+        ]
+        for body, what in bad:
+            expect_error(trigger(server, w.key, body=json.dumps(body)), 400,
+                         "invalid_request", "%s %s" % (n, what))
+        expect_nothing_stored(w, n)
+        good = [{"payload": {}, "metadata": {str(i): "v" * 512 for i in range(5)}},
+                {"payload": {}, "metadata": {"k" * 64: ""}},
+                {"payload": {}, "metadata": None},
+                {"payload": {}, "metadata": {}},
+                {"payload": {"nested": {"deep": [1, {"x": None}]}}}]
+        for body in good:
+            eq(trigger(server, w.key, "user.created", body=json.dumps(body))[0], 202,
+               "%s accepts %r" % (n, body))
+
+
+@hftest.test
+def content_type_other_than_json_is_415():
+    for server in servers:
+        w = World()
+        for ctype in ["text/plain", "application/x-www-form-urlencoded",
+                      "application/json; charset=latin1", "application/jsonx", None]:
+            r = server.api("POST", "/api/ingest/event/order.paid", '{"payload":{}}',
+                           key=w.key, content_type=ctype)
+            expect_error(r, 415, "unsupported_media_type", "%s %r" % (server.name, ctype))
+            r = server.api("POST", "/v1/applications/%s/messages" % w.app,
+                           '{"event_type":"a"}', key=w.key, content_type=ctype)
+            expect_error(r, 415, "unsupported_media_type", "%s %r" % (server.name, ctype))
+        expect_nothing_stored(w, server.name)
+        for ctype in ["application/json; charset=utf-8", "Application/JSON"]:
+            r = server.api("POST", "/api/ingest/event/user.created", '{"payload":{}}',
+                           key=w.key, content_type=ctype)
+            eq(r[0], 202, "%s %r" % (server.name, ctype))
+
+
+@hftest.test
+def wrong_method_is_405_with_allow_and_unknown_path_404():
+    for server in servers:
+        w = World()
+        n = server.name
+        for method in ["GET", "PUT", "DELETE", "PATCH"]:
+            h = expect_error(server.api(method, "/api/ingest/event/order.paid",
+                                        key=w.key), 405, "method_not_allowed", n)
+            eq(h.get("allow"), "POST", n + " Allow")
+            h = expect_error(server.api(method, "/v1/applications/%s/messages" % w.app,
+                                        key=w.key), 405, "method_not_allowed", n)
+            eq(h.get("allow"), "POST", n + " Allow")
+        h = expect_error(server.api("POST", "/healthz", key=w.key), 405,
+                         "method_not_allowed", n)
+        eq(h.get("allow"), "GET, HEAD", n + " Allow")
+        for path in ["/", "/api/ingest/event/", "/api/ingest/event/a/b",
+                     "/api/ingest/event", "/v1/applications//messages",
+                     "/v1/applications/%s/messages/x" % w.app,
+                     "/v1/applications/%s" % w.app, "/healthz/", "/index.html",
+                     "/api/ingest/event/../../etc/passwd"]:
+            expect_error(server.api("POST", path, {"payload": {}}, key=w.key), 404,
+                         "not_found", "%s %s" % (n, path))
+        expect_nothing_stored(w, n)
+        status, _, body = server.api("GET", "/healthz", content_type=None)
+        eq((status, body), (200, {"status": "ok"}), n + " healthz")
+        # Query strings are not part of the route.
+        eq(server.api("GET", "/healthz?x=1", content_type=None)[0], 200)
+        eq(trigger(server, w.key, "user.created?source=x")[0], 202, n + " query string")
+
+
+@hftest.test
+def oversize_bodies_are_413_before_parsing():
+    for server in servers:
+        w = World()
+        small = World(max_payload=1000)
+        n = server.name
+        big = '{"payload":{"a":"%s"}}' % ("x" * CAP)
+        expect_error(trigger(server, w.key, body=big), 413, "payload_too_large",
+                     n + " over max_payload_bytes")
+        # Over the cap and not even JSON: still 413, never parsed.
+        expect_error(trigger(server, w.key, body="{" * (CAP + 1)), 413,
+                     "payload_too_large", n + " oversize garbage")
+        chunks = [b'{"payload":{"a":"'] + [b"x" * 8192] * 9 + [b'"}}']
+        expect_error(trigger(server, w.key, body=chunks), 413, "payload_too_large",
+                     n + " chunked over the cap")
+        body = '{"payload":{"a":"%s"}}' % ("y" * 1000)
+        expect_error(trigger(server, small.key, body=body), 413, "payload_too_large",
+                     n + " over the workspace cap")
+        expect_error(send(server, small.key, small.app,
+                          '{"event_type":"a","payload":"%s"}' % ("y" * 1000)), 413,
+                     "payload_too_large", n + " send-message over the workspace cap")
+        expect_nothing_stored(w, n)
+        expect_nothing_stored(small, n)
+        # Just under the caps is fine, chunked too.
+        eq(trigger(server, small.key, "user.created",
+                   body='{"payload":{"a":"%s"}}' % ("y" * 900))[0], 202, n)
+        exact = '{"payload":{"a":"%s"}}' % ("z" * (CAP - 20))
+        eq(len(exact), CAP)
+        eq(trigger(server, w.key, "user.created", body=exact)[0], 202, n + " exactly cap")
+        eq(trigger(server, w.key, "user.created",
+                   body=[b'{"payload":', b'{"chunked":', b'true}}'])[0], 202,
+           n + " chunked")
+        # Far past anything the server takes: still a 413.
+        eq(trigger(server, w.key, body=b"x" * (9 * 1024 * 1024))[0], 413, n + " 9 MiB")
+        eq(trigger(server, w.key, body=[b"x" * (1024 * 1024)] * 9)[0], 413,
+           n + " 9 MiB chunked")
+
+
+@hftest.test
+def backlog_over_the_cap_is_a_partial_fan_out():
+    for server in servers:
+        a = db.admin
+        ws = a("workspace", "create", "--name", "backlog")["id"]
+        url = "http://127.0.0.1:9/hook"
+        busy = a("endpoint", "create", "--workspace", ws, "--url", url,
+                 "--event-type", "shared", "--event-type", "busy.only")["id"]
+        calm = a("endpoint", "create", "--workspace", ws, "--url", url,
+                 "--event-type", "shared")["id"]
+        key = a("key", "create", "--workspace", ws)["key"]
+        for _ in range(MAX_PENDING):
+            eq(len(trigger(server, key, "busy.only")[2]["deliveryIds"]), 1)
+        status, _, body = trigger(server, key, "shared")
+        eq(status, 202, server.name)
+        eq(body["status"], "accepted")
+        eq(len(body["deliveryIds"]), 1)
+        eq(len(body["failures"]), 1)
+        f = body["failures"][0]
+        eq(sorted(f.keys()), ["code", "endpointId", "message"])
+        eq((f["endpointId"], f["code"]), (busy, "endpoint_backlog_full"))
+        mid = db.value("SELECT message_id FROM deliveries WHERE id = '%s'"
+                       % body["deliveryIds"][0])
+        eq(db.rows("SELECT endpoint_id FROM deliveries WHERE message_id = '%s'" % mid),
+           [(calm,)], "only the calm endpoint queued")
+        # Sent or failed deliveries no longer count against the cap.
+        db.root_sql("UPDATE hookfan.deliveries SET status = 'succeeded', due_at = NULL"
+                    " WHERE endpoint_id = '%s'" % busy)
+        eq(len(trigger(server, key, "shared")[2]["deliveryIds"]), 2, "room again")
+        # Everyone full: still 202, nothing queued, every endpoint listed.
+        for _ in range(MAX_PENDING):
+            trigger(server, key, "shared")
+        status, _, body = trigger(server, key, "shared")
+        eq((status, body["deliveryIds"]), (202, []))
+        eq(sorted(f["endpointId"] for f in body["failures"]), sorted([busy, calm]))
+
+
+hftest.main()
