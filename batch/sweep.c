@@ -1,2 +1,633 @@
+/*
+ * hookfan-sweep: claims due deliveries, POSTs them signed, and writes what
+ * happened (CONTRACT §5, §6).  One sweep is a loop of
+ *
+ *	claim a batch (db_sweep.c)  ->  send, `concurrency` at a time
+ *	(transport.c)  ->  write results in batches (db_sweep.c)
+ *
+ * in which transfers are refilled as each one finishes, so a slow endpoint
+ * holds one slot and never the batch.  Without --loop it stops when a claim
+ * made with nothing in flight finds nothing due, or at --max-seconds; with
+ * --loop it polls for new work every HF_SWEEP_IDLE_POLL_MS until SIGTERM.
+ * Either way it stops claiming, hands back what it claimed but did not
+ * start, lets what is in flight finish, writes the results and exits 0.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
-int main(void) { fputs("usage: hookfan.fcgi (not yet implemented)\n", stderr); return 2; }
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "db_sweep.h"
+#include "limits.h"
+#include "log.h"
+#include "retry.h"
+#include "signature.h"
+#include "strparse.h"
+#include "transport.h"
+
+/* Results are written when this many wait, or when the oldest is older. */
+#define FLUSH_AFTER_MS 200
+/* Back-off after the database failed us. */
+#define DB_RETRY_MS 1000
+/* Time a transfer needs left on its lease to be started. */
+#define START_MARGIN_MS 1000
+
+struct options {
+	const char *config_path;
+	bool loop;
+	bool verbose;
+	long max_seconds;
+	bool max_seconds_given;
+	long batch;
+	long concurrency;
+};
+
+/* One claimed delivery on its way through the sweep. */
+struct job {
+	struct hf_sweep_job d;		/* owns url, payload, secrets */
+	struct transfer x;
+	char signature[HF_SIGNATURE_HEADER_MAX];
+	uint64_t lease_until_ms;	/* CLOCK_MONOTONIC */
+	struct hf_sweep_result result;	/* once finished */
+	uint64_t finished_ms;
+};
+
+struct job_list {
+	struct job **items;
+	size_t count;
+	size_t cap;
+};
+
+struct sweep {
+	struct options opt;
+	struct hf_config cfg;
+	struct hf_db *db;
+	struct transport *transport;
+	char owner[100];
+	long lease_ms;
+
+	struct job_list queued;		/* claimed, not started (FIFO) */
+	struct job_list finished;	/* results not yet written */
+	struct job_list release;	/* to hand back */
+
+	bool db_failing;
+	uint64_t next_claim_ms;
+	uint64_t next_flush_ms;
+	bool nothing_due;
+
+	unsigned long sent, succeeded, retried, failed, gone, released;
+	unsigned long lost_results;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+usage(FILE *to)
+{
+	fputs("usage: hookfan-sweep [--config FILE] [--loop] [--max-seconds N]"
+	      " [--batch N] [--concurrency N] [--verbose]\n", to);
+}
+
+static bool
+parse_number(const char *text, long min, long max, long *out)
+{
+	const char *p = text;
+
+	return text != NULL && strparse_long(&p, min, max, out) == HF_OK &&
+	       *p == '\0';
+}
+
+/* 0 on success, else the exit status. */
+static int
+parse_options(int argc, char **argv, struct options *opt)
+{
+	int i;
+
+	opt->max_seconds = HF_SWEEP_MAX_SECONDS_DEFAULT;
+	opt->batch = HF_SWEEP_BATCH_DEFAULT;
+	opt->concurrency = HF_SWEEP_CONCURRENCY_DEFAULT;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--loop") == 0) {
+			opt->loop = true;
+		} else if (strcmp(a, "--verbose") == 0) {
+			opt->verbose = true;
+		} else if (strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (strcmp(a, "--config") == 0 && v != NULL) {
+			opt->config_path = v;
+			i++;
+		} else if (strcmp(a, "--max-seconds") == 0) {
+			if (!parse_number(v, 1, 7L * 24 * 3600, &opt->max_seconds)) {
+				fprintf(stderr, "hookfan-sweep: --max-seconds needs a whole number from 1 to %ld\n",
+					7L * 24 * 3600);
+				return 2;
+			}
+			opt->max_seconds_given = true;
+			i++;
+		} else if (strcmp(a, "--batch") == 0) {
+			if (!parse_number(v, 1, HF_SWEEP_BATCH_MAX, &opt->batch)) {
+				fprintf(stderr, "hookfan-sweep: --batch needs a whole number from 1 to %d\n",
+					HF_SWEEP_BATCH_MAX);
+				return 2;
+			}
+			i++;
+		} else if (strcmp(a, "--concurrency") == 0) {
+			if (!parse_number(v, 1, HF_SWEEP_CONCURRENCY_MAX, &opt->concurrency)) {
+				fprintf(stderr, "hookfan-sweep: --concurrency needs a whole number from 1 to %d\n",
+					HF_SWEEP_CONCURRENCY_MAX);
+				return 2;
+			}
+			i++;
+		} else {
+			fprintf(stderr, "hookfan-sweep: unknown option %s\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* ---- job lists ------------------------------------------------------- */
+
+static bool
+joblist_push(struct job_list *l, struct job *j)
+{
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct job **grown = realloc(l->items, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return false;
+		l->items = grown;
+		l->cap = cap;
+	}
+	l->items[l->count++] = j;
+	return true;
+}
+
+static struct job *
+joblist_shift(struct job_list *l)
+{
+	struct job *j;
+
+	if (l->count == 0)
+		return NULL;
+	j = l->items[0];
+	memmove(l->items, l->items + 1, (l->count - 1) * sizeof(*l->items));
+	l->count--;
+	return j;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->d.url);
+	free(j->d.payload);
+	free(j->d.secrets);
+	free(j);
+}
+
+static void
+joblist_free(struct job_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		job_free(l->items[i]);
+	l->count = 0;
+}
+
+/* ---- claiming -------------------------------------------------------- */
+
+static void
+note_db_trouble(struct sweep *s, const char *what, const char *errstr)
+{
+	if (!s->db_failing)
+		hf_log(HF_LOG_WARN, "%s: %s (will retry)", what, errstr);
+	s->db_failing = true;
+}
+
+static void
+claim(struct sweep *s, uint64_t now)
+{
+	size_t running = transport_running(s->transport), count = 0, i;
+	size_t room = 2 * (size_t)s->opt.concurrency - s->queued.count - running;
+	bool idle = running == 0 && s->queued.count == 0 && s->finished.count == 0;
+	struct hf_sweep_job *claimed = NULL;
+	char errstr[512] = "";
+	enum hf_result r;
+
+	if (s->queued.count >= (size_t)s->opt.concurrency || room == 0)
+		return;
+	if (room > (size_t)s->opt.batch)
+		room = (size_t)s->opt.batch;
+	r = hf_sweep_claim(s->db, (unsigned int)room, s->owner, s->lease_ms,
+			   &claimed, &count, errstr, sizeof(errstr));
+	if (r != HF_OK) {
+		note_db_trouble(s, "claim", errstr[0] ? errstr : hf_result_str(r));
+		s->next_claim_ms = now + DB_RETRY_MS;
+		return;
+	}
+	s->db_failing = false;
+	for (i = 0; i < count; i++) {
+		struct job *j = calloc(1, sizeof(*j));
+
+		if (j == NULL || !joblist_push(&s->queued, j)) {
+			/* Out of memory: the lease runs out, a later sweep sends it. */
+			free(j);
+			free(claimed[i].url);
+			free(claimed[i].payload);
+			free(claimed[i].secrets);
+			continue;
+		}
+		j->d = claimed[i];
+		j->lease_until_ms = now + (uint64_t)s->lease_ms;
+	}
+	free(claimed);	/* the strings moved into the jobs */
+	if (count > 0)
+		hf_log(HF_LOG_DEBUG, "claimed %zu deliveries", count);
+	s->nothing_due = count == 0 && idle;
+	/* A short claim means the due work is drained: poll again later. */
+	s->next_claim_ms = count < room ? now + HF_SWEEP_IDLE_POLL_MS : now;
+}
+
+/* ---- sending ----------------------------------------------------------- */
+
+static double
+random_unit(void)
+{
+	uint32_t v = 0;
+
+	hf_random_bytes((unsigned char *)&v, sizeof(v));
+	return (double)v / 4294967296.0;
+}
+
+/* Decide what a finished (or unsendable) attempt means. */
+static void
+conclude_job(struct sweep *s, struct job *j, uint64_t now)
+{
+	struct hf_sweep_result *res = &j->result;
+	const struct transfer *x = &j->x;
+	long long delay;
+	long retry_after = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->job = &j->d;
+	res->status_code = x->status_code;
+	res->error = x->error[0] != '\0' ? x->error : NULL;
+	res->excerpt = x->excerpt;
+	res->excerpt_len = x->excerpt_len;
+	res->started_unix_ms = x->started_unix_ms;
+	res->duration_ms = x->duration_ms;
+	j->finished_ms = now;
+	if (x->complete && x->status_code >= 200 && x->status_code <= 299) {
+		res->outcome = HF_OUTCOME_SUCCEEDED;
+		s->succeeded++;
+		return;
+	}
+	if (x->complete && x->status_code == 410) {
+		res->outcome = HF_OUTCOME_GONE;
+		s->gone++;
+		return;
+	}
+	delay = hf_retry_delay_ms(s->cfg.retry_schedule, s->cfg.retry_count,
+				  j->d.attempt, random_unit());
+	if (delay < 0) {
+		res->outcome = HF_OUTCOME_FAILED;
+		s->failed++;
+		return;
+	}
+	if (x->retry_after[0] != '\0' &&
+	    hf_retry_after_parse(x->retry_after, time(NULL), &retry_after) != HF_OK)
+		retry_after = -1;
+	res->outcome = HF_OUTCOME_RETRY;
+	res->delay_ms = hf_retry_combine_ms(delay, retry_after);
+	s->retried++;
+}
+
+static uint64_t
+unix_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+finish_unsent(struct sweep *s, struct job *j, uint64_t now, const char *why)
+{
+	j->x.status_code = 0;
+	j->x.complete = false;
+	snprintf(j->x.error, sizeof(j->x.error), "%s", why);
+	j->x.excerpt_len = 0;
+	j->x.started_unix_ms = unix_now_ms();
+	j->x.duration_ms = 0;
+	conclude_job(s, j, now);
+	if (!joblist_push(&s->finished, j))
+		job_free(j);
+}
+
+/* Start queued jobs while there are free slots. */
+static void
+start_transfers(struct sweep *s, uint64_t now)
+{
+	char errstr[256];
+
+	while (s->queued.count > 0 &&
+	       transport_running(s->transport) < (size_t)s->opt.concurrency) {
+		struct job *j = joblist_shift(&s->queued);
+		enum hf_result r;
+
+		/* Not enough lease left to finish: hand it back unsent. */
+		if (now + (uint64_t)s->cfg.delivery_timeout_ms + START_MARGIN_MS >
+		    j->lease_until_ms) {
+			if (!joblist_push(&s->release, j))
+				job_free(j);
+			continue;
+		}
+		j->x.url = j->d.url;
+		j->x.body = j->d.payload;
+		j->x.body_len = j->d.payload_len;
+		j->x.webhook_id = j->d.message_id;
+		j->x.webhook_timestamp = (long long)time(NULL);
+		j->x.owner = j;
+		r = hf_signature_header(j->d.secrets, j->d.message_id,
+					j->x.webhook_timestamp, j->d.payload,
+					j->d.payload_len, j->signature,
+					sizeof(j->signature));
+		if (r != HF_OK) {
+			finish_unsent(s, j, now, "the endpoint has no usable signing secret");
+			continue;
+		}
+		j->x.webhook_signature = j->signature;
+		r = transport_start(s->transport, &j->x, errstr, sizeof(errstr));
+		if (r != HF_OK) {
+			finish_unsent(s, j, now, errstr);
+			continue;
+		}
+		s->sent++;
+	}
+}
+
+static void
+collect_finished(struct sweep *s, int timeout_ms)
+{
+	struct transfer *done[HF_SWEEP_CONCURRENCY_MAX];
+	size_t n = 0, i;
+	uint64_t now;
+
+	if (transport_wait(s->transport, timeout_ms, done,
+			   sizeof(done) / sizeof(done[0]), &n) != HF_OK) {
+		hf_log(HF_LOG_WARN, "curl multi failed; waiting");
+		usleep(100 * 1000);
+		return;
+	}
+	now = hf_monotonic_ms();
+	for (i = 0; i < n; i++) {
+		struct job *j = done[i]->owner;
+
+		conclude_job(s, j, now);
+		hf_log(HF_LOG_DEBUG, "%s attempt %u to %s: %ld %s", j->d.delivery_id,
+		       j->d.attempt, j->d.endpoint_id, j->x.status_code,
+		       j->x.error);
+		if (!joblist_push(&s->finished, j))
+			job_free(j);	/* lease runs out; retried later */
+	}
+}
+
+/* ---- writing results ------------------------------------------------- */
+
+static void
+flush_release(struct sweep *s)
+{
+	const struct hf_sweep_job *jobs[HF_SWEEP_BATCH_MAX];
+	char errstr[512] = "";
+	size_t n = 0, i;
+	enum hf_result r;
+
+	while (s->release.count > 0) {
+		n = s->release.count < HF_SWEEP_BATCH_MAX ? s->release.count : HF_SWEEP_BATCH_MAX;
+		for (i = 0; i < n; i++)
+			jobs[i] = &s->release.items[i]->d;
+		r = hf_sweep_release(s->db, jobs, n, errstr, sizeof(errstr));
+		if (r != HF_OK) {
+			/* The leases run out instead: nothing is lost. */
+			hf_log(HF_LOG_WARN, "handing back %zu deliveries: %s", n,
+			       errstr[0] ? errstr : hf_result_str(r));
+		}
+		for (i = 0; i < n; i++)
+			job_free(s->release.items[i]);
+		memmove(s->release.items, s->release.items + n,
+			(s->release.count - n) * sizeof(*s->release.items));
+		s->release.count -= n;
+		s->released += n;
+	}
+}
+
+static void
+flush_results(struct sweep *s, uint64_t now, bool force)
+{
+	struct hf_sweep_result *results;
+	char errstr[512] = "";
+	size_t n, i, written = 0;
+	enum hf_result r;
+
+	if (s->finished.count == 0 || now < s->next_flush_ms)
+		return;
+	if (!force && s->finished.count < (size_t)s->opt.batch &&
+	    now - s->finished.items[0]->finished_ms < FLUSH_AFTER_MS &&
+	    transport_running(s->transport) > 0)
+		return;
+	n = s->finished.count < HF_SWEEP_BATCH_MAX ? s->finished.count : HF_SWEEP_BATCH_MAX;
+	results = malloc(n * sizeof(*results));
+	if (results == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		results[i] = s->finished.items[i]->result;
+	r = hf_sweep_record(s->db, results, n, s->cfg.endpoint_disable_after_seconds,
+			    &written, errstr, sizeof(errstr));
+	free(results);
+	if (r != HF_OK) {
+		note_db_trouble(s, "writing results", errstr[0] ? errstr : hf_result_str(r));
+		s->next_flush_ms = now + DB_RETRY_MS;
+		/*
+		 * Past the lease another sweep may own these deliveries: our
+		 * write would be refused anyway.  They are sent again.
+		 */
+		if (now - s->finished.items[0]->finished_ms < (uint64_t)s->lease_ms)
+			return;
+		hf_log(HF_LOG_ERROR, "dropping %zu results the database would not take;"
+		       " their deliveries are retried when the lease expires", n);
+		s->lost_results += n;
+	} else {
+		s->db_failing = false;
+		if (written < n)
+			hf_log(HF_LOG_WARN, "%zu of %zu results came after the lease was taken over",
+			       n - written, n);
+	}
+	for (i = 0; i < n; i++)
+		job_free(s->finished.items[i]);
+	memmove(s->finished.items, s->finished.items + n,
+		(s->finished.count - n) * sizeof(*s->finished.items));
+	s->finished.count -= n;
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static bool
+idle(struct sweep *s)
+{
+	return transport_running(s->transport) == 0 && s->queued.count == 0 &&
+	       s->finished.count == 0 && s->release.count == 0;
+}
+
+static int
+run(struct sweep *s)
+{
+	uint64_t started = hf_monotonic_ms(), now;
+	uint64_t deadline = started + (uint64_t)s->opt.max_seconds * 1000;
+	bool use_deadline = !s->opt.loop || s->opt.max_seconds_given;
+	bool stopping = false;
+	int wait_ms;
+
+	for (;;) {
+		now = hf_monotonic_ms();
+		if (!stopping && (stop_requested || (use_deadline && now >= deadline))) {
+			stopping = true;
+			hf_log(HF_LOG_DEBUG, "stopping: %zu queued handed back, %zu in flight",
+			       s->queued.count, transport_running(s->transport));
+			while (s->queued.count > 0) {
+				struct job *j = joblist_shift(&s->queued);
+
+				if (!joblist_push(&s->release, j))
+					job_free(j);
+			}
+		}
+		if (s->nothing_due && s->opt.loop && now >= s->next_claim_ms)
+			s->nothing_due = false;	/* time to poll again */
+		/* Once all is quiet, one last claim tells whether anything is due. */
+		if (!s->opt.loop && !s->db_failing && idle(s) && s->next_claim_ms > now)
+			s->next_claim_ms = now;
+		if (!stopping && !s->nothing_due && now >= s->next_claim_ms)
+			claim(s, now);
+		start_transfers(s, now);
+		if (s->release.count > 0)
+			flush_release(s);
+		if (idle(s) && (stopping || (!s->opt.loop && s->nothing_due)))
+			break;
+
+		wait_ms = 0;
+		if (transport_running(s->transport) > 0)
+			wait_ms = 100;	/* returns early on activity */
+		else if (s->queued.count == 0 && s->finished.count == 0 &&
+			 now < s->next_claim_ms)
+			wait_ms = (int)(s->next_claim_ms - now);
+		else if (s->finished.count > 0 && now < s->next_flush_ms)
+			wait_ms = (int)(s->next_flush_ms - now);
+		if (wait_ms > HF_SWEEP_IDLE_POLL_MS)
+			wait_ms = HF_SWEEP_IDLE_POLL_MS;
+		collect_finished(s, wait_ms);
+		flush_results(s, hf_monotonic_ms(),
+			      stopping || transport_running(s->transport) == 0);
+	}
+	hf_log(HF_LOG_INFO, "sent %lu: %lu succeeded, %lu to retry, %lu failed,"
+	       " %lu gone; %lu handed back", s->sent, s->succeeded, s->retried,
+	       s->failed, s->gone, s->released);
+	if (s->lost_results > 0 || (s->db_failing && !s->opt.loop)) {
+		hf_log(HF_LOG_ERROR, "the database was unusable; %lu results not written",
+		       s->lost_results);
+		return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct sweep s;
+	struct hf_db_limits limits = { 5, 30, 60 };
+	struct sigaction sa;
+	char errstr[1024] = "", host[64] = "localhost";
+	const char *path;
+	enum hf_result r;
+	int status;
+
+	status = parse_options(argc, argv, &s.opt);
+	if (status != 0)
+		return status;
+	hf_log_init("hookfan-sweep", s.opt.verbose ? HF_LOG_DEBUG : HF_LOG_WARN);
+
+	path = hf_config_path(s.opt.config_path);
+	r = hf_config_load(&s.cfg, path,
+			   s.opt.config_path == NULL && getenv("HOOKFAN_CONFIG") == NULL,
+			   errstr, sizeof(errstr));
+	if (r != HF_OK) {
+		fprintf(stderr, "hookfan-sweep: %s\n", errstr);
+		return 1;
+	}
+	s.lease_ms = s.cfg.lease_seconds > 0
+			     ? s.cfg.lease_seconds * 1000
+			     : 2 * s.cfg.delivery_timeout_ms +
+				       HF_SWEEP_LEASE_MARGIN_SECONDS * 1000L;
+	if (s.lease_ms < s.cfg.delivery_timeout_ms + 2 * START_MARGIN_MS) {
+		fprintf(stderr, "hookfan-sweep: %s: lease_seconds must exceed delivery_timeout_ms by at least 2 seconds\n",
+			path);
+		return 1;
+	}
+	r = hf_db_open(&s.db, &s.cfg, &limits, errstr, sizeof(errstr));
+	if (r == HF_OK)
+		r = hf_sweep_check_schema(s.db, errstr, sizeof(errstr));
+	if (r != HF_OK) {
+		fprintf(stderr, "hookfan-sweep: database: %s\n", errstr);
+		hf_db_close(s.db);
+		return 1;
+	}
+	r = transport_open(&s.transport, &s.cfg, (unsigned int)s.opt.concurrency,
+			   errstr, sizeof(errstr));
+	if (r != HF_OK) {
+		fprintf(stderr, "hookfan-sweep: %s\n", errstr);
+		hf_db_close(s.db);
+		return 1;
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(s.owner, sizeof(s.owner), "%s:%ld", host, (long)getpid());
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	status = run(&s);
+
+	joblist_free(&s.queued);
+	joblist_free(&s.finished);
+	joblist_free(&s.release);
+	free(s.queued.items);
+	free(s.finished.items);
+	free(s.release.items);
+	transport_close(s.transport);
+	hf_db_close(s.db);
+	return status;
+}

@@ -1,0 +1,674 @@
+/*
+ * The SQL behind hookfan-sweep; see db_sweep.h for the protocol.  A batch
+ * of deliveries travels to the server as one JSON parameter read with
+ * JSON_TABLE, so a claim or a batch of results is a handful of statements
+ * however many deliveries it carries.
+ */
+#include "db_sweep.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "crypto.h"
+#include "ids.h"
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
+/* JSON_TABLE column types for the ids and tokens it carries. */
+#define ID_COLUMN "VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin"
+#define TOKEN_COLUMN "CHAR(32) CHARACTER SET ascii COLLATE ascii_bin"
+
+static enum hf_result
+db_fail(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
+{
+	return hf_fail(r, errstr, errlen, "%s", hf_db_error(db));
+}
+
+/* A JSON text the caller frees, or NULL when out of memory. */
+static char *
+json_text(json_object *obj)
+{
+	const char *s;
+
+	if (obj == NULL)
+		return NULL;
+	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	return s != NULL ? strdup(s) : NULL;
+}
+
+void
+hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n)
+{
+	size_t i;
+
+	if (jobs == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(jobs[i].url);
+		free(jobs[i].payload);
+		free(jobs[i].secrets);
+	}
+	free(jobs);
+}
+
+enum hf_result
+hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, "SELECT 1 FROM deliveries LIMIT 1");
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	if (r != HF_OK)
+		db_fail(db, r, errstr, errlen);
+	mysql_commit(hf_db_mysql(db));
+	return r;
+}
+
+/* ---- claiming -------------------------------------------------------- */
+
+struct claim_run {
+	unsigned int limit;
+	const char *owner;
+	long lease_ms;
+	char token[HF_LEASE_TOKEN_LEN + 1];
+	char *ids_json;		/* the claimed ids, owned */
+	size_t claimed;
+	char *errstr;
+	size_t errlen;
+};
+
+static const char claim_select_sql[] =
+	"SELECT id FROM deliveries WHERE due_at <= NOW(3)"
+	" ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED";
+
+/*
+ * Deliveries of a disabled endpoint are parked instead of sent: the
+ * endpoint may have been disabled while they were pending or in flight.
+ */
+static const char claim_update_sql[] =
+	"UPDATE deliveries d"
+	" JOIN JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
+	"   ON d.id = j.id"
+	" JOIN endpoints e ON e.id = d.endpoint_id"
+	" SET d.status = IF(e.active = 1, 'sending', 'paused'),"
+	"  d.attempts = d.attempts + IF(e.active = 1, 1, 0),"
+	"  d.lease_token = IF(e.active = 1, ?, NULL),"
+	"  d.lease_owner = IF(e.active = 1, ?, NULL),"
+	"  d.lease_expires_at = IF(e.active = 1, NOW(3) + INTERVAL ? MICROSECOND, NULL),"
+	"  d.due_at = IF(e.active = 1, NOW(3) + INTERVAL ? MICROSECOND, NULL),"
+	"  d.updated_at = NOW(3)";
+
+static enum hf_result
+claim_txn(struct hf_db *db, void *ctx)
+{
+	struct claim_run *run = ctx;
+	json_object *ids = NULL;
+	struct hf_query q;
+	enum hf_result r;
+	unsigned char raw[HF_LEASE_TOKEN_LEN / 2];
+
+	free(run->ids_json);
+	run->ids_json = NULL;
+	run->claimed = 0;
+	/* A fresh token per try: a redone claim must not reuse a lost one. */
+	if (hf_random_bytes(raw, sizeof(raw)) != HF_OK)
+		return hf_fail(HF_ERR_IO, run->errstr, run->errlen,
+			       "no random bytes for a lease token");
+	hf_hex_encode(raw, sizeof(raw), run->token);
+
+	ids = json_object_new_array();
+	if (ids == NULL)
+		return HF_ERR_NOMEM;
+	hf_query_start(&q, db, claim_select_sql);
+	hf_query_int(&q, run->limit);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		json_object_array_add(ids, json_object_new_string(hf_query_column(&q, 0, NULL)));
+		run->claimed++;
+	}
+	hf_query_end(&q);
+	if (r != HF_ERR_NOT_FOUND) {
+		json_object_put(ids);
+		return db_fail(db, r, run->errstr, run->errlen);
+	}
+	r = HF_OK;
+	if (run->claimed == 0) {
+		json_object_put(ids);
+		return HF_OK;
+	}
+	run->ids_json = json_text(ids);
+	json_object_put(ids);
+	if (run->ids_json == NULL)
+		return HF_ERR_NOMEM;
+	hf_query_start(&q, db, claim_update_sql);
+	hf_query_text(&q, run->ids_json);
+	hf_query_text(&q, run->token);
+	hf_query_text(&q, run->owner);
+	hf_query_int(&q, (long long)run->lease_ms * 1000);
+	hf_query_int(&q, (long long)run->lease_ms * 1000);
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	return r == HF_OK ? r : db_fail(db, r, run->errstr, run->errlen);
+}
+
+struct load_run {
+	const struct claim_run *claim;
+	struct hf_sweep_job *jobs;
+	size_t count;
+	char *errstr;
+	size_t errlen;
+};
+
+/* Secrets sign while expires_at is NULL or in the future; newest first. */
+static const char load_sql[] =
+	"SELECT d.id, d.message_id, d.endpoint_id, d.attempts, e.url, m.payload,"
+	" (SELECT GROUP_CONCAT(s.secret ORDER BY s.created_at DESC, s.id DESC"
+	"    SEPARATOR ' ' LIMIT " STR(HF_SECRETS_PER_ENDPOINT_MAX) ")"
+	"  FROM endpoint_secrets s WHERE s.endpoint_id = d.endpoint_id"
+	"  AND (s.expires_at IS NULL OR s.expires_at > NOW(3)))"
+	" FROM JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
+	" JOIN deliveries d ON d.id = j.id"
+	" JOIN endpoints e ON e.id = d.endpoint_id"
+	" JOIN messages m ON m.id = d.message_id"
+	" WHERE d.lease_token = ? AND d.status = 'sending'"
+	" ORDER BY d.due_at, d.id";
+
+static char *
+copy_column(const struct hf_query *q, unsigned int i, size_t *len)
+{
+	size_t n = 0;
+	const char *s = hf_query_column(q, i, &n);
+	char *copy = malloc(n + 1);
+
+	if (copy == NULL)
+		return NULL;
+	if (s != NULL)
+		memcpy(copy, s, n);
+	copy[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return copy;
+}
+
+static void
+copy_id(char *out, const struct hf_query *q, unsigned int i)
+{
+	const char *s = hf_query_column(q, i, NULL);
+
+	snprintf(out, HF_ID_MAX_LEN + 1, "%s", s != NULL ? s : "");
+}
+
+static enum hf_result
+load_txn(struct hf_db *db, void *ctx)
+{
+	struct load_run *run = ctx;
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_sweep_jobs_free(run->jobs, run->count);
+	run->jobs = calloc(run->claim->claimed, sizeof(*run->jobs));
+	run->count = 0;
+	if (run->jobs == NULL)
+		return HF_ERR_NOMEM;
+	hf_query_start(&q, db, load_sql);
+	hf_query_text(&q, run->claim->ids_json);
+	hf_query_text(&q, run->claim->token);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK &&
+	       run->count < run->claim->claimed) {
+		struct hf_sweep_job *job = &run->jobs[run->count++];
+
+		copy_id(job->delivery_id, &q, 0);
+		copy_id(job->message_id, &q, 1);
+		copy_id(job->endpoint_id, &q, 2);
+		memcpy(job->lease_token, run->claim->token, sizeof(job->lease_token));
+		job->attempt = (unsigned int)hf_query_column_int(&q, 3);
+		job->url = copy_column(&q, 4, NULL);
+		job->payload = copy_column(&q, 5, &job->payload_len);
+		job->secrets = copy_column(&q, 6, NULL);
+		if (job->url == NULL || job->payload == NULL || job->secrets == NULL) {
+			r = HF_ERR_NOMEM;
+			break;
+		}
+	}
+	hf_query_end(&q);
+	if (r == HF_OK || r == HF_ERR_NOT_FOUND)
+		return HF_OK;
+	return r == HF_ERR_NOMEM ? r : db_fail(db, r, run->errstr, run->errlen);
+}
+
+enum hf_result
+hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
+	       long lease_ms, struct hf_sweep_job **jobs, size_t *count,
+	       char *errstr, size_t errlen)
+{
+	struct claim_run claim = { 0 };
+	struct load_run load = { 0 };
+	enum hf_result r;
+
+	*jobs = NULL;
+	*count = 0;
+	claim.limit = limit;
+	claim.owner = owner;
+	claim.lease_ms = lease_ms;
+	claim.errstr = errstr;
+	claim.errlen = errlen;
+	r = hf_db_transaction(db, claim_txn, &claim);
+	if (r != HF_OK || claim.claimed == 0)
+		goto out;
+	/*
+	 * The claim is committed: from here on the rows are ours until the
+	 * lease expires, and reading them needs no lock.  Should this read
+	 * fail, the lease runs out and a later claim sends them.
+	 */
+	load.claim = &claim;
+	load.errstr = errstr;
+	load.errlen = errlen;
+	r = hf_db_transaction(db, load_txn, &load);
+	if (r != HF_OK) {
+		hf_sweep_jobs_free(load.jobs, load.count);
+		goto out;
+	}
+	*jobs = load.jobs;
+	*count = load.count;
+out:
+	free(claim.ids_json);
+	return r;
+}
+
+/* ---- results --------------------------------------------------------- */
+
+struct record_run {
+	const struct hf_sweep_result *results;
+	size_t n;
+	long disable_after_s;
+	json_object *all;	/* every result, borrowed */
+	char *all_json;		/* the same as text, owned */
+	char *matched_json;	/* those whose lease still holds, owned */
+	size_t written;
+	char *errstr;
+	size_t errlen;
+};
+
+static const char *const outcome_names[] = {
+	[HF_OUTCOME_SUCCEEDED] = "succeeded",
+	[HF_OUTCOME_RETRY] = "retry",
+	[HF_OUTCOME_FAILED] = "failed",
+	[HF_OUTCOME_GONE] = "gone",
+};
+
+/* The JSON object for one result; keys absent mean SQL NULL. */
+static json_object *
+result_object(const struct hf_sweep_result *res, const char *attempt_id)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "id", json_object_new_string(res->job->delivery_id));
+	json_object_object_add(o, "token", json_object_new_string(res->job->lease_token));
+	json_object_object_add(o, "ep", json_object_new_string(res->job->endpoint_id));
+	json_object_object_add(o, "msg", json_object_new_string(res->job->message_id));
+	json_object_object_add(o, "aid", json_object_new_string(attempt_id));
+	json_object_object_add(o, "n", json_object_new_int64(res->job->attempt));
+	json_object_object_add(o, "outcome",
+			       json_object_new_string(outcome_names[res->outcome]));
+	json_object_object_add(o, "delay", json_object_new_int64(res->delay_ms));
+	json_object_object_add(o, "started",
+			       json_object_new_int64((int64_t)res->started_unix_ms));
+	json_object_object_add(o, "duration",
+			       json_object_new_int64((int64_t)(res->duration_ms > 4000000000u
+							   ? 4000000000u
+							   : res->duration_ms)));
+	if (res->status_code > 0)
+		json_object_object_add(o, "code", json_object_new_int64(res->status_code));
+	if (res->error != NULL) {
+		char error[256];
+
+		/* The column holds 255 characters; error texts are ASCII. */
+		snprintf(error, sizeof(error), "%s", res->error);
+		json_object_object_add(o, "error", json_object_new_string(error));
+	}
+	if (res->excerpt_len > 0) {
+		size_t len = res->excerpt_len > HF_RESPONSE_EXCERPT_MAX
+				     ? HF_RESPONSE_EXCERPT_MAX
+				     : res->excerpt_len;
+		char hex[2 * HF_RESPONSE_EXCERPT_MAX + 1];
+
+		hf_hex_encode(res->excerpt, len, hex);
+		json_object_object_add(o, "excerpt", json_object_new_string(hex));
+	}
+	return o;
+}
+
+/* JSON_TABLE columns of a result object. */
+#define RESULT_COLUMNS \
+	" COLUMNS (id " ID_COLUMN " PATH '$.id'," \
+	"  token " TOKEN_COLUMN " PATH '$.token'," \
+	"  ep " ID_COLUMN " PATH '$.ep'," \
+	"  msg " ID_COLUMN " PATH '$.msg'," \
+	"  aid " ID_COLUMN " PATH '$.aid'," \
+	"  n INT UNSIGNED PATH '$.n'," \
+	"  outcome VARCHAR(16) CHARACTER SET ascii PATH '$.outcome'," \
+	"  delay BIGINT PATH '$.delay'," \
+	"  started BIGINT PATH '$.started'," \
+	"  duration BIGINT PATH '$.duration'," \
+	"  code INT PATH '$.code'," \
+	"  error VARCHAR(255) PATH '$.error'," \
+	"  excerpt VARCHAR(2048) CHARACTER SET ascii PATH '$.excerpt')"
+
+/* Per endpoint of the batch: any success, any 410. */
+#define ENDPOINT_SUMMARY \
+	"(SELECT j.ep, MAX(j.outcome = 'succeeded') AS ok," \
+	"  MAX(j.outcome = 'gone') AS gone" \
+	"  FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j GROUP BY j.ep)"
+
+/* Lock the messages first, in id order, so that two sweeps finishing
+ * deliveries of one message compute its status one after the other. */
+static const char lock_messages_sql[] =
+	"SELECT m.id FROM messages m"
+	" JOIN (SELECT DISTINCT j.msg FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
+	"   ON m.id = b.msg"
+	" ORDER BY m.id FOR UPDATE";
+
+static const char lock_deliveries_sql[] =
+	"SELECT d.id FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j"
+	" JOIN deliveries d ON d.id = j.id AND d.lease_token = j.token"
+	" ORDER BY d.id FOR UPDATE";
+
+static const char insert_attempts_sql[] =
+	"INSERT INTO attempts (id, delivery_id, attempt_number, started_at,"
+	" duration_ms, status_code, error, response_excerpt)"
+	" SELECT j.aid, j.id, j.n, FROM_UNIXTIME(j.started / 1000), j.duration,"
+	"  j.code, j.error, UNHEX(j.excerpt)"
+	" FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j";
+
+static const char disable_endpoints_sql[] =
+	"UPDATE endpoints e JOIN " ENDPOINT_SUMMARY " b ON e.id = b.ep"
+	" SET e.active = 0,"
+	"  e.disabled_reason = IF(b.gone = 1, 'the endpoint answered 410 Gone',"
+	"   CONCAT('failing without a success since ',"
+	"          DATE_FORMAT(e.failing_since, '%Y-%m-%d %H:%i:%s UTC')))"
+	" WHERE e.active = 1 AND (b.gone = 1 OR (b.ok = 0 AND ? > 0"
+	"  AND e.failing_since IS NOT NULL"
+	"  AND e.failing_since <= NOW(3) - INTERVAL ? SECOND))";
+
+static const char failing_since_sql[] =
+	"UPDATE endpoints e JOIN " ENDPOINT_SUMMARY " b ON e.id = b.ep"
+	" SET e.failing_since = IF(b.ok = 1, NULL, NOW(3))"
+	" WHERE (b.ok = 1 AND e.failing_since IS NOT NULL)"
+	"  OR (b.ok = 0 AND e.failing_since IS NULL)";
+
+static const char update_deliveries_sql[] =
+	"UPDATE deliveries d"
+	" JOIN JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j ON d.id = j.id"
+	" JOIN endpoints e ON e.id = d.endpoint_id"
+	" SET d.status = CASE j.outcome WHEN 'succeeded' THEN 'succeeded'"
+	"   WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'paused'"
+	"   ELSE IF(e.active = 1, 'pending', 'paused') END,"
+	"  d.due_at = IF(j.outcome = 'retry' AND e.active = 1,"
+	"   NOW(3) + INTERVAL j.delay * 1000 MICROSECOND, NULL),"
+	"  d.last_status_code = j.code, d.last_error = j.error,"
+	"  d.lease_token = NULL, d.lease_owner = NULL, d.lease_expires_at = NULL,"
+	"  d.updated_at = NOW(3)";
+
+static const char park_deliveries_sql[] =
+	"UPDATE deliveries d"
+	" JOIN (SELECT DISTINCT j.ep FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
+	"   ON d.endpoint_id = b.ep"
+	" JOIN endpoints e ON e.id = b.ep"
+	" SET d.status = 'paused', d.due_at = NULL, d.updated_at = NOW(3)"
+	" WHERE e.active = 0 AND d.status = 'pending'";
+
+/* delivered: all succeeded; failed: one gave up; else still pending. */
+static const char message_status_sql[] =
+	"UPDATE messages m"
+	" JOIN (SELECT DISTINCT j.msg FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
+	"   ON m.id = b.msg"
+	" SET m.status = (SELECT CASE WHEN SUM(d.status = 'failed') > 0 THEN 'failed'"
+	"    WHEN SUM(d.status <> 'succeeded') = 0 THEN 'delivered'"
+	"    ELSE 'pending' END"
+	"   FROM deliveries d WHERE d.message_id = m.id),"
+	"  m.updated_at = NOW(3)";
+
+static enum hf_result
+run_with_json(struct hf_db *db, const char *sql, const char *json,
+	      unsigned long long *affected)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, sql);
+	hf_query_text(&q, json);
+	r = hf_query_run(&q);
+	if (r == HF_OK && affected != NULL)
+		*affected = hf_query_affected(&q);
+	hf_query_end(&q);
+	return r;
+}
+
+/* Keep only the results whose delivery id is in the sorted set. */
+static int
+compare_ids(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static enum hf_result
+record_txn(struct hf_db *db, void *ctx)
+{
+	struct record_run *run = ctx;
+	json_object *all = run->all, *matched = NULL;
+	char **locked = NULL;
+	size_t nlocked = 0, i;
+	unsigned long long disabled = 0;
+	struct hf_query q;
+	enum hf_result r;
+
+	free(run->matched_json);
+	run->matched_json = NULL;
+	run->written = 0;
+
+	r = run_with_json(db, lock_messages_sql, run->all_json, NULL);
+	if (r != HF_OK)
+		goto db_error;
+
+	locked = calloc(run->n, sizeof(*locked));
+	if (locked == NULL)
+		return HF_ERR_NOMEM;
+	hf_query_start(&q, db, lock_deliveries_sql);
+	hf_query_text(&q, run->all_json);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK && nlocked < run->n) {
+		locked[nlocked] = strdup(hf_query_column(&q, 0, NULL));
+		if (locked[nlocked++] == NULL) {
+			r = HF_ERR_NOMEM;
+			break;
+		}
+	}
+	hf_query_end(&q);
+	if (r != HF_ERR_NOT_FOUND && r != HF_OK)
+		goto db_error;
+	r = HF_OK;
+	if (nlocked == 0)
+		goto out;
+	qsort(locked, nlocked, sizeof(*locked), compare_ids);
+
+	/* Only the results whose lease still holds are written. */
+	matched = json_object_new_array();
+	if (matched == NULL) {
+		r = HF_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < json_object_array_length(all); i++) {
+		json_object *o = json_object_array_get_idx(all, i), *id;
+		const char *key;
+
+		json_object_object_get_ex(o, "id", &id);
+		key = json_object_get_string(id);
+		if (bsearch(&key, locked, nlocked, sizeof(*locked), compare_ids) != NULL) {
+			json_object_array_add(matched, json_object_get(o));
+			run->written++;
+		}
+	}
+	run->matched_json = json_text(matched);
+	if (run->matched_json == NULL) {
+		r = HF_ERR_NOMEM;
+		goto out;
+	}
+
+	r = run_with_json(db, insert_attempts_sql, run->matched_json, NULL);
+	if (r != HF_OK)
+		goto db_error;
+	hf_query_start(&q, db, disable_endpoints_sql);
+	hf_query_text(&q, run->matched_json);
+	hf_query_int(&q, run->disable_after_s);
+	hf_query_int(&q, run->disable_after_s);
+	r = hf_query_run(&q);
+	disabled = r == HF_OK ? hf_query_affected(&q) : 0;
+	hf_query_end(&q);
+	if (r != HF_OK)
+		goto db_error;
+	r = run_with_json(db, failing_since_sql, run->matched_json, NULL);
+	if (r != HF_OK)
+		goto db_error;
+	r = run_with_json(db, update_deliveries_sql, run->matched_json, NULL);
+	if (r != HF_OK)
+		goto db_error;
+	if (disabled > 0) {
+		r = run_with_json(db, park_deliveries_sql, run->matched_json, NULL);
+		if (r != HF_OK)
+			goto db_error;
+	}
+	r = run_with_json(db, message_status_sql, run->matched_json, NULL);
+	if (r != HF_OK)
+		goto db_error;
+	goto out;
+db_error:
+	db_fail(db, r, run->errstr, run->errlen);
+out:
+	for (i = 0; i < nlocked; i++)
+		free(locked[i]);
+	free(locked);
+	json_object_put(matched);
+	return r;
+}
+
+enum hf_result
+hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
+		size_t n, long disable_after_s, size_t *written, char *errstr,
+		size_t errlen)
+{
+	struct record_run run = { 0 };
+	json_object *all;
+	char attempt_id[HF_ID_MAX_LEN + 1];
+	enum hf_result r = HF_OK;
+	size_t i;
+
+	*written = 0;
+	if (n == 0)
+		return HF_OK;
+	all = json_object_new_array();
+	if (all == NULL)
+		return HF_ERR_NOMEM;
+	for (i = 0; i < n && r == HF_OK; i++) {
+		json_object *o;
+
+		/* Attempt ids are made once, so a redone write keeps them. */
+		if (hf_id_new(attempt_id, "att") != HF_OK)
+			r = HF_ERR_IO;
+		else if ((o = result_object(&results[i], attempt_id)) == NULL)
+			r = HF_ERR_NOMEM;
+		else
+			json_object_array_add(all, o);
+	}
+	if (r == HF_OK) {
+		run.all_json = json_text(all);
+		if (run.all_json == NULL)
+			r = HF_ERR_NOMEM;
+	}
+	if (r != HF_OK) {
+		json_object_put(all);
+		return hf_fail(r, errstr, errlen, "cannot build the results batch");
+	}
+	run.all = all;
+	run.results = results;
+	run.n = n;
+	run.disable_after_s = disable_after_s;
+	run.errstr = errstr;
+	run.errlen = errlen;
+	r = hf_db_transaction(db, record_txn, &run);
+	if (r == HF_OK)
+		*written = run.written;
+	json_object_put(all);
+	free(run.all_json);
+	free(run.matched_json);
+	return r;
+}
+
+/* ---- releasing ------------------------------------------------------- */
+
+struct release_run {
+	const char *json;
+	char *errstr;
+	size_t errlen;
+};
+
+static const char release_sql[] =
+	"UPDATE deliveries d"
+	" JOIN JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$.id',"
+	"   token " TOKEN_COLUMN " PATH '$.token')) j"
+	"   ON d.id = j.id AND d.lease_token = j.token"
+	" SET d.status = 'pending', d.attempts = GREATEST(d.attempts, 1) - 1,"
+	"  d.due_at = NOW(3), d.lease_token = NULL, d.lease_owner = NULL,"
+	"  d.lease_expires_at = NULL, d.updated_at = NOW(3)";
+
+static enum hf_result
+release_txn(struct hf_db *db, void *ctx)
+{
+	struct release_run *run = ctx;
+	enum hf_result r = run_with_json(db, release_sql, run->json, NULL);
+
+	return r == HF_OK ? r : db_fail(db, r, run->errstr, run->errlen);
+}
+
+enum hf_result
+hf_sweep_release(struct hf_db *db, const struct hf_sweep_job *const *jobs,
+		 size_t n, char *errstr, size_t errlen)
+{
+	struct release_run run = { 0 };
+	json_object *list;
+	char *json;
+	enum hf_result r;
+	size_t i;
+
+	if (n == 0)
+		return HF_OK;
+	list = json_object_new_array();
+	if (list == NULL)
+		return HF_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_string(jobs[i]->delivery_id));
+		json_object_object_add(o, "token", json_object_new_string(jobs[i]->lease_token));
+		json_object_array_add(list, o);
+	}
+	json = json_text(list);
+	json_object_put(list);
+	if (json == NULL)
+		return HF_ERR_NOMEM;
+	run.json = json;
+	run.errstr = errstr;
+	run.errlen = errlen;
+	r = hf_db_transaction(db, release_txn, &run);
+	free(json);
+	return r;
+}

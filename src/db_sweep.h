@@ -1,0 +1,101 @@
+/*
+ * The statements behind hookfan-sweep: claiming due deliveries under a
+ * lease, reading what to send, writing the outcome of a batch of attempts,
+ * and handing back claimed work that was never started.  Each function
+ * runs its own transactions (hf_db_transaction: redone after a deadlock or
+ * a lost connection) and never holds one open across HTTP.
+ *
+ * The protocol, safe with any number of sweeps on any number of hosts:
+ *
+ *  - claim: SELECT ... FOR UPDATE SKIP LOCKED picks due rows nobody else
+ *    is claiming; one UPDATE marks them 'sending' with attempts + 1, a
+ *    fresh lease_token and due_at = lease expiry; commit.  Rows whose lease
+ *    expired (a dead sweep) are due again and are claimed the same way.
+ *  - every later write names the lease_token: a sweep whose lease was
+ *    taken over changes nothing.
+ */
+#ifndef HF_DB_SWEEP_H
+#define HF_DB_SWEEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "limits.h"
+
+#define HF_LEASE_TOKEN_LEN 32
+
+/* One claimed delivery and what to send.  Strings are owned by the job. */
+struct hf_sweep_job {
+	char delivery_id[HF_ID_MAX_LEN + 1];
+	char message_id[HF_ID_MAX_LEN + 1];
+	char endpoint_id[HF_ID_MAX_LEN + 1];
+	char lease_token[HF_LEASE_TOKEN_LEN + 1];
+	unsigned int attempt;	/* this attempt's number, counted at claim */
+	char *url;
+	char *payload;
+	size_t payload_len;
+	char *secrets;		/* space-separated, newest first; may be "" */
+};
+
+/* Free the strings of n jobs and the array itself.  jobs may be NULL. */
+void hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n);
+
+/*
+ * Claim up to limit due deliveries for lease_ms under a fresh token, owned
+ * by owner ("host:pid"), and read what to send.  Deliveries of disabled
+ * endpoints met on the way are parked as 'paused' instead.  *jobs (freed
+ * with hf_sweep_jobs_free) and *count receive the claimed work; a count of
+ * 0 means nothing is due.
+ */
+enum hf_result hf_sweep_claim(struct hf_db *db, unsigned int limit,
+			      const char *owner, long lease_ms,
+			      struct hf_sweep_job **jobs, size_t *count,
+			      char *errstr, size_t errlen);
+
+enum hf_sweep_outcome {
+	HF_OUTCOME_SUCCEEDED,	/* 2xx */
+	HF_OUTCOME_RETRY,	/* try again after delay_ms */
+	HF_OUTCOME_FAILED,	/* that was the last attempt */
+	HF_OUTCOME_GONE		/* 410: disable the endpoint, park this */
+};
+
+/* What happened to one attempt.  Strings are borrowed. */
+struct hf_sweep_result {
+	const struct hf_sweep_job *job;
+	enum hf_sweep_outcome outcome;
+	long long delay_ms;		/* HF_OUTCOME_RETRY only */
+	long status_code;		/* 0: no HTTP response */
+	const char *error;		/* NULL or why there was no success */
+	const unsigned char *excerpt;	/* response body, capped */
+	size_t excerpt_len;
+	uint64_t started_unix_ms;
+	uint64_t duration_ms;
+};
+
+/*
+ * Write the outcome of n attempts in one transaction of a few statements:
+ * attempts rows, delivery states, endpoint failing_since and disabling
+ * (410, or failing without success for disable_after_s; 0 = never) with
+ * the parking of a disabled endpoint's waiting deliveries, and the status
+ * of the messages concerned.  Results whose lease_token no longer matches
+ * are ignored; *written receives how many matched.
+ */
+enum hf_result hf_sweep_record(struct hf_db *db,
+			       const struct hf_sweep_result *results, size_t n,
+			       long disable_after_s, size_t *written,
+			       char *errstr, size_t errlen);
+
+/*
+ * Hand back claimed jobs that were never sent: due again now, the attempt
+ * counted at claim taken back.
+ */
+enum hf_result hf_sweep_release(struct hf_db *db,
+				const struct hf_sweep_job *const *jobs,
+				size_t n, char *errstr, size_t errlen);
+
+/* True when the deliveries table can be read (the schema is in place). */
+enum hf_result hf_sweep_check_schema(struct hf_db *db, char *errstr,
+				     size_t errlen);
+
+#endif

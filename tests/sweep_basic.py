@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""hookfan-sweep delivers: what an endpoint receives (CONTRACT §6), the
+default and --loop modes (§5), and its exit statuses."""
+import json
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+import sweeptest as st  # noqa: E402
+from receivers import Receiver  # noqa: E402
+
+db = st.start_db()
+
+
+@hftest.test
+def delivers_a_message_with_standard_webhooks_headers():
+    rx = Receiver()
+    ep, secret, ws = st.endpoint(db, rx.url)
+    payload = {"type": "invoice.paid", "amount": 1250, "note": "caf\u00e9"}
+    [msg] = st.messages(db, ws, [ep], payload=payload)
+    before = int(time.time())
+    st.sweep(db)
+    hftest.eq(rx.count(), 1, "requests")
+    req = rx.requests[0]
+    hftest.eq(req.method, "POST", "method")
+    hftest.eq(req.path, "/hook", "path")
+    hftest.eq(req.headers["content-type"], "application/json", "content type")
+    hftest.eq(req.headers["webhook-id"], msg, "webhook-id is the message id")
+    ts = int(req.headers["webhook-timestamp"])
+    assert before - 1 <= ts <= int(time.time()) + 1, ts
+    sig = req.headers["webhook-signature"]
+    assert sig.startswith("v1,") and " " not in sig, sig
+    assert req.headers.get("user-agent", "").startswith("hookfan/"), req.headers
+    assert "expect" not in req.headers, req.headers
+    hftest.eq(json.loads(req.body), payload, "body is the payload")
+    hftest.eq(st.delivery(db, msg), ("succeeded", "1", "200", None), "delivery")
+    hftest.eq(st.attempts(db, msg), [("1", "200", None, st.attempts(db, msg)[0][3], "2")],
+              "one attempt, excerpt 'ok'")
+    hftest.eq(db.value("SELECT status FROM messages WHERE id = '%s'" % msg),
+              "delivered", "message status")
+    hftest.eq(db.value("SELECT due_at IS NULL AND lease_token IS NULL FROM deliveries"
+                       " WHERE message_id = '%s'" % msg), "1", "nothing left due")
+
+
+@hftest.test
+def fans_out_and_reuses_connections():
+    rxs = [Receiver() for _ in range(3)]
+    ws = st.workspace(db)
+    eps = [st.endpoint(db, rx.url, ws)[0] for rx in rxs]
+    ids = st.messages(db, ws, eps, count=20)
+    st.sweep(db, "--concurrency", "4")
+    for rx in rxs:
+        hftest.eq(sorted(rx.ids()), sorted(ids), "each endpoint got every message")
+        # Four slots at most, so at most four connections per receiver.
+        assert rx.connections <= 4, "connections not reused: %d" % rx.connections
+    hftest.eq(db.value("SELECT COUNT(*) FROM deliveries WHERE message_id IN (%s)"
+                       " AND status = 'succeeded'" % ",".join("'%s'" % i for i in ids)),
+              "60", "all succeeded")
+    hftest.eq(db.value("SELECT COUNT(*) FROM messages WHERE id IN (%s)"
+                       " AND status = 'delivered'" % ",".join("'%s'" % i for i in ids)),
+              "20", "all messages delivered")
+
+
+@hftest.test
+def default_mode_exits_when_nothing_is_due():
+    started = time.monotonic()
+    r = st.sweep(db)
+    hftest.eq(r.returncode, 0, "exit status")
+    assert time.monotonic() - started < 5, "an empty sweep should be quick"
+
+
+@hftest.test
+def not_yet_due_is_left_alone():
+    rx = Receiver()
+    ep, _, ws = st.endpoint(db, rx.url)
+    [msg] = st.messages(db, ws, [ep], due="NOW(3) + INTERVAL 1 HOUR")
+    st.sweep(db)
+    hftest.eq(rx.count(), 0, "requests")
+    hftest.eq(st.delivery(db, msg), ("pending", "0", None, None), "delivery")
+
+
+@hftest.test
+def loop_picks_up_new_work_within_a_second_and_stops_on_sigterm():
+    rx = Receiver()
+    ep, _, ws = st.endpoint(db, rx.url)
+    p = st.start_sweep(db, "--loop")
+    time.sleep(1.0)  # let it go idle
+    [msg] = st.messages(db, ws, [ep])
+    inserted = time.time()
+    hftest.wait_for(lambda: rx.count() == 1, 5, "the loop to deliver")
+    latency = rx.requests[0].at - inserted
+    assert latency < 1.0, "picked up after %.2fs" % latency
+    # Something in flight when SIGTERM arrives is finished and written.
+    rx.script(("slow", 1.5))
+    [slow] = st.messages(db, ws, [ep])
+    hftest.wait_for(lambda: rx.count() == 2, 5, "the slow request to arrive")
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=20)
+    hftest.eq(p.returncode, 0, "exit status after SIGTERM (%s)" % err)
+    hftest.eq(st.delivery(db, slow), ("succeeded", "1", "200", None),
+              "in-flight delivery finished and written")
+    hftest.eq(st.delivery(db, msg)[0], "succeeded", "first delivery")
+
+
+@hftest.test
+def unusable_config_or_database_exits_1_with_one_line():
+    bad = os.path.join(db.dir, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("retry_schedule = soon\n")
+    r = st.sweep(db, config=bad, check=False)
+    hftest.eq(r.returncode, 1, "bad config")
+    hftest.eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
+    assert "bad.conf:1" in r.stderr, r.stderr
+
+    nodb = db.write_config(os.path.join(db.dir, "nodb.conf"),
+                           db_socket=os.path.join(db.dir, "nothing-here.sock"))
+    r = st.sweep(db, config=nodb, check=False)
+    hftest.eq(r.returncode, 1, "no database")
+    hftest.eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
+    assert "database" in r.stderr, r.stderr
+
+    r = st.sweep(db, "--batch", "0", check=False)
+    hftest.eq(r.returncode, 2, "bad usage")
+
+
+hftest.main()
