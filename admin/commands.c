@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db_admin.h"
+#include "delivery.h"
 #include "limits.h"
 #include "strparse.h"
 
@@ -283,5 +284,17 @@ const struct admin_command admin_commands[] = {
 	  "workspace env endpoint", "", false, false, run_key_create, NULL },
 	{ "key revoke", "--key-id K", "key-id", "key-id", "", false, false,
 	  run_key_revoke, NULL },
+	{ "delivery list", "[--endpoint P] [--message M] [--status S] [--limit N]",
+	  "", "endpoint message status limit", "", false, false,
+	  admin_delivery_list, "deliveries" },
+	{ "delivery show", "D", "", "", "", true, false, admin_delivery_show,
+	  NULL },
+	{ "delivery retry", "D", "", "", "", true, false, admin_delivery_retry,
+	  NULL },
+	{ "message resend", "M", "", "", "", true, false, admin_message_resend,
+	  NULL },
+	{ "endpoint rotate-secret", "--endpoint P [--grace-hours H]", "endpoint",
+	  "endpoint grace-hours", "", false, false,
+	  admin_endpoint_rotate_secret, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL }
 };

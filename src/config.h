@@ -33,6 +33,7 @@ struct hf_config {
 
 	long max_pending_per_endpoint;	/* 0 = unlimited */
 	long endpoint_disable_after_seconds; /* 0 = never */
+	long lease_seconds;	/* sweep claim lease, 0 = automatic */
 };
 
 /* Fill cfg with the documented defaults. */

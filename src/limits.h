@@ -85,4 +85,22 @@
 /* An endpoint failing without success this long is disabled (seconds). */
 #define HF_ENDPOINT_DISABLE_AFTER_DEFAULT (5 * 24 * 3600)
 
+/* Sweep: secrets that sign at once (rotation), response bytes read past
+ * the excerpt before the connection is dropped, idle poll in --loop. */
+#define HF_SECRETS_PER_ENDPOINT_MAX 8
+#define HF_RESPONSE_DRAIN_MAX (64 * 1024)
+#define HF_SWEEP_IDLE_POLL_MS 250
+
+/* Sweep leases: lease_seconds = 0 picks 2 * delivery timeout + margin. */
+#define HF_SWEEP_LEASE_MARGIN_SECONDS 30
+#define HF_SWEEP_LEASE_MAX_SECONDS (24 * 3600)
+
+/* endpoint rotate-secret: default and longest grace for the old secret. */
+#define HF_ROTATE_GRACE_HOURS_DEFAULT 24
+#define HF_ROTATE_GRACE_HOURS_MAX (30 * 24)
+
+/* hookfan-admin delivery list: default and largest --limit. */
+#define HF_LIST_LIMIT_DEFAULT 100
+#define HF_LIST_LIMIT_MAX 10000
+
 #endif
