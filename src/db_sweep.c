@@ -41,6 +41,15 @@ json_text(json_object *obj)
 	return s != NULL ? strdup(s) : NULL;
 }
 
+static void
+job_free_strings(struct hf_sweep_job *job)
+{
+	free(job->url);
+	free(job->payload);
+	free(job->secrets);
+	job->url = job->payload = job->secrets = NULL;
+}
+
 void
 hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n)
 {
@@ -48,13 +57,15 @@ hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n)
 
 	if (jobs == NULL)
 		return;
-	for (i = 0; i < n; i++) {
-		free(jobs[i].url);
-		free(jobs[i].payload);
-		free(jobs[i].secrets);
-	}
+	for (i = 0; i < n; i++)
+		job_free_strings(&jobs[i]);
 	free(jobs);
 }
+
+static enum hf_result hand_back(struct hf_db *db,
+				const struct hf_sweep_job *const *jobs,
+				size_t n, bool park, char *errstr,
+				size_t errlen);
 
 enum hf_result
 hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
@@ -89,20 +100,18 @@ static const char claim_select_sql[] =
 	" ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /*
- * Deliveries of a disabled endpoint are parked instead of sent: the
- * endpoint may have been disabled while they were pending or in flight.
+ * The claim touches deliveries only: reading endpoints inside this
+ * transaction would lock their rows and make claims wait on sweeps writing
+ * results for the same endpoint.
  */
 static const char claim_update_sql[] =
 	"UPDATE deliveries d"
 	" JOIN JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
 	"   ON d.id = j.id"
-	" JOIN endpoints e ON e.id = d.endpoint_id"
-	" SET d.status = IF(e.active = 1, 'sending', 'paused'),"
-	"  d.attempts = d.attempts + IF(e.active = 1, 1, 0),"
-	"  d.lease_token = IF(e.active = 1, ?, NULL),"
-	"  d.lease_owner = IF(e.active = 1, ?, NULL),"
-	"  d.lease_expires_at = IF(e.active = 1, NOW(3) + INTERVAL ? MICROSECOND, NULL),"
-	"  d.due_at = IF(e.active = 1, NOW(3) + INTERVAL ? MICROSECOND, NULL),"
+	" SET d.status = 'sending', d.attempts = d.attempts + 1,"
+	"  d.lease_token = ?, d.lease_owner = ?,"
+	"  d.lease_expires_at = NOW(3) + INTERVAL ? MICROSECOND,"
+	"  d.due_at = NOW(3) + INTERVAL ? MICROSECOND,"
 	"  d.updated_at = NOW(3)";
 
 static enum hf_result
@@ -162,6 +171,8 @@ struct load_run {
 	const struct claim_run *claim;
 	struct hf_sweep_job *jobs;
 	size_t count;
+	const struct hf_sweep_job **parked;	/* of disabled endpoints */
+	size_t nparked;
 	char *errstr;
 	size_t errlen;
 };
@@ -172,7 +183,8 @@ static const char load_sql[] =
 	" (SELECT GROUP_CONCAT(s.secret ORDER BY s.created_at DESC, s.id DESC"
 	"    SEPARATOR ' ' LIMIT " STR(HF_SECRETS_PER_ENDPOINT_MAX) ")"
 	"  FROM endpoint_secrets s WHERE s.endpoint_id = d.endpoint_id"
-	"  AND (s.expires_at IS NULL OR s.expires_at > NOW(3)))"
+	"  AND (s.expires_at IS NULL OR s.expires_at > NOW(3))),"
+	" e.active"
 	" FROM JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
 	" JOIN deliveries d ON d.id = j.id"
 	" JOIN endpoints e ON e.id = d.endpoint_id"
@@ -213,9 +225,12 @@ load_txn(struct hf_db *db, void *ctx)
 	enum hf_result r;
 
 	hf_sweep_jobs_free(run->jobs, run->count);
+	free(run->parked);
 	run->jobs = calloc(run->claim->claimed, sizeof(*run->jobs));
+	run->parked = calloc(run->claim->claimed, sizeof(*run->parked));
 	run->count = 0;
-	if (run->jobs == NULL)
+	run->nparked = 0;
+	if (run->jobs == NULL || run->parked == NULL)
 		return HF_ERR_NOMEM;
 	hf_query_start(&q, db, load_sql);
 	hf_query_text(&q, run->claim->ids_json);
@@ -237,6 +252,8 @@ load_txn(struct hf_db *db, void *ctx)
 			r = HF_ERR_NOMEM;
 			break;
 		}
+		if (hf_query_column_int(&q, 7) != 1)
+			run->parked[run->nparked++] = job;
 	}
 	hf_query_end(&q);
 	if (r == HF_OK || r == HF_ERR_NOT_FOUND)
@@ -276,9 +293,33 @@ hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 		hf_sweep_jobs_free(load.jobs, load.count);
 		goto out;
 	}
+	/*
+	 * A disabled endpoint's deliveries are parked, not sent.  Should that
+	 * fail, they are sent after all: the endpoint was disabled a moment
+	 * ago, and sending once more is better than holding them back.
+	 */
+	if (load.nparked > 0 &&
+	    hand_back(db, load.parked, load.nparked, true, errstr, errlen) == HF_OK) {
+		size_t i, kept = 0;
+
+		for (i = 0; i < load.count; i++) {
+			size_t k;
+			bool parked = false;
+
+			for (k = 0; k < load.nparked && !parked; k++)
+				parked = load.parked[k] == &load.jobs[i];
+			if (parked) {
+				job_free_strings(&load.jobs[i]);
+				continue;
+			}
+			load.jobs[kept++] = load.jobs[i];
+		}
+		load.count = kept;
+	}
 	*jobs = load.jobs;
 	*count = load.count;
 out:
+	free(load.parked);
 	free(claim.ids_json);
 	return r;
 }
@@ -357,6 +398,7 @@ result_object(const struct hf_sweep_result *res, const char *attempt_id)
 	"  aid " ID_COLUMN " PATH '$.aid'," \
 	"  n INT UNSIGNED PATH '$.n'," \
 	"  outcome VARCHAR(16) CHARACTER SET ascii PATH '$.outcome'," \
+	"  active INT PATH '$.active'," \
 	"  delay BIGINT PATH '$.delay'," \
 	"  started BIGINT PATH '$.started'," \
 	"  duration BIGINT PATH '$.duration'," \
@@ -364,18 +406,18 @@ result_object(const struct hf_sweep_result *res, const char *attempt_id)
 	"  error VARCHAR(255) PATH '$.error'," \
 	"  excerpt VARCHAR(2048) CHARACTER SET ascii PATH '$.excerpt')"
 
-/* Per endpoint of the batch: any success, any 410. */
-#define ENDPOINT_SUMMARY \
-	"(SELECT j.ep, MAX(j.outcome = 'succeeded') AS ok," \
-	"  MAX(j.outcome = 'gone') AS gone" \
-	"  FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j GROUP BY j.ep)"
+/* A JSON array of plain ids. */
+#define ID_LIST "JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
 
-/* Lock the messages first, in id order, so that two sweeps finishing
- * deliveries of one message compute its status one after the other. */
+/*
+ * Lock order, the same in every writer: messages (in id order), then
+ * deliveries, then (rarely) endpoints.  Two sweeps finishing deliveries of
+ * one message thus compute its status one after the other.
+ */
 static const char lock_messages_sql[] =
-	"SELECT m.id FROM messages m"
-	" JOIN (SELECT DISTINCT j.msg FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
-	"   ON m.id = b.msg"
+	"SELECT m.id"
+	" FROM (SELECT DISTINCT j.msg FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
+	" JOIN messages m ON m.id = b.msg"
 	" ORDER BY m.id FOR UPDATE";
 
 static const char lock_deliveries_sql[] =
@@ -390,48 +432,60 @@ static const char insert_attempts_sql[] =
 	"  j.code, j.error, UNHEX(j.excerpt)"
 	" FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j";
 
-static const char disable_endpoints_sql[] =
-	"UPDATE endpoints e JOIN " ENDPOINT_SUMMARY " b ON e.id = b.ep"
-	" SET e.active = 0,"
-	"  e.disabled_reason = IF(b.gone = 1, 'the endpoint answered 410 Gone',"
-	"   CONCAT('failing without a success since ',"
-	"          DATE_FORMAT(e.failing_since, '%Y-%m-%d %H:%i:%s UTC')))"
-	" WHERE e.active = 1 AND (b.gone = 1 OR (b.ok = 0 AND ? > 0"
-	"  AND e.failing_since IS NOT NULL"
-	"  AND e.failing_since <= NOW(3) - INTERVAL ? SECOND))";
+/*
+ * A plain (non-locking) read: in the usual case nothing about the
+ * endpoints changes and no endpoint row is locked at all.
+ */
+static const char endpoint_state_sql[] =
+	"SELECT e.id, e.active, e.failing_since IS NOT NULL,"
+	" e.failing_since IS NOT NULL AND ? > 0"
+	"  AND e.failing_since <= NOW(3) - INTERVAL ? SECOND"
+	" FROM endpoints e WHERE e.id IN (SELECT j.id FROM " ID_LIST ")";
 
-static const char failing_since_sql[] =
-	"UPDATE endpoints e JOIN " ENDPOINT_SUMMARY " b ON e.id = b.ep"
-	" SET e.failing_since = IF(b.ok = 1, NULL, NOW(3))"
-	" WHERE (b.ok = 1 AND e.failing_since IS NOT NULL)"
-	"  OR (b.ok = 0 AND e.failing_since IS NULL)";
+/* The conditions are checked again under the row lock. */
+static const char disable_endpoint_sql[] =
+	"UPDATE endpoints SET active = 0,"
+	" disabled_reason = IF(? = 1, 'the endpoint answered 410 Gone',"
+	"  CONCAT('failing without a success since ',"
+	"         DATE_FORMAT(failing_since, '%Y-%m-%d %H:%i:%s UTC')))"
+	" WHERE id = ? AND active = 1 AND (? = 1 OR (failing_since IS NOT NULL"
+	"  AND failing_since <= NOW(3) - INTERVAL ? SECOND))";
 
+/*
+ * Statements that change rows named by a JSON list join the list as the
+ * driving table: MariaDB 10.11 runs "UPDATE ... WHERE id IN (subquery)"
+ * as a scan that locks every row it passes.
+ */
+static const char clear_failing_sql[] =
+	"UPDATE " ID_LIST " JOIN endpoints e ON e.id = j.id"
+	" SET e.failing_since = NULL WHERE e.failing_since IS NOT NULL";
+
+static const char set_failing_sql[] =
+	"UPDATE " ID_LIST " JOIN endpoints e ON e.id = j.id"
+	" SET e.failing_since = NOW(3) WHERE e.failing_since IS NULL";
+
+/* j.active: the endpoint's state as this batch leaves it. */
 static const char update_deliveries_sql[] =
 	"UPDATE deliveries d"
 	" JOIN JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j ON d.id = j.id"
-	" JOIN endpoints e ON e.id = d.endpoint_id"
 	" SET d.status = CASE j.outcome WHEN 'succeeded' THEN 'succeeded'"
 	"   WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'paused'"
-	"   ELSE IF(e.active = 1, 'pending', 'paused') END,"
-	"  d.due_at = IF(j.outcome = 'retry' AND e.active = 1,"
+	"   ELSE IF(j.active = 1, 'pending', 'paused') END,"
+	"  d.due_at = IF(j.outcome = 'retry' AND j.active = 1,"
 	"   NOW(3) + INTERVAL j.delay * 1000 MICROSECOND, NULL),"
 	"  d.last_status_code = j.code, d.last_error = j.error,"
 	"  d.lease_token = NULL, d.lease_owner = NULL, d.lease_expires_at = NULL,"
 	"  d.updated_at = NOW(3)";
 
 static const char park_deliveries_sql[] =
-	"UPDATE deliveries d"
-	" JOIN (SELECT DISTINCT j.ep FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
-	"   ON d.endpoint_id = b.ep"
-	" JOIN endpoints e ON e.id = b.ep"
+	"UPDATE " ID_LIST " JOIN deliveries d ON d.endpoint_id = j.id"
 	" SET d.status = 'paused', d.due_at = NULL, d.updated_at = NOW(3)"
-	" WHERE e.active = 0 AND d.status = 'pending'";
+	" WHERE d.status = 'pending'";
 
 /* delivered: all succeeded; failed: one gave up; else still pending. */
 static const char message_status_sql[] =
-	"UPDATE messages m"
-	" JOIN (SELECT DISTINCT j.msg FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
-	"   ON m.id = b.msg"
+	"UPDATE (SELECT DISTINCT j.msg FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
+	" JOIN messages m ON m.id = b.msg"
 	" SET m.status = (SELECT CASE WHEN SUM(d.status = 'failed') > 0 THEN 'failed'"
 	"    WHEN SUM(d.status <> 'succeeded') = 0 THEN 'delivered'"
 	"    ELSE 'pending' END"
@@ -454,11 +508,180 @@ run_with_json(struct hf_db *db, const char *sql, const char *json,
 	return r;
 }
 
-/* Keep only the results whose delivery id is in the sorted set. */
 static int
 compare_ids(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What the batch says about one endpoint, and what it was. */
+struct endpoint_state {
+	const char *id;		/* borrowed from the results */
+	bool ok;		/* a success in this batch */
+	bool gone;		/* a 410 in this batch */
+	bool active, failing, failing_too_long; /* as read */
+};
+
+static struct endpoint_state *
+find_endpoint(struct endpoint_state *eps, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(eps[i].id, id) == 0)
+			return &eps[i];
+	}
+	return NULL;
+}
+
+static const char *
+object_string(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return json_object_get_string(v);
+}
+
+/* Run sql with the ids of eps[] selected by pick() as its JSON list. */
+static enum hf_result
+update_endpoint_list(struct hf_db *db, const char *sql,
+		     const struct endpoint_state *eps, size_t n,
+		     bool (*pick)(const struct endpoint_state *))
+{
+	json_object *ids = json_object_new_array();
+	enum hf_result r = HF_OK;
+	char *json;
+	size_t i;
+
+	if (ids == NULL)
+		return HF_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		if (pick(&eps[i]))
+			json_object_array_add(ids, json_object_new_string(eps[i].id));
+	}
+	if (json_object_array_length(ids) > 0) {
+		json = json_text(ids);
+		r = json == NULL ? HF_ERR_NOMEM : run_with_json(db, sql, json, NULL);
+		free(json);
+	}
+	json_object_put(ids);
+	return r;
+}
+
+static bool
+pick_recovered(const struct endpoint_state *e)
+{
+	return e->ok && e->failing;
+}
+
+static bool
+pick_newly_failing(const struct endpoint_state *e)
+{
+	return !e->ok && !e->failing;
+}
+
+static bool
+pick_disabled(const struct endpoint_state *e)
+{
+	return !e->active;
+}
+
+/*
+ * Read the endpoints of the matched results, decide what changes (failing
+ * since, disabled), write only that, and mark each result with the
+ * endpoint's resulting state ("active").
+ */
+static enum hf_result
+update_endpoints(struct hf_db *db, struct record_run *run, json_object *matched,
+		 bool *any_disabled)
+{
+	size_t n = json_object_array_length(matched), neps = 0, i;
+	struct endpoint_state *eps = calloc(n, sizeof(*eps));
+	json_object *ids = json_object_new_array();
+	char *ids_json = NULL;
+	struct hf_query q;
+	enum hf_result r = HF_OK;
+
+	*any_disabled = false;
+	if (eps == NULL || ids == NULL) {
+		r = HF_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(matched, i);
+		const char *ep = object_string(o, "ep"), *outcome = object_string(o, "outcome");
+		struct endpoint_state *e = find_endpoint(eps, neps, ep);
+
+		if (e == NULL) {
+			e = &eps[neps++];
+			e->id = ep;
+			e->active = true;
+			json_object_array_add(ids, json_object_new_string(ep));
+		}
+		e->ok = e->ok || strcmp(outcome, "succeeded") == 0;
+		e->gone = e->gone || strcmp(outcome, "gone") == 0;
+	}
+	ids_json = json_text(ids);
+	if (ids_json == NULL) {
+		r = HF_ERR_NOMEM;
+		goto out;
+	}
+	hf_query_start(&q, db, endpoint_state_sql);
+	hf_query_int(&q, run->disable_after_s);
+	hf_query_int(&q, run->disable_after_s);
+	hf_query_text(&q, ids_json);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		struct endpoint_state *e =
+			find_endpoint(eps, neps, hf_query_column(&q, 0, NULL));
+
+		if (e == NULL)
+			continue;
+		e->active = hf_query_column_int(&q, 1) == 1;
+		e->failing = hf_query_column_int(&q, 2) == 1;
+		e->failing_too_long = hf_query_column_int(&q, 3) == 1;
+	}
+	hf_query_end(&q);
+	if (r != HF_ERR_NOT_FOUND)
+		goto out;
+	r = HF_OK;
+
+	/* 410 disables at once; failing too long without a success does too. */
+	for (i = 0; i < neps && r == HF_OK; i++) {
+		struct endpoint_state *e = &eps[i];
+
+		if (!e->active || !(e->gone || (!e->ok && e->failing_too_long)))
+			continue;
+		hf_query_start(&q, db, disable_endpoint_sql);
+		hf_query_int(&q, e->gone ? 1 : 0);
+		hf_query_text(&q, e->id);
+		hf_query_int(&q, e->gone ? 1 : 0);
+		hf_query_int(&q, run->disable_after_s);
+		r = hf_query_run(&q);
+		if (r == HF_OK && hf_query_affected(&q) > 0) {
+			e->active = false;
+			*any_disabled = true;
+		}
+		hf_query_end(&q);
+	}
+	if (r == HF_OK)
+		r = update_endpoint_list(db, clear_failing_sql, eps, neps, pick_recovered);
+	if (r == HF_OK)
+		r = update_endpoint_list(db, set_failing_sql, eps, neps, pick_newly_failing);
+	if (r == HF_OK && *any_disabled)
+		r = update_endpoint_list(db, park_deliveries_sql, eps, neps, pick_disabled);
+	for (i = 0; i < n && r == HF_OK; i++) {
+		json_object *o = json_object_array_get_idx(matched, i);
+		const struct endpoint_state *e = find_endpoint(eps, neps, object_string(o, "ep"));
+
+		json_object_object_add(o, "active", json_object_new_int(e->active ? 1 : 0));
+	}
+out:
+	free(ids_json);
+	json_object_put(ids);
+	free(eps);
+	return r;
 }
 
 static enum hf_result
@@ -468,7 +691,7 @@ record_txn(struct hf_db *db, void *ctx)
 	json_object *all = run->all, *matched = NULL;
 	char **locked = NULL;
 	size_t nlocked = 0, i;
-	unsigned long long disabled = 0;
+	bool any_disabled = false;
 	struct hf_query q;
 	enum hf_result r;
 
@@ -508,11 +731,9 @@ record_txn(struct hf_db *db, void *ctx)
 		goto out;
 	}
 	for (i = 0; i < json_object_array_length(all); i++) {
-		json_object *o = json_object_array_get_idx(all, i), *id;
-		const char *key;
+		json_object *o = json_object_array_get_idx(all, i);
+		const char *key = object_string(o, "id");
 
-		json_object_object_get_ex(o, "id", &id);
-		key = json_object_get_string(id);
 		if (bsearch(&key, locked, nlocked, sizeof(*locked), compare_ids) != NULL) {
 			json_object_array_add(matched, json_object_get(o));
 			run->written++;
@@ -523,30 +744,23 @@ record_txn(struct hf_db *db, void *ctx)
 		r = HF_ERR_NOMEM;
 		goto out;
 	}
-
 	r = run_with_json(db, insert_attempts_sql, run->matched_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
-	hf_query_start(&q, db, disable_endpoints_sql);
-	hf_query_text(&q, run->matched_json);
-	hf_query_int(&q, run->disable_after_s);
-	hf_query_int(&q, run->disable_after_s);
-	r = hf_query_run(&q);
-	disabled = r == HF_OK ? hf_query_affected(&q) : 0;
-	hf_query_end(&q);
+	r = update_endpoints(db, run, matched, &any_disabled);
+	if (r == HF_ERR_NOMEM)
+		goto out;
 	if (r != HF_OK)
 		goto db_error;
-	r = run_with_json(db, failing_since_sql, run->matched_json, NULL);
-	if (r != HF_OK)
-		goto db_error;
+	free(run->matched_json);
+	run->matched_json = json_text(matched);	/* now with "active" */
+	if (run->matched_json == NULL) {
+		r = HF_ERR_NOMEM;
+		goto out;
+	}
 	r = run_with_json(db, update_deliveries_sql, run->matched_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
-	if (disabled > 0) {
-		r = run_with_json(db, park_deliveries_sql, run->matched_json, NULL);
-		if (r != HF_OK)
-			goto db_error;
-	}
 	r = run_with_json(db, message_status_sql, run->matched_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
@@ -613,35 +827,46 @@ hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
 	return r;
 }
 
-/* ---- releasing ------------------------------------------------------- */
+/* ---- handing back --------------------------------------------------- */
 
 struct release_run {
 	const char *json;
+	bool park;
 	char *errstr;
 	size_t errlen;
 };
 
+/* Due again now (release) or parked with nothing due (park); the attempt
+ * counted at claim is taken back either way. */
 static const char release_sql[] =
 	"UPDATE deliveries d"
 	" JOIN JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$.id',"
 	"   token " TOKEN_COLUMN " PATH '$.token')) j"
 	"   ON d.id = j.id AND d.lease_token = j.token"
-	" SET d.status = 'pending', d.attempts = GREATEST(d.attempts, 1) - 1,"
-	"  d.due_at = NOW(3), d.lease_token = NULL, d.lease_owner = NULL,"
-	"  d.lease_expires_at = NULL, d.updated_at = NOW(3)";
+	" SET d.status = IF(? = 1, 'paused', 'pending'),"
+	"  d.attempts = GREATEST(d.attempts, 1) - 1,"
+	"  d.due_at = IF(? = 1, NULL, NOW(3)), d.lease_token = NULL,"
+	"  d.lease_owner = NULL, d.lease_expires_at = NULL, d.updated_at = NOW(3)";
 
 static enum hf_result
 release_txn(struct hf_db *db, void *ctx)
 {
 	struct release_run *run = ctx;
-	enum hf_result r = run_with_json(db, release_sql, run->json, NULL);
+	struct hf_query q;
+	enum hf_result r;
 
+	hf_query_start(&q, db, release_sql);
+	hf_query_text(&q, run->json);
+	hf_query_int(&q, run->park ? 1 : 0);
+	hf_query_int(&q, run->park ? 1 : 0);
+	r = hf_query_run(&q);
+	hf_query_end(&q);
 	return r == HF_OK ? r : db_fail(db, r, run->errstr, run->errlen);
 }
 
-enum hf_result
-hf_sweep_release(struct hf_db *db, const struct hf_sweep_job *const *jobs,
-		 size_t n, char *errstr, size_t errlen)
+static enum hf_result
+hand_back(struct hf_db *db, const struct hf_sweep_job *const *jobs, size_t n,
+	  bool park, char *errstr, size_t errlen)
 {
 	struct release_run run = { 0 };
 	json_object *list;
@@ -666,9 +891,17 @@ hf_sweep_release(struct hf_db *db, const struct hf_sweep_job *const *jobs,
 	if (json == NULL)
 		return HF_ERR_NOMEM;
 	run.json = json;
+	run.park = park;
 	run.errstr = errstr;
 	run.errlen = errlen;
 	r = hf_db_transaction(db, release_txn, &run);
 	free(json);
 	return r;
+}
+
+enum hf_result
+hf_sweep_release(struct hf_db *db, const struct hf_sweep_job *const *jobs,
+		 size_t n, char *errstr, size_t errlen)
+{
+	return hand_back(db, jobs, n, false, errstr, errlen);
 }

@@ -98,8 +98,8 @@ def loop_picks_up_new_work_within_a_second_and_stops_on_sigterm():
     [slow] = st.messages(db, ws, [ep])
     hftest.wait_for(lambda: rx.count() == 2, 5, "the slow request to arrive")
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=20)
-    hftest.eq(p.returncode, 0, "exit status after SIGTERM (%s)" % err)
+    status, err = st.finish(p, timeout=20)
+    hftest.eq(status, 0, "exit status after SIGTERM (%s)" % err)
     hftest.eq(st.delivery(db, slow), ("succeeded", "1", "200", None),
               "in-flight delivery finished and written")
     hftest.eq(st.delivery(db, msg)[0], "succeeded", "first delivery")

@@ -23,6 +23,7 @@ import hftest
 import http.server
 import socket
 import socketserver
+import sys
 import threading
 import time
 
@@ -114,6 +115,11 @@ class _Server(http.server.ThreadingHTTPServer):
         if self.address_family == socket.AF_INET6:
             self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         socketserver.TCPServer.server_bind(self)
+
+    def handle_error(self, request, client_address):
+        # A client closing its kept-alive connection is not an error.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     def verify_request(self, request, client_address):
         with self.receiver._lock:

@@ -85,17 +85,29 @@ def sweep(db, *args, timeout=120, config=None, check=True):
 
 
 def start_sweep(db, *args, config=None):
-    """Start hookfan-sweep in the background; the caller waits or kills."""
+    """Start hookfan-sweep in the background; the caller waits or kills.
+    Its stderr goes to a file (a pipe nobody reads would block it): read
+    it with sweep_log(p) once it has exited."""
     cmd = [hftest.SWEEP, "--config", config or db.config_path] + list(args)
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    log = open(os.path.join(db.dir, "sweep-%d.log" % next(_serial)), "w+")
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
                          text=True, env=db.env())
+    p.log = log
 
     @hftest.cleanup
     def _stop():
         if p.poll() is None:
             p.kill()
             p.wait()
+        log.close()
     return p
+
+
+def finish(p, timeout=60):
+    """Wait for a started sweep; returns (exit status, its stderr)."""
+    status = p.wait(timeout)
+    p.log.seek(0)
+    return status, p.log.read()
 
 
 def delivery(db, message_id, endpoint_id=None):
@@ -119,11 +131,19 @@ def attempts(db, message_id, endpoint_id=None):
                    " WHERE %s ORDER BY a.attempt_number" % where)
 
 
-def make_due(db, message_id=None):
-    """Pull every pending retry forward to now."""
+def make_due(db, message_id=None, endpoint_id=None):
+    """Pull pending retries (of a message, an endpoint, or all) forward to now."""
     where = " AND message_id = '%s'" % message_id if message_id else ""
+    where += " AND endpoint_id = '%s'" % endpoint_id if endpoint_id else ""
     db.root_sql("USE hookfan; UPDATE deliveries SET due_at = NOW(3)"
                 " WHERE status = 'pending'" + where)
+
+
+def retire(db, endpoint_id):
+    """Stop an endpoint's waiting deliveries from being retried by later
+    tests of the same file (they would only add time and noise)."""
+    db.root_sql("USE hookfan; UPDATE deliveries SET status = 'failed', due_at = NULL"
+                " WHERE endpoint_id = '%s' AND status = 'pending'" % endpoint_id)
 
 
 def node_modules():

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""hookfan-admin's delivery commands: delivery list/show/retry and
+message resend, with --json and without."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+import sweeptest as st  # noqa: E402
+from receivers import Receiver  # noqa: E402
+
+db = st.start_db()
+rx = Receiver()
+rx.script(("status", 500, {}, b'{"error":"boom"}'))
+ws = st.workspace(db)
+ep1 = st.endpoint(db, rx.url, ws)[0]
+ep2 = st.endpoint(db, rx.url, ws)[0]
+[msg] = st.messages(db, ws, [ep1, ep2])
+[other] = st.messages(db, ws, [ep2])
+st.sweep(db, "--concurrency", "1")
+
+
+def delivery_of(message, endpoint):
+    return db.value("SELECT id FROM deliveries WHERE message_id = '%s' AND endpoint_id = '%s'"
+                    % (message, endpoint))
+
+
+@hftest.test
+def list_filters_and_shapes():
+    out = db.admin("delivery", "list", "--message", msg)
+    rows = out["deliveries"]
+    hftest.eq(sorted(r["endpoint_id"] for r in rows), sorted([ep1, ep2]), "by message")
+    for r in rows:
+        hftest.eq(r["message_id"], msg, "message id")
+        assert r["status"] in ("succeeded", "pending"), r
+        assert isinstance(r["attempts"], int), r
+        assert r["created_at"].endswith("Z"), r
+    rows = db.admin("delivery", "list", "--endpoint", ep2)["deliveries"]
+    hftest.eq(sorted(r["message_id"] for r in rows), sorted([msg, other]), "by endpoint")
+    failed_one = [r for r in db.admin("delivery", "list", "--status", "pending")["deliveries"]]
+    hftest.eq(len(failed_one), 1, "one delivery got the 500")
+    hftest.eq(failed_one[0]["last_status_code"], 500, "its status code")
+    hftest.eq(db.admin("delivery", "list", "--endpoint", ep1, "--status", "failed"),
+              {"deliveries": []}, "empty list")
+    hftest.eq(len(db.admin("delivery", "list", "--limit", "1")["deliveries"]), 1, "limit")
+    r = db.run_admin("delivery", "list", "--status", "lost")
+    hftest.eq(r.returncode, 1, "unknown status")
+    assert "unknown status" in r.stderr, r.stderr
+    r = db.run_admin("delivery", "list", "--message", msg)
+    hftest.eq(len(r.stdout.splitlines()), 2, "plain output: a line per delivery")
+    assert "id=del_" in r.stdout and "status=" in r.stdout, r.stdout
+
+
+@hftest.test
+def show_has_every_attempt():
+    pending = db.admin("delivery", "list", "--status", "pending")["deliveries"][0]["id"]
+    st.make_due(db)
+    st.sweep(db)
+    shown = db.admin("delivery", "show", pending)
+    hftest.eq(shown["id"], pending, "id")
+    hftest.eq(shown["status"], "succeeded", "status")
+    hftest.eq(shown["url"], rx.url, "url")
+    hftest.eq([(a["attempt_number"], a["status_code"]) for a in shown["attempts"]],
+              [(1, 500), (2, 200)], "attempts")
+    hftest.eq(shown["attempts"][0]["response_excerpt"], '{"error":"boom"}', "excerpt")
+    assert isinstance(shown["attempts"][0]["duration_ms"], int), shown
+    r = db.run_admin("delivery", "show", "del_nope")
+    hftest.eq(r.returncode, 1, "unknown delivery")
+    assert "unknown delivery" in r.stderr, r.stderr
+    r = db.run_admin("delivery", "show")
+    hftest.eq(r.returncode, 2, "missing id is bad usage")
+
+
+@hftest.test
+def retry_sends_once_more():
+    d = delivery_of(other, ep2)
+    hftest.eq(st.delivery(db, other)[0], "succeeded", "before")
+    before = rx.ids().count(other)
+    out = db.admin("delivery", "retry", d)
+    hftest.eq(out, {"id": d, "status": "pending", "previous_status": "succeeded"}, "json")
+    hftest.eq(db.value("SELECT status FROM messages WHERE id = '%s'" % other), "pending",
+              "message pending again")
+    st.sweep(db)
+    hftest.eq(rx.ids().count(other), before + 1, "sent once more")
+    hftest.eq(db.value("SELECT status FROM messages WHERE id = '%s'" % other), "delivered",
+              "message delivered again")
+    db.admin("endpoint", "disable", "--endpoint", ep2)
+    r = db.run_admin("delivery", "retry", d)
+    hftest.eq(r.returncode, 1, "refused while the endpoint is disabled")
+    assert "disabled" in r.stderr, r.stderr
+    db.admin("endpoint", "enable", "--endpoint", ep2)
+
+
+@hftest.test
+def resend_makes_new_deliveries_for_the_original_endpoints():
+    before = db.value("SELECT COUNT(*) FROM deliveries WHERE message_id = '%s'" % msg)
+    out = db.admin("message", "resend", msg)
+    hftest.eq(out["id"], msg, "id")
+    hftest.eq(len(out["deliveries"]), 2, "one per original endpoint")
+    hftest.eq(db.value("SELECT COUNT(*) FROM deliveries WHERE message_id = '%s'" % msg),
+              str(int(before) + 2), "new rows, old ones kept")
+    sent = rx.ids().count(msg)
+    st.sweep(db)
+    hftest.eq(rx.ids().count(msg), sent + 2, "sent to both endpoints again")
+    for d in out["deliveries"]:
+        hftest.eq(db.admin("delivery", "show", d)["status"], "succeeded", d)
+    r = db.run_admin("message", "resend", "msg_nope")
+    hftest.eq(r.returncode, 1, "unknown message")
+    assert "unknown message" in r.stderr, r.stderr
+    plain = db.run_admin("message", "resend", other)
+    hftest.eq(plain.stdout.splitlines()[0], other, "plain output: the message id first")
+    json.loads(plain.stdout.splitlines()[1])  # the list of new ids
+
+
+hftest.main()

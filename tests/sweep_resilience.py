@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""A sweep killed at any moment loses nothing, and neither does a
+database restart during a sweep (CONTRACT §5)."""
+import collections
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+import sweeptest as st  # noqa: E402
+from receivers import Receiver  # noqa: E402
+
+# Short leases so that a dead sweep's work comes back within seconds.
+db = st.start_db(lease_seconds=4, delivery_timeout_ms=1500)
+
+
+def statuses(ep):
+    return dict(db.rows("SELECT status, COUNT(*) FROM deliveries"
+                        " WHERE endpoint_id = '%s' GROUP BY status" % ep))
+
+
+@hftest.test
+def a_sweep_killed_mid_batch_loses_nothing():
+    rx = Receiver(default=("slow", 0.2))
+    ep, _, ws = st.endpoint(db, rx.url)
+    ids = st.messages(db, ws, [ep], count=200)
+    p = st.start_sweep(db, "--concurrency", "8", "--batch", "20")
+    hftest.wait_for(lambda: rx.count() >= 40, 30, "the sweep to be well under way")
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    killed_at = time.monotonic()
+    in_flight = int(statuses(ep).get("sending", 0))
+    assert in_flight > 0, "killed between batches: %r" % statuses(ep)
+    # A sweep right away leaves the dead sweep's leased rows alone ...
+    st.sweep(db, "--concurrency", "32")
+    if time.monotonic() - killed_at < 3.5:
+        hftest.eq(int(statuses(ep).get("sending", 0)), in_flight, "leases respected")
+    # ... and takes them once the lease has expired.
+    time.sleep(max(0, killed_at + 4.2 - time.monotonic()))
+    st.sweep(db, "--concurrency", "32")
+    hftest.eq(statuses(ep), {"succeeded": "200"}, "every delivery succeeded")
+    counts = collections.Counter(rx.ids())
+    hftest.eq(set(counts), set(ids), "every message arrived")
+    twice = [k for k, v in counts.items() if v > 1]
+    # Only what was on the wire at the kill can have gone out twice.
+    assert len(twice) <= in_flight, (len(twice), in_flight)
+    hftest.eq(db.value("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '%s'"
+                       " AND lease_token IS NOT NULL" % ep), "0", "no lease left")
+
+
+@hftest.test
+def sigterm_hands_back_what_was_not_started():
+    rx = Receiver(default=("slow", 0.3))
+    ep, _, ws = st.endpoint(db, rx.url)
+    st.messages(db, ws, [ep], count=60)
+    p = st.start_sweep(db, "--loop", "--concurrency", "4", "--batch", "40")
+    hftest.wait_for(lambda: rx.count() >= 4, 30, "the sweep to start sending")
+    p.send_signal(signal.SIGTERM)
+    status, err = st.finish(p, timeout=30)
+    hftest.eq(status, 0, "exit status (%s)" % err)
+    s = statuses(ep)
+    hftest.eq(s.get("sending"), None, "nothing left leased: %r" % s)
+    hftest.eq(int(s.get("succeeded", 0)), rx.count(), "every request was recorded")
+    hftest.eq(db.value("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '%s'"
+                       " AND status = 'pending' AND attempts = 0" % ep),
+              str(60 - rx.count()), "the rest handed back, their attempt not counted")
+    st.sweep(db, "--concurrency", "32")
+    hftest.eq(statuses(ep), {"succeeded": "60"}, "a later sweep sends the rest")
+
+
+@hftest.test
+def a_database_restart_during_a_sweep_loses_nothing():
+    rx = Receiver(default=("slow", 0.05))
+    ep, _, ws = st.endpoint(db, rx.url)
+    ids = st.messages(db, ws, [ep], count=400)
+    p = st.start_sweep(db, "--loop", "--concurrency", "8", "--batch", "20")
+    hftest.wait_for(lambda: rx.count() >= 40, 30, "the sweep to be under way")
+    db.stop()
+    time.sleep(1.0)
+    db.boot()
+    hftest.wait_for(lambda: statuses(ep).get("succeeded") == "400", 60,
+                    "every delivery to succeed after the restart")
+    p.send_signal(signal.SIGTERM)
+    status, err = st.finish(p, timeout=30)
+    hftest.eq(status, 0, "exit status")
+    assert "will retry" in err, "the sweep never noticed the restart: %s" % err
+    counts = collections.Counter(rx.ids())
+    hftest.eq(set(counts), set(ids), "every message arrived")
+    hftest.eq(db.value("SELECT COUNT(*) FROM attempts a JOIN deliveries d"
+                       " ON d.id = a.delivery_id WHERE d.endpoint_id = '%s'" % ep),
+              str(sum(counts.values())), "an attempt row for every request")
+
+
+hftest.main()
