@@ -297,8 +297,13 @@ hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 	return r;
 }
 
+/*
+ * The prepared statement for sql, preparing it on first use.  On NULL
+ * *why says what failed, classified from the prepare's own error number:
+ * the handle's is no longer reliable once the failed statement is closed.
+ */
 static MYSQL_STMT *
-cached_statement(struct hf_db *db, const char *sql)
+cached_statement(struct hf_db *db, const char *sql, enum hf_result *why)
 {
 	struct cached_stmt *slot = NULL;
 	MYSQL_STMT *stmt;
@@ -320,11 +325,13 @@ cached_statement(struct hf_db *db, const char *sql)
 		slot->stmt = NULL;
 		slot->sql = NULL;
 	}
+	*why = HF_ERR_NOMEM;
 	stmt = mysql_stmt_init(db->mysql);
 	if (stmt == NULL)
 		return NULL;
 	if (mysql_stmt_prepare(stmt, sql, strlen(sql)) != 0) {
-		record_error(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+		*why = record_error(db, mysql_stmt_errno(stmt),
+				    mysql_stmt_error(stmt));
 		mysql_stmt_close(stmt);
 		return NULL;
 	}
@@ -452,11 +459,9 @@ hf_query_run(struct hf_query *q)
 	r = ensure_connected(db);
 	if (r != HF_OK)
 		return r;
-	q->stmt = cached_statement(db, q->sql);
+	q->stmt = cached_statement(db, q->sql, &r);
 	if (q->stmt == NULL)
-		return classify_errno(mysql_errno(db->mysql)) == HF_ERR_DB_GONE
-			       ? HF_ERR_DB_GONE
-			       : HF_ERR_DB;
+		return r;
 	if (mysql_stmt_param_count(q->stmt) != q->nparams)
 		return hf_fail(HF_ERR_INVALID, db->error, sizeof(db->error),
 			       "statement wants %lu parameters, got %u",
