@@ -1,0 +1,125 @@
+"""hookfan.fcgi as a plain CGI program (no FastCGI listener on stdin): the
+binary run with CGI variables and the body on stdin answers one request,
+like cgit's tests.  Also the process contract: a bad config stops it with a
+500, a missing database is a 503, and the program never reads past
+CONTENT_LENGTH."""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+from hftest import eq  # noqa: E402
+
+db = hftest.MariaDB.start()
+ws = db.admin("workspace", "create", "--name", "w")["id"]
+app = db.admin("app", "create", "--workspace", ws, "--name", "a")["id"]
+ep = db.admin("endpoint", "create", "--workspace", ws, "--app", app,
+              "--url", "http://127.0.0.1:9/hook")["id"]
+key = db.admin("key", "create", "--workspace", ws)["key"]
+
+
+def cgi(method, uri, body=b"", config=None, extra=None, content_length=None,
+        stdin_extra=b""):
+    """Run the binary as a CGI; returns (status, headers, parsed body)."""
+    env = {"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
+           "REQUEST_METHOD": method, "REQUEST_URI": uri,
+           "SCRIPT_NAME": "", "CONTENT_TYPE": "application/json",
+           "HTTP_AUTHORIZATION": "Bearer " + key,
+           "HOOKFAN_CONFIG": config or db.config_path,
+           "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    if body or content_length is not None:
+        env["CONTENT_LENGTH"] = str(len(body) if content_length is None else content_length)
+    env.update(extra or {})
+    env = {k: v for k, v in env.items() if v is not None}
+    r = subprocess.run([hftest.FCGI], input=body + stdin_extra, env=env,
+                       capture_output=True, timeout=60)
+    head, _, payload = r.stdout.partition(b"\r\n\r\n")
+    headers = {}
+    for line in head.decode().split("\r\n"):
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    status = int(headers.get("status", "0").split()[0])
+    eq(r.returncode, 0 if status < 500 or status == 503 else r.returncode,
+       "exit status; stderr: %s" % r.stderr.decode(errors="replace")[-2000:])
+    return status, headers, json.loads(payload) if payload else None
+
+
+@hftest.test
+def cgi_trigger_stores_and_answers_202():
+    status, headers, body = cgi("POST", "/api/ingest/event/order.paid",
+                                b'{"payload":{"orderId":"ord_123"}}')
+    eq(status, 202)
+    eq(headers["content-type"], "application/json")
+    eq(len(body["deliveryIds"]), 1)
+    eq(db.value("SELECT endpoint_id FROM deliveries WHERE id = '%s'"
+                % body["deliveryIds"][0]), ep)
+
+
+@hftest.test
+def cgi_send_message_seed_example():
+    status, _, body = cgi("POST", "/v1/applications/%s/messages" % app,
+                          b'{"event_type": "invoice.paid", "payload": null}')
+    eq(status, 201)
+    eq((body["message"]["application_id"], body["message"]["payload"]), (app, "null"))
+
+
+@hftest.test
+def cgi_routes_on_path_info_under_a_prefix():
+    status, _, body = cgi("POST", "/hooks/hookfan.fcgi/api/ingest/event/x%2Ey",
+                          b'{"payload":{}}',
+                          extra={"SCRIPT_NAME": "/hooks/hookfan.fcgi",
+                                 "PATH_INFO": "/api/ingest/event/x.y"})
+    eq(status, 202)
+    eq(cgi("GET", "/hooks/hookfan.fcgi/healthz", extra={"PATH_INFO": "/healthz"})[:1],
+       (200,))
+
+
+@hftest.test
+def cgi_errors():
+    eq(cgi("GET", "/healthz")[2], {"status": "ok"})
+    eq(cgi("POST", "/nope", b"{}")[0], 404)
+    status, headers, _ = cgi("DELETE", "/api/ingest/event/a")
+    eq((status, headers.get("allow")), (405, "POST"))
+    eq(cgi("POST", "/api/ingest/event/a", b'{"payload":{}}',
+           extra={"HTTP_AUTHORIZATION": None})[2]["code"], "unauthorized")
+    eq(cgi("POST", "/api/ingest/event/a", b'{"payload":{}}',
+           extra={"CONTENT_TYPE": "text/plain"})[0], 415)
+    eq(cgi("POST", "/api/ingest/event/a", b'{"payload":{}} trailing')[2]["code"],
+       "invalid_json")
+    eq(cgi("POST", "/api/ingest/event/a", b"x" * 10, content_length=10 ** 9)[2]["code"],
+       "payload_too_large")
+
+
+@hftest.test
+def cgi_reads_exactly_content_length():
+    # A CGI server need not close stdin: bytes past CONTENT_LENGTH are
+    # not part of the body (and must not be waited for).
+    status, _, body = cgi("POST", "/api/ingest/event/order.paid", b'{"payload":{}}',
+                          stdin_extra=b"GARBAGE AFTER THE BODY")
+    eq(status, 202)
+
+
+@hftest.test
+def cgi_bad_config_is_500_and_missing_database_503():
+    bad = os.path.join(db.dir, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("no_such_key = 1\n")
+    env = dict(os.environ, REQUEST_METHOD="GET", REQUEST_URI="/healthz",
+               GATEWAY_INTERFACE="CGI/1.1", HOOKFAN_CONFIG=bad)
+    r = subprocess.run([hftest.FCGI], env=env, capture_output=True, timeout=60)
+    eq(r.returncode, 1)
+    if b"Status: 500" not in r.stdout or b"bad.conf:1" not in r.stderr:
+        raise AssertionError("bad config: %r %r" % (r.stdout, r.stderr))
+    gone = db.write_config(path=os.path.join(db.dir, "gone.conf"),
+                           db_socket=os.path.join(db.dir, "nothing-here.sock"))
+    status, _, body = cgi("POST", "/api/ingest/event/a", b'{"payload":{}}', config=gone)
+    eq((status, body["code"]), (503, "unavailable"))
+    eq(cgi("GET", "/healthz", config=gone)[0], 503)
+
+
+hftest.main()

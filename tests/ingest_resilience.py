@@ -1,0 +1,215 @@
+"""hookfan.fcgi under trouble, through a real lighttpd and Apache: a lock
+held by another connection (504 ingest_timeout, nothing stored), the
+database stopped and started under the running FastCGI processes (503, then
+recovery without restart), and rate limits shared by every process."""
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+import webservers  # noqa: E402
+from hftest import eq  # noqa: E402
+
+db = hftest.MariaDB.start()
+servers = webservers.start_all(db)
+# A second pair with rate limits, against the same database.
+RATE_KEY, RATE_WS = 3, 5
+rate_config = db.write_config(path=os.path.join(db.dir, "rate.conf"),
+                              rate_limit_per_key=RATE_KEY,
+                              rate_limit_per_workspace=RATE_WS)
+rate_servers = webservers.start_all(db, config_path=rate_config)
+
+ws = db.admin("workspace", "create", "--name", "w")["id"]
+app = db.admin("app", "create", "--workspace", ws, "--name", "a")["id"]
+endpoint = db.admin("endpoint", "create", "--workspace", ws, "--app", app,
+                    "--url", "http://127.0.0.1:9/hook")["id"]
+key = db.admin("key", "create", "--workspace", ws)["key"]
+
+
+def trigger(server, k=key, event_type="order.paid"):
+    return server.api("POST", "/api/ingest/event/" + event_type,
+                      {"payload": {"n": 1}}, key=k)
+
+
+def send(server, k=key):
+    return server.api("POST", "/v1/applications/%s/messages" % app,
+                      {"event_type": "order.paid", "payload": {"n": 1}}, key=k)
+
+
+def counts():
+    return (int(db.value("SELECT COUNT(*) FROM messages")),
+            int(db.value("SELECT COUNT(*) FROM deliveries")))
+
+
+class HeldLock:
+    """A mariadb client that holds a table lock until released."""
+
+    def __init__(self, statement):
+        self.proc = subprocess.Popen(
+            db._client() + ["--unbuffered", "hookfan"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        hftest.cleanup(self.release)
+        self.proc.stdin.write(statement + ";\nSELECT 'locked';\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if line.strip() != "locked":
+            self.proc.kill()
+            raise AssertionError("lock not taken: %r %s" % (line, self.proc.communicate()))
+
+    def release(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.write("UNLOCK TABLES;\n")
+            self.proc.stdin.close()
+            self.proc.wait(10)
+
+
+@hftest.test
+def a_lock_held_elsewhere_is_504_ingest_timeout_with_nothing_stored():
+    for server in servers:
+        # Warm up: the processes have connected and prepared statements.
+        for _ in range(3):
+            eq(trigger(server)[0], 202)
+            eq(send(server)[0], 201)
+        before = counts()
+        lock = HeldLock("LOCK TABLES messages WRITE")
+        try:
+            for call in (trigger, send):
+                started = time.monotonic()
+                status, _, body = call(server)
+                took = time.monotonic() - started
+                eq(status, 504, "%s %s" % (server.name, call.__name__))
+                eq(body["code"], "ingest_timeout")
+                if took > 6.0:
+                    raise AssertionError("504 after %.1fs, over the 5 s budget" % took)
+        finally:
+            lock.release()
+        eq(counts(), before, server.name + ": nothing stored")
+        eq(trigger(server)[0], 202, server.name + " after the lock")
+
+
+@hftest.test
+def a_row_lock_on_the_rate_bucket_is_504_too():
+    server = rate_servers[0]
+    eq(trigger(server)[0] in (202, 429), True)
+    time.sleep(1.1)
+    before = counts()
+    lock = HeldLock("BEGIN; UPDATE rate_limits SET hits = hits")
+    try:
+        status, _, body = trigger(server)
+        eq((status, body["code"]), (504, "ingest_timeout"), "blocked on a bucket row")
+    finally:
+        lock.release()
+    eq(counts(), before, "nothing stored")
+
+
+@hftest.test
+def database_stopped_and_started_under_running_fastcgi():
+    for server in servers:
+        eq(trigger(server)[0], 202)
+    before = counts()
+    db.stop()
+    try:
+        for server in servers:
+            status, _, body = trigger(server)
+            eq((status, body["code"]), (503, "unavailable"), server.name + " trigger")
+            status, _, body = send(server)
+            eq((status, body["code"]), (503, "unavailable"), server.name + " send")
+            status, _, body = server.api("GET", "/healthz", content_type=None)
+            eq(status, 503, server.name + " healthz")
+    finally:
+        db.boot()
+    eq(counts(), before, "nothing stored while down")
+    for server in servers:
+        # Recovery on the very next request (its process still holds the
+        # dead connection and statements), no restart of anything.
+        status, _, body = trigger(server)
+        eq(status, 202, server.name + " after restart")
+        eq(len(body["deliveryIds"]), 1)
+        eq(send(server)[0], 201, server.name + " send after restart")
+        eq(server.api("GET", "/healthz", content_type=None)[0], 200)
+    # Every process of every server recovers (lighttpd runs two).
+    for server in servers:
+        for _ in range(4):
+            eq(trigger(server)[0], 202, server.name + " each process")
+
+
+def at_start_of_second():
+    """Sleep until just after a second boundary (windows are seconds)."""
+    time.sleep(1.0 - (time.time() % 1.0) + 0.02)
+
+
+@hftest.test
+def per_key_limit_holds_across_processes_and_servers():
+    k = db.admin("key", "create", "--workspace",
+                 db.admin("workspace", "create", "--name", "rk")["id"])["key"]
+    for attempt in range(3):
+        at_start_of_second()
+        started = time.time()
+        results = []
+        # Alternate lighttpd (two processes) and Apache (mod_fcgid).
+        for i in range(2 * RATE_KEY):
+            results.append(trigger(rate_servers[i % 2], k))
+        if int(time.time()) != int(started):
+            continue        # crossed into the next window: try again
+        statuses = [r[0] for r in results]
+        if 500 in statuses:
+            raise AssertionError("%r\n%s\n%s" % (results, rate_servers[0].log(),
+                                                  rate_servers[1].log()))
+        eq(statuses.count(202), RATE_KEY, "accepted in one second: %r" % statuses)
+        eq(statuses.count(429), RATE_KEY, "refused in one second: %r" % statuses)
+        for status, headers, body in results:
+            if status == 429:
+                eq(body["code"], "rate_limited")
+                eq(headers.get("retry-after"), "1")
+        break
+    else:
+        raise AssertionError("machine too slow to fit the requests in one second")
+    # The next window admits again.
+    at_start_of_second()
+    eq(trigger(rate_servers[1], k)[0], 202, "next second")
+
+
+@hftest.test
+def per_workspace_limit_counts_every_key_and_stores_nothing_when_refused():
+    w = db.admin("workspace", "create", "--name", "rw")["id"]
+    keys = [db.admin("key", "create", "--workspace", w)["key"] for _ in range(3)]
+    for attempt in range(3):
+        at_start_of_second()
+        started = time.time()
+        before = int(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % w))
+        results = []
+        for i in range(2 * RATE_KEY):          # 6 requests, 2 per key
+            results.append(trigger(rate_servers[i % 2], keys[i % 3])[0])
+        if int(time.time()) != int(started):
+            continue
+        eq(results.count(202), RATE_WS, "workspace cap %r" % results)
+        eq(results.count(429), 2 * RATE_KEY - RATE_WS)
+        after = int(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % w))
+        eq(after - before, RATE_WS, "only accepted requests stored")
+        break
+    else:
+        raise AssertionError("machine too slow to fit the requests in one second")
+
+
+@hftest.test
+def fastcgi_processes_are_many_and_reach_the_database():
+    # lighttpd runs two processes; mod_fcgid as many as it needs.
+    out = subprocess.run(["ps", "-eo", "user,args"], capture_output=True, text=True).stdout
+    lines = [line for line in out.splitlines() if "hookfan.fcgi" in line
+             and servers[1].dir in line]
+    if os.geteuid() == 0 and lines and not all(not line.startswith("root") for line in lines):
+        raise AssertionError("Apache runs hookfan.fcgi as root: %r" % lines)
+    run = os.path.join(servers[0].dir, "run")
+    sockets = os.listdir(run)
+    eq(len(sockets) >= 2, True, "lighttpd sockets %r" % sockets)
+    # Connecting needs write permission on the socket and search on its
+    # folder: only the web server's user has either.
+    eq(os.stat(run).st_mode & 0o077, 0, "socket folder private")
+    for s in sockets:
+        mode = os.stat(os.path.join(run, s)).st_mode & 0o777
+        eq(mode & 0o022, 0, "socket %s writable only by its owner" % s)
+
+
+hftest.main()
