@@ -229,7 +229,7 @@ note_db_trouble(struct sweep *s, const char *what, const char *errstr)
 static void
 claim(struct sweep *s, uint64_t now)
 {
-	size_t running = transport_running(s->transport), count = 0, i;
+	size_t running = transport_running(s->transport), count = 0, due = 0, i;
 	size_t room = 2 * (size_t)s->opt.concurrency - s->queued.count - running;
 	bool idle = running == 0 && s->queued.count == 0 && s->finished.count == 0;
 	struct hf_sweep_job *claimed = NULL;
@@ -241,7 +241,7 @@ claim(struct sweep *s, uint64_t now)
 	if (room > (size_t)s->opt.batch)
 		room = (size_t)s->opt.batch;
 	r = hf_sweep_claim(s->db, (unsigned int)room, s->owner, s->lease_ms,
-			   &claimed, &count, errstr, sizeof(errstr));
+			   &claimed, &count, &due, errstr, sizeof(errstr));
 	if (r != HF_OK) {
 		note_db_trouble(s, "claim", errstr[0] ? errstr : hf_result_str(r));
 		s->next_claim_ms = now + DB_RETRY_MS;
@@ -265,9 +265,9 @@ claim(struct sweep *s, uint64_t now)
 	free(claimed);	/* the strings moved into the jobs */
 	if (count > 0)
 		hf_log(HF_LOG_DEBUG, "claimed %zu deliveries", count);
-	s->nothing_due = count == 0 && idle;
+	s->nothing_due = due == 0 && idle;
 	/* A short claim means the due work is drained: poll again later. */
-	s->next_claim_ms = count < room ? now + HF_SWEEP_IDLE_POLL_MS : now;
+	s->next_claim_ms = due < room ? now + HF_SWEEP_IDLE_POLL_MS : now;
 }
 
 /* ---- sending ----------------------------------------------------------- */

@@ -264,7 +264,7 @@ load_txn(struct hf_db *db, void *ctx)
 enum hf_result
 hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 	       long lease_ms, struct hf_sweep_job **jobs, size_t *count,
-	       char *errstr, size_t errlen)
+	       size_t *claimed, char *errstr, size_t errlen)
 {
 	struct claim_run claim = { 0 };
 	struct load_run load = { 0 };
@@ -272,6 +272,7 @@ hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 
 	*jobs = NULL;
 	*count = 0;
+	*claimed = 0;
 	claim.limit = limit;
 	claim.owner = owner;
 	claim.lease_ms = lease_ms;
@@ -280,6 +281,7 @@ hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 	r = hf_db_transaction(db, claim_txn, &claim);
 	if (r != HF_OK || claim.claimed == 0)
 		goto out;
+	*claimed = claim.claimed;
 	/*
 	 * The claim is committed: from here on the rows are ours until the
 	 * lease expires, and reading them needs no lock.  Should this read

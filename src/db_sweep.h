@@ -45,13 +45,13 @@ void hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n);
  * Claim up to limit due deliveries for lease_ms under a fresh token, owned
  * by owner ("host:pid"), and read what to send.  Deliveries of disabled
  * endpoints met on the way are parked as 'paused' instead.  *jobs (freed
- * with hf_sweep_jobs_free) and *count receive the claimed work; a count of
- * 0 means nothing is due.
+ * with hf_sweep_jobs_free) and *count receive the work to send; *claimed
+ * receives how many rows were due (sent or parked): 0 means nothing is due.
  */
 enum hf_result hf_sweep_claim(struct hf_db *db, unsigned int limit,
 			      const char *owner, long lease_ms,
 			      struct hf_sweep_job **jobs, size_t *count,
-			      char *errstr, size_t errlen);
+			      size_t *claimed, char *errstr, size_t errlen);
 
 enum hf_sweep_outcome {
 	HF_OUTCOME_SUCCEEDED,	/* 2xx */

@@ -83,6 +83,23 @@ def not_yet_due_is_left_alone():
 
 
 @hftest.test
+def a_disabled_endpoint_is_never_sent_to():
+    rx = Receiver()
+    ep, _, ws = st.endpoint(db, rx.url)
+    [msg] = st.messages(db, ws, [ep])
+    # Disabled behind the sweep's back: its delivery is still pending.
+    db.root_sql("USE hookfan; UPDATE endpoints SET active = 0 WHERE id = '%s'" % ep)
+    st.sweep(db)
+    hftest.eq(rx.count(), 0, "requests")
+    hftest.eq(st.delivery(db, msg), ("paused", "0", None, None),
+              "parked, the claimed attempt taken back")
+    db.admin("endpoint", "enable", "--endpoint", ep)
+    st.sweep(db)
+    hftest.eq(rx.ids(), [msg], "sent once enabled")
+    hftest.eq(st.delivery(db, msg)[:2], ("succeeded", "1"), "delivered")
+
+
+@hftest.test
 def loop_picks_up_new_work_within_a_second_and_stops_on_sigterm():
     rx = Receiver()
     ep, _, ws = st.endpoint(db, rx.url)

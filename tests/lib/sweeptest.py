@@ -3,8 +3,9 @@ messages and deliveries inserted with SQL (so the tests do not depend on
 the HTTP API), running hookfan-sweep, and checking signatures with the
 npm `standardwebhooks` package.
 
-The package is installed on first use into BUILDDIR/tests/node with
-`npm install --prefix BUILDDIR/tests/node standardwebhooks`; set
+The package is installed on first use into BUILDDIR/tests/.cache/node
+(removed by make clean) with
+`npm install --prefix BUILDDIR/tests/.cache/node standardwebhooks`; set
 HF_NODE_MODULES to a node_modules folder that already holds it to skip
 that (CI without network).
 """
@@ -73,9 +74,16 @@ def messages(db, ws, endpoint_ids, count=1, payload=None, due="NOW(3)"):
     return ids
 
 
+def _sweep_command(db, args, config):
+    # HF_SWEEP_WRAPPER runs the sweep under a tool, e.g.
+    # "valgrind --leak-check=full --error-exitcode=99 -q".
+    wrapper = os.environ.get("HF_SWEEP_WRAPPER", "").split()
+    return wrapper + [hftest.SWEEP, "--config", config or db.config_path] + list(args)
+
+
 def sweep(db, *args, timeout=120, config=None, check=True):
     """Run hookfan-sweep to completion; returns the CompletedProcess."""
-    cmd = [hftest.SWEEP, "--config", config or db.config_path] + list(args)
+    cmd = _sweep_command(db, args, config)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                        env=db.env())
     if check and r.returncode != 0:
@@ -88,7 +96,7 @@ def start_sweep(db, *args, config=None):
     """Start hookfan-sweep in the background; the caller waits or kills.
     Its stderr goes to a file (a pipe nobody reads would block it): read
     it with sweep_log(p) once it has exited."""
-    cmd = [hftest.SWEEP, "--config", config or db.config_path] + list(args)
+    cmd = _sweep_command(db, args, config)
     log = open(os.path.join(db.dir, "sweep-%d.log" % next(_serial)), "w+")
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log,
                          text=True, env=db.env())
@@ -151,7 +159,7 @@ def node_modules():
     given = os.environ.get("HF_NODE_MODULES")
     if given:
         return given
-    prefix = os.path.join(hftest.BUILDDIR, "tests", "node")
+    prefix = os.path.join(hftest.BUILDDIR, "tests", ".cache", "node")
     modules = os.path.join(prefix, "node_modules")
     if not os.path.exists(os.path.join(modules, "standardwebhooks", "package.json")):
         os.makedirs(prefix, exist_ok=True)
