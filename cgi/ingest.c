@@ -206,7 +206,10 @@ ingest_transaction(struct hf_db *db, void *arg)
 		r = HF_ERR_IO;
 		goto out;
 	}
-	out->message_status = out->delivery_count > 0 ? "pending" : "no_subscribers";
+	/* Subscribers that were all refused (backlog) make a failed message. */
+	out->message_status = out->delivery_count > 0 ? "pending"
+			      : out->failure_count > 0 ? "failed"
+						       : "no_subscribers";
 	memset(&m, 0, sizeof(m));
 	m.id = out->message_id;
 	m.workspace_id = out->lookup.workspace_id;

@@ -10,6 +10,9 @@
  * Reach: a workspace key reaches every application of its workspace, an
  * environment key those of its environment, an endpoint key only the
  * application its endpoint belongs to, and then only that endpoint.
+ * An endpoint whose backlog is full (max_pending_per_endpoint) is skipped,
+ * as in a trigger; this API has no "failures" field, so the message's
+ * status says "failed" when every subscribed endpoint was skipped.
  */
 #include <stdio.h>
 #include <string.h>

@@ -512,4 +512,42 @@ def backlog_over_the_cap_is_a_partial_fan_out():
         eq(sorted(f["endpointId"] for f in body["failures"]), sorted([busy, calm]))
 
 
+def statement_counts():
+    rows = db.rows("SHOW GLOBAL STATUS WHERE Variable_name IN"
+                   " ('Com_stmt_execute', 'Com_commit', 'Com_rollback')")
+    return {name: int(value) for name, value in rows}
+
+
+@hftest.test
+def a_request_costs_the_same_few_statements_whatever_the_fan_out():
+    a = db.admin
+    for server in servers:
+        costs = {}
+        for width in (1, 40):
+            ws = a("workspace", "create", "--name", "wide")["id"]
+            app = a("app", "create", "--workspace", ws, "--name", "a")["id"]
+            for _ in range(width):
+                a("endpoint", "create", "--workspace", ws, "--app", app,
+                  "--url", "http://127.0.0.1:9/hook")
+            key = a("key", "create", "--workspace", ws)["key"]
+            for name, call in (("trigger", lambda: trigger(server, key, "wide.type")),
+                               ("send", lambda: send(server, key, app))):
+                for _ in range(4):      # every process has prepared its statements
+                    call()
+                # Room in every backlog (this file's cap is small).
+                db.root_sql("UPDATE hookfan.deliveries SET status = 'succeeded',"
+                            " due_at = NULL WHERE status = 'pending'")
+                before = statement_counts()
+                status = call()[0]
+                after = statement_counts()
+                eq(status in (201, 202), True)
+                costs[(name, width)] = {k: after[k] - before[k] for k in after}
+        for name in ("trigger", "send"):
+            eq(costs[(name, 40)], costs[(name, 1)], "%s %s cost grows with width"
+               % (server.name, name))
+            # lookup, targets, message, deliveries; one commit.
+            eq(costs[(name, 1)], {"Com_stmt_execute": 4, "Com_commit": 1,
+                                  "Com_rollback": 0}, server.name + " " + name)
+
+
 hftest.main()
