@@ -1,0 +1,44 @@
+"""A smoke run of the benchmark (bench/run --smoke): every stage with tiny
+sizes, against the binaries of this build tree, so the benchmark cannot rot.
+It checks that every stage produces a figure, not that targets are met (the
+figures of a sanitizer build under a parallel `make check` mean nothing)."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+
+
+@hftest.test
+def every_benchmark_stage_produces_a_figure():
+    if shutil.which("wrk") is None:
+        raise AssertionError("wrk is not installed (Debian package wrk; "
+                             "tests/run-all must install it)")
+    workdir = tempfile.mkdtemp(prefix="hf-bench-smoke-")
+    hftest.cleanup(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    cmd = ["bash", os.path.join(hftest.SRCDIR, "bench", "run"), "--smoke",
+           "--no-apt", "--builddir", hftest.BUILDDIR, "--workdir", workdir,
+           "--db-template", hftest._template_datadir()]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    for line in r.stdout.splitlines():
+        print("# " + line)
+    if r.returncode != 0:
+        for line in r.stderr.splitlines()[-40:]:
+            print("# " + line)
+        for name in ("sweep.log", "sweep-loop.log", "lighttpd/error.log"):
+            path = os.path.join(workdir, name)
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    for line in f.read().splitlines()[-10:]:
+                        print("# %s: %s" % (name, line))
+    hftest.eq(r.returncode, 0, "bench/run --smoke exit status")
+    for figure in ("ingest fan-out 3: req/s", "sweep: deliveries/s",
+                   "end-to-end ingest", "old deliveries: req/s",
+                   "peak RSS, one hookfan.fcgi"):
+        assert figure in r.stdout, "no %r row in the table" % figure
+
+
+hftest.main()
