@@ -120,14 +120,14 @@ request_api_key(const struct hf_request *req, char *key)
 	const char *auth = request_param(req, "HTTP_AUTHORIZATION");
 	const char *header = request_param(req, "HTTP_X_API_KEY");
 
-	if (auth != NULL && auth[0] != '\0') {
+	if (auth != NULL) {
 		while (*auth == ' ')
 			auth++;
-		if (strncasecmp(auth, "Bearer", 6) != 0 ||
-		    (auth[6] != ' ' && auth[6] != '\t'))
-			return false;
-		return take_key(auth + 6, key);
+		if (strncasecmp(auth, "Bearer", 6) == 0 &&
+		    (auth[6] == ' ' || auth[6] == '\t' || auth[6] == '\0'))
+			return take_key(auth + 6, key);
 	}
+	/* Another scheme (a proxy's Basic, say) leaves room for X-API-Key. */
 	if (header != NULL)
 		return take_key(header, key);
 	return false;

@@ -212,4 +212,27 @@ def fastcgi_processes_are_many_and_reach_the_database():
         eq(mode & 0o022, 0, "socket %s writable only by its owner" % s)
 
 
+@hftest.test
+def concurrent_first_use_of_an_event_type_registers_it_once():
+    import threading
+    results = []
+
+    def worker(server, n):
+        for _ in range(n):
+            results.append(trigger(server, key, "brand.new"))
+    threads = [threading.Thread(target=worker, args=(servers[i % 2], 5)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    eq(sorted(set(r[0] for r in results)), [202], "all accepted")
+    eq(len(set(r[2]["eventTypeId"] for r in results)), 1, "one id")
+    eq(db.value("SELECT COUNT(*) FROM event_types WHERE workspace_id = '%s'"
+                " AND name = 'brand.new'" % ws), "1")
+    ids = [d for r in results for d in r[2]["deliveryIds"]]
+    eq(len(ids), 30)
+    eq(db.value("SELECT COUNT(*) FROM deliveries WHERE id IN (%s)"
+                % ",".join("'%s'" % i for i in ids)), "30", "every listed delivery stored")
+
+
 hftest.main()

@@ -102,6 +102,10 @@ main(void)
 	ok(key_of("HTTP_AUTHORIZATION=Bearer hfk_a", "HTTP_X_API_KEY=hfk_b", "hfk_a"),
 	   "Authorization wins");
 	ok(key_of("HTTP_AUTHORIZATION=Basic abc", NULL, NULL), "Basic refused");
+	ok(key_of("HTTP_AUTHORIZATION=Basic abc", "HTTP_X_API_KEY=hfk_b", "hfk_b"),
+	   "another scheme leaves X-API-Key");
+	ok(key_of("HTTP_AUTHORIZATION=Bearer ", "HTTP_X_API_KEY=hfk_b", NULL),
+	   "an empty Bearer is an error, not a fallback");
 	ok(key_of("HTTP_AUTHORIZATION=Bearer", NULL, NULL), "no key");
 	ok(key_of("HTTP_AUTHORIZATION=Bearerhfk_a", NULL, NULL), "no space");
 	ok(key_of("HTTP_AUTHORIZATION=Bearer a b", NULL, NULL), "inner space");
