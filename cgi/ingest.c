@@ -264,6 +264,7 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 	if (db == NULL) {
 		refuse(out, 503, "unavailable",
 		       "the database is unavailable; nothing was stored; retry later");
+		out->extra_headers = "Retry-After: 5\r\n";
 		return;
 	}
 	hf_db_set_deadline(db, hf_monotonic_ms() + HF_INGEST_TIMEOUT_MS);
@@ -285,6 +286,7 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 		hf_log(HF_LOG_ERROR, "database unavailable: %s", hf_db_error(db));
 		refuse(out, 503, "unavailable",
 		       "the database is unavailable; nothing was stored; retry later");
+		out->extra_headers = "Retry-After: 5\r\n";
 		break;
 	default:
 		hf_log(HF_LOG_ERROR, "ingest failed: %s: %s", hf_result_str(r),

@@ -112,8 +112,9 @@ def database_stopped_and_started_under_running_fastcgi():
     db.stop()
     try:
         for server in servers:
-            status, _, body = trigger(server)
+            status, headers, body = trigger(server)
             eq((status, body["code"]), (503, "unavailable"), server.name + " trigger")
+            eq(headers.get("retry-after"), "5", server.name + " Retry-After")
             status, _, body = send(server)
             eq((status, body["code"]), (503, "unavailable"), server.name + " send")
             status, _, body = server.api("GET", "/healthz", content_type=None)
