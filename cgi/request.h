@@ -14,9 +14,6 @@
 
 #include "limits.h"
 
-/* Longest request path (before the query string) that is routed. */
-#define HF_REQUEST_PATH_MAX 1024
-
 struct hf_request {
 	FCGX_Request *fcgx;	/* NULL when serving one plain CGI request */
 	char **envp;		/* the request's variables (borrowed) */

@@ -57,6 +57,9 @@
 #define HF_INGEST_STATEMENT_SECONDS 3.0
 #define HF_INGEST_READ_TIMEOUT_SECONDS 10
 
+/* Longest request path (before the query string) hookfan.fcgi routes. */
+#define HF_REQUEST_PATH_MAX 1024
+
 /* Transactions are retried this often on deadlock, lock wait or reconnect. */
 #define HF_DB_TXN_ATTEMPTS 3
 
