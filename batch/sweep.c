@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,16 +231,20 @@ static void
 claim(struct sweep *s, uint64_t now)
 {
 	size_t running = transport_running(s->transport), count = 0, due = 0, i;
-	size_t room = 2 * (size_t)s->opt.concurrency - s->queued.count - running;
 	bool idle = running == 0 && s->queued.count == 0 && s->finished.count == 0;
 	struct hf_sweep_job *claimed = NULL;
+	size_t room = (size_t)s->opt.batch;
 	char errstr[512] = "";
 	enum hf_result r;
 
-	if (s->queued.count >= (size_t)s->opt.concurrency || room == 0)
+	/*
+	 * Claim a batch once fewer than `concurrency` claimed deliveries wait
+	 * for a slot.  What waits too long for its lease is handed back
+	 * unsent (start_transfers), so a batch far larger than what the slots
+	 * get through in a lease costs churn, not correctness.
+	 */
+	if (s->queued.count >= (size_t)s->opt.concurrency)
 		return;
-	if (room > (size_t)s->opt.batch)
-		room = (size_t)s->opt.batch;
 	r = hf_sweep_claim(s->db, (unsigned int)room, s->owner, s->lease_ms,
 			   &claimed, &count, &due, errstr, sizeof(errstr));
 	if (r != HF_OK) {
@@ -494,6 +499,21 @@ flush_results(struct sweep *s, uint64_t now, bool force)
 
 /* ---- main ------------------------------------------------------------ */
 
+/* Room for a socket per slot plus the idle connections kept for reuse. */
+static void
+raise_open_files_limit(long concurrency)
+{
+	rlim_t want = (rlim_t)concurrency + HF_SWEEP_IDLE_CONNECTIONS_MAX + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		hf_log(HF_LOG_WARN, "cannot raise the open files limit to %lu",
+		       (unsigned long)want);
+}
+
 static bool
 idle(struct sweep *s)
 {
@@ -609,6 +629,7 @@ main(int argc, char **argv)
 		hf_db_close(s.db);
 		return 1;
 	}
+	raise_open_files_limit(s.opt.concurrency);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(s.owner, sizeof(s.owner), "%s:%ld", host, (long)getpid());
 

@@ -125,8 +125,14 @@ transport_open(struct transport **out, const struct hf_config *cfg,
 	}
 	t->cfg = cfg;
 	t->concurrency = concurrency;
-	/* Room in the connection cache for one connection per slot. */
-	curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)concurrency);
+	/*
+	 * Connections are reused per host: keep idle ones for several hosts
+	 * per slot (libcurl's own default), within a bound on open files.
+	 */
+	curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS,
+			  4L * concurrency < HF_SWEEP_IDLE_CONNECTIONS_MAX
+				  ? 4L * concurrency
+				  : (long)HF_SWEEP_IDLE_CONNECTIONS_MAX);
 	*out = t;
 	return HF_OK;
 }

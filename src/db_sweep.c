@@ -177,7 +177,11 @@ struct load_run {
 	size_t errlen;
 };
 
-/* Secrets sign while expires_at is NULL or in the future; newest first. */
+/*
+ * Secrets sign while expires_at is NULL or in the future; newest first.
+ * No ORDER BY: the JSON list (in due order) drives the join, and sorting
+ * rows that carry payloads would spill a temporary table to disk.
+ */
 static const char load_sql[] =
 	"SELECT d.id, d.message_id, d.endpoint_id, d.attempts, e.url, m.payload,"
 	" (SELECT GROUP_CONCAT(s.secret ORDER BY s.created_at DESC, s.id DESC"
@@ -189,8 +193,7 @@ static const char load_sql[] =
 	" JOIN deliveries d ON d.id = j.id"
 	" JOIN endpoints e ON e.id = d.endpoint_id"
 	" JOIN messages m ON m.id = d.message_id"
-	" WHERE d.lease_token = ? AND d.status = 'sending'"
-	" ORDER BY d.due_at, d.id";
+	" WHERE d.lease_token = ? AND d.status = 'sending'";
 
 static char *
 copy_column(const struct hf_query *q, unsigned int i, size_t *len)
@@ -261,6 +264,34 @@ load_txn(struct hf_db *db, void *ctx)
 	return r == HF_ERR_NOMEM ? r : db_fail(db, r, run->errstr, run->errlen);
 }
 
+/* Undo a committed claim whose rows could not be read. */
+static const char release_claim_sql[] =
+	"UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
+	" JOIN deliveries d ON d.id = j.id"
+	" SET d.status = 'pending', d.attempts = GREATEST(d.attempts, 1) - 1,"
+	"  d.due_at = NOW(3), d.lease_token = NULL, d.lease_owner = NULL,"
+	"  d.lease_expires_at = NULL, d.updated_at = NOW(3)"
+	" WHERE d.lease_token = ?";
+
+struct release_claim_run {
+	const struct claim_run *claim;
+};
+
+static enum hf_result
+release_claim_txn(struct hf_db *db, void *ctx)
+{
+	struct release_claim_run *run = ctx;
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, release_claim_sql);
+	hf_query_text(&q, run->claim->ids_json);
+	hf_query_text(&q, run->claim->token);
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	return r;
+}
+
 enum hf_result
 hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 	       long lease_ms, struct hf_sweep_job **jobs, size_t *count,
@@ -292,6 +323,10 @@ hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 	load.errlen = errlen;
 	r = hf_db_transaction(db, load_txn, &load);
 	if (r != HF_OK) {
+		/* Hand the claim back at once rather than when its lease ends. */
+		struct release_claim_run undo = { &claim };
+
+		hf_db_transaction(db, release_claim_txn, &undo);
 		hf_sweep_jobs_free(load.jobs, load.count);
 		goto out;
 	}

@@ -94,6 +94,9 @@
 #define HF_RESPONSE_DRAIN_MAX (64 * 1024)
 #define HF_SWEEP_IDLE_POLL_MS 250
 
+/* Sweep: idle connections kept for reuse, 4 per slot up to this many. */
+#define HF_SWEEP_IDLE_CONNECTIONS_MAX 512
+
 /* Sweep leases: lease_seconds = 0 picks 2 * delivery timeout + margin. */
 #define HF_SWEEP_LEASE_MARGIN_SECONDS 30
 #define HF_SWEEP_LEASE_MAX_SECONDS (24 * 3600)
