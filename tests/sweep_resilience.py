@@ -51,6 +51,31 @@ def a_sweep_killed_mid_batch_loses_nothing():
 
 
 @hftest.test
+def a_sweep_whose_lease_was_taken_over_changes_nothing():
+    rx = Receiver(default=("slow", 1.0))
+    ep, _, ws = st.endpoint(db, rx.url)
+    [msg] = st.messages(db, ws, [ep])
+    p = st.start_sweep(db, "--verbose")
+    hftest.wait_for(lambda: rx.count() == 1, 10, "the request to arrive")
+    # Another sweep takes the delivery over while the request is out.
+    other = "f" * 32
+    db.root_sql("USE hookfan; UPDATE deliveries SET lease_token = '%s',"
+                " lease_owner = 'other:1' WHERE message_id = '%s'" % (other, msg))
+    status, err = st.finish(p, timeout=30)
+    hftest.eq(status, 0, "exit status (%s)" % err)
+    assert "after the lease was taken over" in err, err
+    hftest.eq(db.rows("SELECT status, attempts, lease_token, lease_owner FROM deliveries"
+                      " WHERE message_id = '%s'" % msg),
+              [("sending", "1", other, "other:1")], "the new owner's claim untouched")
+    hftest.eq(st.attempts(db, msg), [], "no attempt written by the old owner")
+    hftest.eq(db.value("SELECT status FROM messages WHERE id = '%s'" % msg), "pending",
+              "message untouched")
+    st.retire(db, ep)
+    db.root_sql("USE hookfan; UPDATE deliveries SET status = 'failed', due_at = NULL,"
+                " lease_token = NULL WHERE message_id = '%s'" % msg)
+
+
+@hftest.test
 def sigterm_hands_back_what_was_not_started():
     rx = Receiver(default=("slow", 0.3))
     ep, _, ws = st.endpoint(db, rx.url)
