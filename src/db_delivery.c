@@ -89,17 +89,31 @@ hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 		return hf_fail(HF_ERR_INVALID, errstr, errlen,
 			       "unknown status \"%s\": use pending, sending, succeeded, failed or paused",
 			       filter->status);
+	/*
+	 * One statement per leading filter, so that each can use its index
+	 * (message, endpoint, or the primary key: ids are time-ordered, so
+	 * newest first is the key read backwards).
+	 */
 	list = json_object_new_array();
-	hf_query_start(&q, db,
-		       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
-		       " WHERE (? IS NULL OR d.endpoint_id = ?)"
-		       " AND (? IS NULL OR d.message_id = ?)"
-		       " AND (? IS NULL OR d.status = ?)"
-		       " ORDER BY d.created_at DESC, d.id DESC LIMIT ?");
-	hf_query_text(&q, filter->endpoint_id);
-	hf_query_text(&q, filter->endpoint_id);
-	hf_query_text(&q, filter->message_id);
-	hf_query_text(&q, filter->message_id);
+	if (filter->message_id != NULL) {
+		hf_query_start(&q, db,
+			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
+			       " WHERE d.message_id = ? AND (? IS NULL OR d.endpoint_id = ?)"
+			       " AND (? IS NULL OR d.status = ?) ORDER BY d.id DESC LIMIT ?");
+		hf_query_text(&q, filter->message_id);
+		hf_query_text(&q, filter->endpoint_id);
+		hf_query_text(&q, filter->endpoint_id);
+	} else if (filter->endpoint_id != NULL) {
+		hf_query_start(&q, db,
+			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
+			       " WHERE d.endpoint_id = ?"
+			       " AND (? IS NULL OR d.status = ?) ORDER BY d.id DESC LIMIT ?");
+		hf_query_text(&q, filter->endpoint_id);
+	} else {
+		hf_query_start(&q, db,
+			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
+			       " WHERE (? IS NULL OR d.status = ?) ORDER BY d.id DESC LIMIT ?");
+	}
 	hf_query_text(&q, filter->status);
 	hf_query_text(&q, filter->status);
 	hf_query_int(&q, filter->limit);
