@@ -65,6 +65,55 @@ def fans_out_and_reuses_connections():
 
 
 @hftest.test
+def proxy_variables_are_ignored():
+    proxy = Receiver()
+    rx = Receiver()
+    ep, _, ws = st.endpoint(db, rx.url)
+    [msg] = st.messages(db, ws, [ep])
+    st.sweep(db, env={"http_proxy": proxy.url, "HTTP_PROXY": proxy.url,
+                      "https_proxy": proxy.url, "ALL_PROXY": proxy.url,
+                      "all_proxy": proxy.url, "no_proxy": "", "NO_PROXY": ""})
+    hftest.eq(proxy.connections, 0, "the proxy saw nothing")
+    hftest.eq(rx.ids(), [msg], "sent straight to the endpoint")
+
+
+@hftest.test
+def only_http_and_https_urls_are_fetched():
+    rx = Receiver()
+    ws = st.workspace(db)
+    ep = st.endpoint(db, rx.url, ws)[0]
+    # The admin tool refuses such URLs; a row edited by hand must not work.
+    msgs = []
+    for url in ("file:///etc/passwd", "dict://127.0.0.1:%d/x" % rx.port,
+                "gopher://127.0.0.1:%d/x" % rx.port, "ftp://127.0.0.1:%d/x" % rx.port):
+        db.root_sql("USE hookfan; UPDATE endpoints SET url = '%s' WHERE id = '%s'" % (url, ep))
+        [msg] = st.messages(db, ws, [ep])
+        st.sweep(db)
+        msgs.append(msg)
+        [(n, code, error, _, _)] = st.attempts(db, msg)
+        hftest.eq(code, None, url)
+        assert "protocol" in error.lower(), (url, error)
+    hftest.eq(rx.connections, 0, "no connection for another protocol")
+    st.retire(db, ep)
+
+
+@hftest.test
+def responses_are_not_decompressed():
+    import gzip
+    packed = gzip.compress(b"A" * 100000)
+    rx = Receiver(default=("status", 200, {"Content-Encoding": "gzip"}, packed))
+    ep, _, ws = st.endpoint(db, rx.url)
+    [msg] = st.messages(db, ws, [ep])
+    st.sweep(db)
+    assert "accept-encoding" not in rx.requests[0].headers, rx.requests[0].headers
+    hftest.eq(db.value("SELECT HEX(LEFT(a.response_excerpt, 2)) FROM attempts a"
+                       " JOIN deliveries d ON d.id = a.delivery_id"
+                       " WHERE d.message_id = '%s'" % msg), "1F8B",
+              "the excerpt holds the compressed bytes")
+    hftest.eq(st.delivery(db, msg)[0], "succeeded", "delivered")
+
+
+@hftest.test
 def default_mode_exits_when_nothing_is_due():
     started = time.monotonic()
     r = st.sweep(db)

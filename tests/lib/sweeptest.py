@@ -81,11 +81,14 @@ def _sweep_command(db, args, config):
     return wrapper + [hftest.SWEEP, "--config", config or db.config_path] + list(args)
 
 
-def sweep(db, *args, timeout=120, config=None, check=True):
-    """Run hookfan-sweep to completion; returns the CompletedProcess."""
+def sweep(db, *args, timeout=120, config=None, check=True, env=None):
+    """Run hookfan-sweep to completion; returns the CompletedProcess.
+    env: extra environment variables."""
     cmd = _sweep_command(db, args, config)
+    environment = db.env()
+    environment.update(env or {})
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                       env=db.env())
+                       env=environment)
     if check and r.returncode != 0:
         raise AssertionError("hookfan-sweep %s exited %d: %s" %
                              (" ".join(args), r.returncode, r.stderr))
