@@ -49,13 +49,14 @@
 #define HF_INGEST_TIMEOUT_MS 5000
 
 /*
- * hookfan.fcgi's session bounds, well inside HF_INGEST_TIMEOUT_MS: a row
- * or metadata lock wait, any one statement (server side), a client read.
- * Two lock waits fit before the deadline; a third try is not started.
+ * hookfan.fcgi's session bounds, inside HF_INGEST_TIMEOUT_MS: a row or
+ * metadata lock wait, any one statement (server side), a client read (a
+ * server that stops answering; longer than any statement may run).  Two
+ * lock waits fit before the deadline; a third try is not started.
  */
 #define HF_INGEST_LOCK_WAIT_SECONDS 2
 #define HF_INGEST_STATEMENT_SECONDS 3.0
-#define HF_INGEST_READ_TIMEOUT_SECONDS 10
+#define HF_INGEST_READ_TIMEOUT_SECONDS 4
 
 /* Longest request path (before the query string) hookfan.fcgi routes. */
 #define HF_REQUEST_PATH_MAX 1024

@@ -236,4 +236,26 @@ def concurrent_first_use_of_an_event_type_registers_it_once():
                 % ",".join("'%s'" % i for i in ids)), "30", "every listed delivery stored")
 
 
+@hftest.test
+def a_database_that_stops_answering_is_504_within_the_budget():
+    import signal
+    server = servers[0]
+    for _ in range(4):
+        eq(trigger(server)[0], 202)
+    before = counts()
+    os.kill(db.proc.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        status, _, body = trigger(server)
+        took = time.monotonic() - started
+    finally:
+        os.kill(db.proc.pid, signal.SIGCONT)
+    eq((status, body["code"]), (504, "ingest_timeout"))
+    if took > 6.0:
+        raise AssertionError("504 after %.1fs, over the 5 s budget" % took)
+    eq(counts(), before, "nothing stored")
+    for _ in range(4):
+        eq(trigger(server)[0], 202, "recovered")
+
+
 hftest.main()
