@@ -354,8 +354,9 @@ finish_unsent(struct sweep *s, struct job *j, uint64_t now, const char *why)
 
 /* Start queued jobs while there are free slots. */
 static void
-start_transfers(struct sweep *s, uint64_t now)
+start_transfers(struct sweep *s)
 {
+	uint64_t now = hf_monotonic_ms();	/* a claim may just have taken a while */
 	char errstr[256];
 
 	while (s->queued.count > 0 &&
@@ -550,7 +551,7 @@ run(struct sweep *s)
 			s->next_claim_ms = now;
 		if (!stopping && !s->nothing_due && now >= s->next_claim_ms)
 			claim(s, now);
-		start_transfers(s, now);
+		start_transfers(s);
 		if (s->release.count > 0)
 			flush_release(s);
 		if (idle(s) && (stopping || (!s->opt.loop && s->nothing_due)))
