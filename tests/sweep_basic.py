@@ -122,6 +122,26 @@ def default_mode_exits_when_nothing_is_due():
 
 
 @hftest.test
+def max_seconds_ends_a_run_and_hands_back_the_rest():
+    rx = Receiver(default=("slow", 0.4))
+    ep, _, ws = st.endpoint(db, rx.url)
+    ids = st.messages(db, ws, [ep], count=40)
+    started = time.monotonic()
+    st.sweep(db, "--max-seconds", "1", "--concurrency", "2", "--batch", "10")
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5, "a 1-second run took %.1fs" % elapsed
+    sent = rx.count()
+    assert 2 <= sent < 40, sent
+    hftest.eq(db.rows("SELECT status, attempts, COUNT(*) FROM deliveries"
+                      " WHERE endpoint_id = '%s' GROUP BY status, attempts"
+                      " ORDER BY status" % ep),
+              [("pending", "0", str(40 - sent)), ("succeeded", "1", str(sent))],
+              "what was not sent is due again, its attempt not counted")
+    st.sweep(db, "--concurrency", "40")
+    hftest.eq(sorted(rx.ids()), sorted(ids), "the next run sends the rest")
+
+
+@hftest.test
 def not_yet_due_is_left_alone():
     rx = Receiver()
     ep, _, ws = st.endpoint(db, rx.url)
