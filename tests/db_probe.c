@@ -1,0 +1,83 @@
+/*
+ * Drives src/db.c against the test bed's MariaDB for tests/db_layer.py:
+ *
+ *	db_probe CONFIG lockwait	UPDATE a row another session holds
+ *	db_probe CONFIG reconnect	a transaction, wait for a line on
+ *					stdin (the test kills the connection),
+ *					then another transaction
+ *
+ * Prints "key=value" lines the test checks.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+
+static int attempts;
+
+static enum hf_result
+update_locked_row(struct hf_db *db, void *ctx)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	(void)ctx;
+	attempts++;
+	hf_query_start(&q, db, "UPDATE workspaces SET name = 'probe' WHERE id = 'ws_lock'");
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	return r;
+}
+
+static enum hf_result
+connection_id(struct hf_db *db, void *ctx)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	attempts++;
+	hf_query_start(&q, db, "SELECT CONNECTION_ID()");
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	if (r == HF_OK)
+		*(long long *)ctx = hf_query_column_int(&q, 0);
+	hf_query_end(&q);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct hf_db_limits limits = { 1, 0, 10 };
+	struct hf_config cfg;
+	struct hf_db *db;
+	char errstr[512], line[16];
+	long long id = 0;
+	enum hf_result r;
+
+	if (argc != 3)
+		return 2;
+	if (hf_config_load(&cfg, argv[1], false, errstr, sizeof(errstr)) != HF_OK ||
+	    hf_db_open(&db, &cfg, &limits, errstr, sizeof(errstr)) != HF_OK) {
+		fprintf(stderr, "db_probe: %s\n", errstr);
+		return 1;
+	}
+	if (strcmp(argv[2], "lockwait") == 0) {
+		r = hf_db_transaction(db, update_locked_row, NULL);
+		printf("result=%s\nattempts=%d\n", hf_result_str(r), attempts);
+	} else {
+		r = hf_db_transaction(db, connection_id, &id);
+		printf("result=%s\nconnection=%lld\n", hf_result_str(r), id);
+		fflush(stdout);
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			return 1;
+		attempts = 0;
+		r = hf_db_transaction(db, connection_id, &id);
+		printf("result=%s\nconnection=%lld\nattempts=%d\n",
+		       hf_result_str(r), id, attempts);
+	}
+	hf_db_close(db);
+	return r == HF_OK ? 0 : 1;
+}
