@@ -241,10 +241,15 @@ claim(struct sweep *s, uint64_t now)
 	 * Claim a batch once fewer than `concurrency` claimed deliveries wait
 	 * for a slot.  What waits too long for its lease is handed back
 	 * unsent (start_transfers), so a batch far larger than what the slots
-	 * get through in a lease costs churn, not correctness.
+	 * get through in a lease costs churn, not correctness.  A claim also
+	 * brings at most HF_SWEEP_CLAIM_PAYLOAD_BUDGET of payloads to memory.
 	 */
 	if (s->queued.count >= (size_t)s->opt.concurrency)
 		return;
+	if (room > (size_t)(HF_SWEEP_CLAIM_PAYLOAD_BUDGET / s->cfg.max_payload_bytes))
+		room = (size_t)(HF_SWEEP_CLAIM_PAYLOAD_BUDGET / s->cfg.max_payload_bytes);
+	if (room == 0)
+		room = 1;
 	r = hf_sweep_claim(s->db, (unsigned int)room, s->owner, s->lease_ms,
 			   &claimed, &count, &due, errstr, sizeof(errstr));
 	if (r != HF_OK) {

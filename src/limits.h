@@ -95,6 +95,10 @@
 #define HF_RESPONSE_DRAIN_MAX (64 * 1024)
 #define HF_SWEEP_IDLE_POLL_MS 250
 
+/* Sweep: payload bytes one claim may bring into memory (at the configured
+ * max_payload_bytes each); a smaller claim when payloads may be large. */
+#define HF_SWEEP_CLAIM_PAYLOAD_BUDGET (256L * 1024 * 1024)
+
 /* Sweep: idle connections kept for reuse, 4 per slot up to this many. */
 #define HF_SWEEP_IDLE_CONNECTIONS_MAX 512
 
