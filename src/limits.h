@@ -103,7 +103,7 @@
 #define HF_SWEEP_IDLE_CONNECTIONS_MAX 512
 
 /* Sweep leases: lease_seconds = 0 picks 2 * delivery timeout + margin. */
-#define HF_SWEEP_LEASE_MARGIN_SECONDS 30
+#define HF_SWEEP_LEASE_MARGIN_SECONDS 10
 #define HF_SWEEP_LEASE_MAX_SECONDS (24 * 3600)
 
 /* endpoint rotate-secret: default and longest grace for the old secret. */
