@@ -164,6 +164,8 @@ class MariaDB:
                "--datadir=" + self.datadir, "--socket=" + self.socket,
                "--skip-networking", "--pid-file=" + os.path.join(self.dir, "pid"),
                "--log-error=" + os.path.join(self.dir, "error.log"),
+               # Its own temp folder: nothing else may clean up under it.
+               "--tmpdir=" + self.dir,
                "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
                "--max-connections=500", "--skip-name-resolve"]
         if os.geteuid() == 0:
