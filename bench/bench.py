@@ -41,10 +41,10 @@ DB_PASSWORD = "hookfan-bench-pw"
 MiB = 1024 * 1024
 
 # Sizes of a full run and of the smoke run (make check).
-FULL = dict(wrk_seconds=10, warmup_seconds=2, sweep_deliveries=100000,
+FULL = dict(wrk_seconds=5, rounds=3, sweep_rounds=2, warmup_seconds=2, sweep_deliveries=100000,
             old_deliveries=5000000, e2e_rate=20, e2e_seconds=10,
             buffer_pool="1G", log_file_size="1G", sweep_max_seconds=600)
-SMOKE = dict(wrk_seconds=1, warmup_seconds=0, sweep_deliveries=1000,
+SMOKE = dict(wrk_seconds=1, rounds=1, sweep_rounds=1, warmup_seconds=0, sweep_deliveries=1000,
              old_deliveries=10000, e2e_rate=10, e2e_seconds=1,
              buffer_pool="128M", log_file_size="48M", sweep_max_seconds=15)
 
@@ -616,31 +616,53 @@ $HTTP["url"] =~ "^/trivial/" {
         url = "http://127.0.0.1:%d/trivial/api/ingest/event/bench.trivial" % self.http_port
         if self.sizes["warmup_seconds"]:
             self.wrk(url, self.ingest_body(), "x", seconds=self.sizes["warmup_seconds"])
-        w = self.wrk(url, self.ingest_body(), "x")
+        w = self.best_of(lambda: self.wrk(url, self.ingest_body(), "x"))
         if w["non2xx"] or w["errors"]:
             raise StageError("trivial responder: %d non-2xx, %d socket errors"
                              % (w["non2xx"], w["errors"]))
         self.fig["trivial"] = w
 
+    def best_of(self, measure, before=None):
+        """The best of `rounds` measurements: on a shared machine other
+        processes only ever slow a run down, so the fastest round is the
+        least disturbed one.  Every round's rate is kept in the details."""
+        best, rates = None, []
+        for _ in range(self.sizes["rounds"]):
+            if before:
+                before()
+            w = measure()
+            rates.append(int(w["rps"]))
+            if best is None or w["rps"] > best["rps"]:
+                best = w
+        best["rounds"] = "/".join(str(r) for r in rates)
+        return best
+
     def stage_ingest(self, fanout, tag="empty"):
-        if tag == "empty":
-            self.clear_traffic()
-        else:
-            self.retire_traffic()
+        reset = self.clear_traffic if tag == "empty" else self.retire_traffic
+        reset()
         event = "bench.fanout%d" % fanout
         self.probe_ingest(fanout, event)
-        before = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at IS NOT NULL"))
         url = "http://127.0.0.1:%d/api/ingest/event/%s" % (self.http_port, event)
         key = self.ws[fanout]["key"]
         if self.sizes["warmup_seconds"]:
             self.wrk(url, self.ingest_body(), key, seconds=self.sizes["warmup_seconds"])
-        w = self.wrk(url, self.ingest_body(), key)
+
+        def measure():
+            due = "SELECT COUNT(*) FROM deliveries WHERE due_at IS NOT NULL"
+            before = int(self.db.value(due))
+            w = self.wrk(url, self.ingest_body(), key)
+            if w["non2xx"] or w["errors"]:
+                raise StageError("ingest fan-out %d: %d non-2xx, %d socket errors of %d"
+                                 % (fanout, w["non2xx"], w["errors"], w["requests"]))
+            # Every answered request stored its deliveries (+ those in flight).
+            w["stored_deliveries"] = int(self.db.value(due)) - before
+            if w["stored_deliveries"] < w["requests"] * fanout:
+                raise StageError("ingest fan-out %d: %d requests but %d deliveries stored"
+                                 % (fanout, w["requests"], w["stored_deliveries"]))
+            return w
+        # Each round starts from the same tables: emptied, or old rows only.
+        w = self.best_of(measure, before=reset)
         self.sample_fcgi_rss()
-        if w["non2xx"] or w["errors"]:
-            raise StageError("ingest fan-out %d: %d non-2xx, %d socket errors of %d"
-                             % (fanout, w["non2xx"], w["errors"], w["requests"]))
-        after = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at IS NOT NULL"))
-        w["stored_deliveries"] = after - before
         self.fig["ingest%d_%s" % (fanout, tag)] = w
 
     def stage_receiver_ceiling(self):
@@ -653,7 +675,7 @@ $HTTP["url"] =~ "^/trivial/" {
         if self.sizes["warmup_seconds"]:
             self.wrk(url, body, headers=headers, connections=conns,
                      seconds=self.sizes["warmup_seconds"])
-        w = self.wrk(url, body, headers=headers, connections=conns)
+        w = self.best_of(lambda: self.wrk(url, body, headers=headers, connections=conns))
         if w["non2xx"] or w["errors"]:
             raise StageError("receiver: %d non-2xx, %d errors" % (w["non2xx"], w["errors"]))
         self.fig["receiver"] = w
@@ -719,29 +741,44 @@ LIMIT %(n)d;
         return elapsed, p.returncode, ru.ru_maxrss
 
     def stage_sweep(self, tag="empty"):
+        """Best of sweep_rounds drains (see best_of); peak RSS of all."""
+        best, rates, rss = None, [], 0
+        for _ in range(self.sizes["sweep_rounds"]):
+            f = self.sweep_once(tag)
+            rates.append(int(f["rate"]))
+            rss = max(rss, f["rss_kib"])
+            if best is None or f["rate"] > best["rate"]:
+                best = f
+        best["rounds"] = "/".join(str(r) for r in rates)
+        best["rss_kib"] = rss
+        self.fig["sweep_" + tag] = best
+        if best["left"]:
+            self.notes.append("sweep (%s tables) left %d of %d deliveries undelivered"
+                              % (tag, best["left"], self.sizes["sweep_deliveries"]))
+
+    def sweep_once(self, tag):
         if tag == "empty":
             self.clear_traffic()
         else:
             self.retire_traffic()
         n = self.sizes["sweep_deliveries"]
         started = time.monotonic()
-        self.prepare_due(n)
+        first_ms = self.prepare_due(n)
         log("prepared %d due deliveries in %.1fs" % (n, time.monotonic() - started))
         elapsed, rc, rss = self.run_sweep(self.args.sweep_args.split())
         left = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at IS NOT NULL"))
-        done = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded' "
-                                 "AND due_at IS NULL AND endpoint_id IN (%s)"
-                                 % ", ".join(sql_str(e) for e in self.ws[10]["endpoints"])))
+        # Only this round's deliveries: their ids start at first_ms.
+        done = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE id >= %s "
+                                 "AND status = 'succeeded' AND due_at IS NULL "
+                                 "AND endpoint_id IN (%s)"
+                                 % (sql_str(id_bound(self.prefix["del"], first_ms)),
+                                    ", ".join(sql_str(e) for e in self.ws[10]["endpoints"]))))
         if rc != 0:
             raise StageError("hookfan-sweep exited %d (see %s/sweep.log)" % (rc, self.work))
         if done == 0:
             raise StageError("hookfan-sweep delivered nothing")
-        self.fig["sweep_" + tag] = {"rate": done / elapsed, "delivered": done,
-                                    "left": left, "seconds": elapsed, "rss_kib": rss,
-                                    "foreign_cpu": self.last_foreign}
-        if left:
-            self.notes.append("sweep (%s tables) left %d of %d deliveries undelivered"
-                              % (tag, left, n))
+        return {"rate": done / elapsed, "delivered": done, "left": left,
+                "seconds": elapsed, "rss_kib": rss, "foreign_cpu": self.last_foreign}
 
     def stage_e2e(self):
         self.clear_traffic()
@@ -1011,12 +1048,12 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         lines.append("Setup: MariaDB %s (innodb_flush_log_at_trx_commit=1, doublewrite, no binlog, "
                      "buffer pool %s); lighttpd %s, %d FastCGI processes per program on Unix sockets; "
                      "nginx %s (1 worker) as the receiver; wrk %s, 2 threads, %d connections for "
-                     "ingest, %ds runs%s; sweep %s." % (
+                     "ingest, best of %d %ds runs%s; sweep %s." % (
                          version(["mariadbd", "--version"], r"Ver (\S+)"), self.sizes["buffer_pool"],
                          version(["lighttpd", "-v"], r"lighttpd/(\S+)"), self.procs,
                          version(["nginx", "-v"], r"nginx/(\S+)"),
                          version(["wrk", "-v"], r"wrk (\S+)"), self.conns,
-                         self.sizes["wrk_seconds"],
+                         self.sizes["rounds"], self.sizes["wrk_seconds"],
                          " after %ds warm-up" % self.sizes["warmup_seconds"]
                          if self.sizes["warmup_seconds"] else "",
                          ("hookfan-sweep " + self.args.sweep_args).strip()
