@@ -65,9 +65,12 @@ def show_has_every_attempt():
               [(1, 500), (2, 200)], "attempts")
     hftest.eq(shown["attempts"][0]["response_excerpt"], '{"error":"boom"}', "excerpt")
     assert isinstance(shown["attempts"][0]["duration_ms"], int), shown
+    plain = db.run_admin("delivery", "show", pending)
+    hftest.eq(plain.stdout.splitlines()[0], pending, "plain output: the delivery id first")
     r = db.run_admin("delivery", "show", "del_nope")
     hftest.eq(r.returncode, 1, "unknown delivery")
     assert "unknown delivery" in r.stderr, r.stderr
+    hftest.eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
     r = db.run_admin("delivery", "show")
     hftest.eq(r.returncode, 2, "missing id is bad usage")
 
@@ -85,10 +88,17 @@ def retry_sends_once_more():
     hftest.eq(rx.ids().count(other), before + 1, "sent once more")
     hftest.eq(db.value("SELECT status FROM messages WHERE id = '%s'" % other), "delivered",
               "message delivered again")
+    plain = db.run_admin("delivery", "retry", d)
+    hftest.eq(plain.stdout.splitlines()[0], d, "plain output: the delivery id first")
+    st.sweep(db)
+    r = db.run_admin("delivery", "retry", "del_nope")
+    hftest.eq(r.returncode, 1, "unknown delivery")
+    hftest.eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
     db.admin("endpoint", "disable", "--endpoint", ep2)
     r = db.run_admin("delivery", "retry", d)
     hftest.eq(r.returncode, 1, "refused while the endpoint is disabled")
     assert "disabled" in r.stderr, r.stderr
+    hftest.eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
     db.admin("endpoint", "enable", "--endpoint", ep2)
 
 
@@ -108,6 +118,9 @@ def resend_makes_new_deliveries_for_the_original_endpoints():
     r = db.run_admin("message", "resend", "msg_nope")
     hftest.eq(r.returncode, 1, "unknown message")
     assert "unknown message" in r.stderr, r.stderr
+    hftest.eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
+    r = db.run_admin("message", "resend")
+    hftest.eq(r.returncode, 2, "missing id is bad usage")
     plain = db.run_admin("message", "resend", other)
     hftest.eq(plain.stdout.splitlines()[0], other, "plain output: the message id first")
     json.loads(plain.stdout.splitlines()[1])  # the list of new ids

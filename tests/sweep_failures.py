@@ -46,6 +46,31 @@ def error_then_success_retries_on_the_schedule():
 
 
 @hftest.test
+def any_2xx_is_success_and_nothing_else_is():
+    ws = st.workspace(db)
+    cases = {}
+    for code in (200, 201, 202, 204, 226, 299, 300, 304, 400, 404, 408, 499, 500, 599):
+        # 204 and 304 carry no body; the others an empty one.
+        rx = Receiver(default=("status", code, {}, b""))
+        ep = st.endpoint(db, rx.url, ws)[0]
+        [msg] = st.messages(db, ws, [ep])
+        cases[code] = (rx, ep, msg)
+    # A retry a minute away cannot come within this sweep.
+    config = db.write_config(os.path.join(db.dir, "slow-retry.conf"), retry_schedule="60",
+                             **{k: v for k, v in st.FAST.items() if k != "retry_schedule"})
+    started = time.monotonic()
+    st.sweep(db, config=config)
+    assert time.monotonic() - started < 5, "the sweep waited for something"
+    for code, (rx, ep, msg) in sorted(cases.items()):
+        hftest.eq(rx.count(), 1, "one request for %d" % code)
+        want = "succeeded" if 200 <= code <= 299 else "pending"
+        hftest.eq(st.delivery(db, msg)[:3], (want, "1", str(code)), "after a %d" % code)
+        hftest.eq(db.value("SELECT active FROM endpoints WHERE id = '%s'" % ep), "1",
+                  "only 410 disables (%d)" % code)
+        st.retire(db, ep)
+
+
+@hftest.test
 def retry_after_seconds_and_http_date_are_honoured():
     rx = Receiver()
     rx.script(("status", 429, {"Retry-After": "30"}, b"slow down"),

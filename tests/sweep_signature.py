@@ -3,6 +3,7 @@
 through a secret rotation (hookfan-admin endpoint rotate-secret)."""
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest  # noqa: E402
@@ -30,6 +31,29 @@ def the_standard_webhooks_verifier_accepts_our_signature():
     tampered = rx.requests[0]._replace(body=rx.requests[0].body + b" ")
     hftest.eq([ok for ok, _ in st.verify([(secret, tampered)])], [False],
               "a changed body fails")
+
+
+@hftest.test
+def a_retry_keeps_the_id_and_signs_its_own_timestamp():
+    rx = Receiver()
+    rx.script("500")
+    ep, secret, ws = st.endpoint(db, rx.url)
+    [msg] = st.messages(db, ws, [ep])
+    st.sweep(db)
+    time.sleep(2.1)  # the retry's timestamp must be a later second
+    st.make_due(db, msg)
+    before = int(time.time())
+    st.sweep(db)
+    hftest.eq(st.delivery(db, msg)[:2], ("succeeded", "2"), "retried once")
+    first, retry = rx.requests
+    hftest.eq([first.headers["webhook-id"], retry.headers["webhook-id"]], [msg, msg],
+              "webhook-id is the message id on every attempt")
+    t1, t2 = int(first.headers["webhook-timestamp"]), int(retry.headers["webhook-timestamp"])
+    assert t2 >= t1 + 2, "the retry reused the first timestamp: %d, %d" % (t1, t2)
+    assert before - 1 <= t2 <= int(time.time()) + 1, "not this attempt's time: %d" % t2
+    assert first.headers["webhook-signature"] != retry.headers["webhook-signature"]
+    hftest.eq(st.verify([(secret, first), (secret, retry)]), [(True, None), (True, None)],
+              "each attempt verifies")
 
 
 @hftest.test
