@@ -334,15 +334,6 @@ conclude_job(struct sweep *s, struct job *j, uint64_t now)
 	s->retried++;
 }
 
-static uint64_t
-unix_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void
 finish_unsent(struct sweep *s, struct job *j, uint64_t now, const char *why)
 {
@@ -350,7 +341,7 @@ finish_unsent(struct sweep *s, struct job *j, uint64_t now, const char *why)
 	j->x.complete = false;
 	snprintf(j->x.error, sizeof(j->x.error), "%s", why);
 	j->x.excerpt_len = 0;
-	j->x.started_unix_ms = unix_now_ms();
+	j->x.started_unix_ms = transport_now_unix_ms();
 	j->x.duration_ms = 0;
 	conclude_job(s, j, now);
 	if (!joblist_push(&s->finished, j))

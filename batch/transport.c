@@ -30,8 +30,8 @@ struct transport {
 	struct transfer **slots;	/* concurrency entries, NULL = free */
 };
 
-static uint64_t
-unix_ms(void)
+uint64_t
+transport_now_unix_ms(void)
 {
 	struct timespec ts;
 
@@ -271,7 +271,7 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 		return hf_fail(HF_ERR_IO, errstr, errlen, "curl option refused: %s",
 			       curl_easy_strerror(rc));
 	}
-	x->started_unix_ms = unix_ms();
+	x->started_unix_ms = transport_now_unix_ms();
 	x->started_mono_ms = hf_monotonic_ms();
 	mrc = curl_multi_add_handle(t->multi, easy);
 	if (mrc != CURLM_OK) {

@@ -85,4 +85,7 @@ enum hf_result transport_wait(struct transport *t, int timeout_ms,
 			      struct transfer **done, size_t max,
 			      size_t *ndone);
 
+/* Wall-clock milliseconds since the epoch: when an attempt started. */
+uint64_t transport_now_unix_ms(void);
+
 #endif
