@@ -48,12 +48,16 @@ server_db(struct hf_server *server)
 
 /*
  * One path segment (no '/', not empty) of len bytes into arg, decoded when
- * the path is raw.  A segment that does not decode becomes "", which every
- * handler refuses as invalid or unknown.
+ * the path is raw.  A segment that does not decode, or decodes to anything
+ * but visible ASCII (every id and event type is), becomes "", which every
+ * handler refuses as invalid or unknown: error messages quote the segment,
+ * and raw bytes would make the JSON answer invalid UTF-8.
  */
 static void
 take_segment(const char *s, size_t len, bool raw, char *arg, size_t arglen)
 {
+	size_t i;
+
 	arg[0] = '\0';
 	if (raw) {
 		if (!request_percent_decode(s, len, arg, arglen))
@@ -61,6 +65,12 @@ take_segment(const char *s, size_t len, bool raw, char *arg, size_t arglen)
 	} else if (len < arglen) {
 		memcpy(arg, s, len);
 		arg[len] = '\0';
+	}
+	for (i = 0; arg[i] != '\0'; i++) {
+		if ((unsigned char)arg[i] <= 0x20 || (unsigned char)arg[i] >= 0x7f) {
+			arg[0] = '\0';
+			return;
+		}
 	}
 }
 

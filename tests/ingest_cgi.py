@@ -96,6 +96,23 @@ def cgi_errors():
 
 
 @hftest.test
+def cgi_path_segments_outside_visible_ascii_are_refused_as_valid_json():
+    # Error messages quote the application id: a raw byte from the path
+    # must never reach the answer, which would then not be UTF-8 JSON.
+    for segment in ("%FF", "%C3%A9", "a%0Ab", "a%7Fb", "a%20b"):
+        status, _, body = cgi("POST", "/v1/applications/%s/messages" % segment,
+                              b'{"event_type": "a", "payload": null}')
+        eq((status, body["code"]), (404, "not_found"), segment)
+        status, _, body = cgi("POST", "/api/ingest/event/" + segment, b'{"payload":{}}')
+        eq((status, body["code"]), (400, "invalid_request"), segment)
+    # PATH_INFO arrives decoded from the server: the same rule.
+    status, _, body = cgi("POST", "/x/v1/applications/%FF/messages",
+                          b'{"event_type": "a", "payload": null}',
+                          extra={"PATH_INFO": "/v1/applications/\udcff/messages"})
+    eq((status, body["code"]), (404, "not_found"), "PATH_INFO")
+
+
+@hftest.test
 def cgi_reads_exactly_content_length():
     # A CGI server need not close stdin: bytes past CONTENT_LENGTH are
     # not part of the body (and must not be waited for).
