@@ -10,6 +10,9 @@
 #include "log.h"
 #include "reply.h"
 
+/* Every 401 names the scheme (RFC 9110 section 11.6.1). */
+#define INGEST_WWW_AUTHENTICATE "WWW-Authenticate: Bearer\r\n"
+
 struct ingest_context {
 	struct hf_server *server;
 	const struct ingest_input *in;
@@ -147,9 +150,11 @@ ingest_transaction(struct hf_db *db, void *arg)
 	outcome_reset(out);
 	r = hf_ingest_lookup(db, in->key_hash, in->event_type,
 			     in->application_id, &out->lookup);
-	if (r == HF_ERR_NOT_FOUND)
+	if (r == HF_ERR_NOT_FOUND) {
+		out->extra_headers = INGEST_WWW_AUTHENTICATE;
 		return refuse(out, 401, "unauthorized",
 			      "missing, malformed, unknown or revoked API key");
+	}
 	if (r != HF_OK)
 		return r;
 	r = check_access(in, out);
@@ -324,7 +329,7 @@ ingest_preflight(struct hf_server *server, struct hf_request *req,
 	size_t cap = (size_t)server->cfg.max_payload_bytes;
 
 	if (!request_api_key(req, key)) {
-		reply_error(req, 401, "WWW-Authenticate: Bearer\r\n", "unauthorized",
+		reply_error(req, 401, INGEST_WWW_AUTHENTICATE, "unauthorized",
 			    "missing or malformed API key: send Authorization: Bearer KEY or X-API-Key: KEY");
 		return false;
 	}
