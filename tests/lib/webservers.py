@@ -212,7 +212,7 @@ class Apache(WebServer):
             f.write("DefaultRuntimeDir %s/run\n" % self.dir)
             f.write("Mutex file:%s/run default\n" % self.dir)
             f.write("ErrorLog %s/error.log\nLogLevel warn\n" % self.dir)
-            for mod in ("mpm_event", "authz_core", "alias", "fcgid"):
+            for mod in ("mpm_event", "authz_core", "alias", "headers", "fcgid"):
                 f.write("LoadModule %s_module %s/mod_%s.so\n" % (mod, self.MODULES, mod))
             if root:
                 f.write("User %s\nGroup #%d\n" % (user.pw_name, user.pw_gid))
