@@ -193,9 +193,12 @@ def bad_keys_are_401_on_both_apis():
             ("unknown x-api-key", {"X-API-Key": "nope"}),
         ]:
             what = "%s %s" % (server.name, name)
-            expect_error(trigger(server, None, headers=headers), 401, "unauthorized", what)
-            expect_error(send(server, None, w.app, headers=headers), 401, "unauthorized",
-                         what)
+            for h in (expect_error(trigger(server, None, headers=headers), 401,
+                                   "unauthorized", what),
+                      expect_error(send(server, None, w.app, headers=headers), 401,
+                                   "unauthorized", what)):
+                # Whether refused before or after the database lookup.
+                eq(h.get("www-authenticate"), "Bearer", what + " WWW-Authenticate")
         # A bad key wins over a bad body.
         expect_error(trigger(server, "hfk_nope", body="{nope"), 401, "unauthorized",
                      server.name + " bad key and bad body")
@@ -432,9 +435,28 @@ def wrong_method_is_405_with_allow_and_unknown_path_404():
         expect_nothing_stored(w, n)
         status, _, body = server.api("GET", "/healthz", content_type=None)
         eq((status, body), (200, {"status": "ok"}), n + " healthz")
+        status, headers, raw = server.request("HEAD", "/healthz")
+        eq((status, headers.get("content-type"), raw), (200, "application/json", b""),
+           n + " HEAD healthz")
         # Query strings are not part of the route.
         eq(server.api("GET", "/healthz?x=1", content_type=None)[0], 200)
         eq(trigger(server, w.key, "user.created?source=x")[0], 202, n + " query string")
+
+
+@hftest.test
+def path_segments_that_are_not_ascii_are_refused_with_valid_json():
+    # The answers quote the segment: raw bytes would make them invalid UTF-8.
+    # (lighttpd itself refuses %FF and control characters; ingest_cgi.py
+    # sends those straight to the program.)
+    for server in servers:
+        w = World()
+        n = server.name
+        for segment in ["caf%C3%A9", "a%20b"]:
+            expect_error(send(server, w.key, segment), 404, "not_found",
+                         "%s app %s" % (n, segment))
+            expect_error(trigger(server, w.key, segment), 400, "invalid_request",
+                         "%s event type %s" % (n, segment))
+        expect_nothing_stored(w, n)
 
 
 @hftest.test
@@ -469,10 +491,16 @@ def oversize_bodies_are_413_before_parsing():
         eq(trigger(server, w.key, "user.created",
                    body=[b'{"payload":', b'{"chunked":', b'true}}'])[0], 202,
            n + " chunked")
-        # Far past anything the server takes: still a 413.
-        eq(trigger(server, w.key, body=b"x" * (9 * 1024 * 1024))[0], 413, n + " 9 MiB")
-        eq(trigger(server, w.key, body=[b"x" * (1024 * 1024)] * 9)[0], 413,
-           n + " 9 MiB chunked")
+        # Far past anything the server takes: still a 413, answered by the
+        # web server itself; Apache's is the contract's JSON error.
+        # (lighttpd's own 413 page is still HTML: a known gap.)
+        for body, what in ((b"x" * (9 * 1024 * 1024), " 9 MiB"),
+                           ([b"x" * (1024 * 1024)] * 9, " 9 MiB chunked")):
+            r = trigger(server, w.key, body=body)
+            if server.name == "apache":
+                expect_error(r, 413, "payload_too_large", n + what)
+            else:
+                eq(r[0], 413, n + what)
 
 
 @hftest.test

@@ -195,6 +195,38 @@ def per_workspace_limit_counts_every_key_and_stores_nothing_when_refused():
 
 
 @hftest.test
+def send_message_is_rate_limited_too_with_retry_after():
+    w = db.admin("workspace", "create", "--name", "rs")["id"]
+    a = db.admin("app", "create", "--workspace", w, "--name", "a")["id"]
+    db.admin("endpoint", "create", "--workspace", w, "--app", a,
+             "--url", "http://127.0.0.1:9/hook")
+    k = db.admin("key", "create", "--workspace", w)["key"]
+    body = {"event_type": "invoice.paid", "payload": None}
+    for attempt in range(3):
+        at_start_of_second()
+        started = time.time()
+        before = counts()
+        results = [rate_servers[i % 2].api("POST", "/v1/applications/%s/messages" % a,
+                                           body, key=k)
+                   for i in range(2 * RATE_KEY)]
+        if int(time.time()) != int(started):
+            continue
+        statuses = [r[0] for r in results]
+        eq(statuses.count(201), RATE_KEY, "accepted in one second: %r" % statuses)
+        eq(statuses.count(429), RATE_KEY, "refused in one second: %r" % statuses)
+        for status, headers, answer in results:
+            if status == 429:
+                eq(answer["code"], "rate_limited")
+                eq(headers.get("retry-after"), "1")
+        after = counts()
+        eq(after[0] - before[0], RATE_KEY, "only accepted messages stored")
+        eq(after[1] - before[1], RATE_KEY, "only accepted deliveries stored")
+        break
+    else:
+        raise AssertionError("machine too slow to fit the requests in one second")
+
+
+@hftest.test
 def fastcgi_processes_are_many_and_reach_the_database():
     # lighttpd runs two processes; mod_fcgid as many as it needs.
     out = subprocess.run(["ps", "-eo", "user,args"], capture_output=True, text=True).stdout
