@@ -84,7 +84,10 @@ hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
 
 /* ---- claiming -------------------------------------------------------- */
 
+struct load_run;
+
 struct claim_run {
+	struct load_run *load;	/* read in the same transaction */
 	unsigned int limit;
 	const char *owner;
 	long lease_ms;
@@ -100,9 +103,9 @@ static const char claim_select_sql[] =
 	" ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /*
- * The claim touches deliveries only: reading endpoints inside this
- * transaction would lock their rows and make claims wait on sweeps writing
- * results for the same endpoint.
+ * The UPDATE touches deliveries only: joining endpoints here would lock
+ * their rows and make claims wait on sweeps writing results for the same
+ * endpoint (the read that follows is a plain SELECT, which locks nothing).
  */
 static const char claim_update_sql[] =
 	"UPDATE deliveries d"
@@ -114,6 +117,13 @@ static const char claim_update_sql[] =
 	"  d.due_at = NOW(3) + INTERVAL ? MICROSECOND,"
 	"  d.updated_at = NOW(3)";
 
+static enum hf_result load_jobs(struct hf_db *db, struct load_run *run);
+
+/*
+ * Claim, then read what to send in the same transaction: the read is a
+ * plain (non-locking) one, so it waits on nobody, and should it fail the
+ * claim is rolled back with it instead of being handed back afterwards.
+ */
 static enum hf_result
 claim_txn(struct hf_db *db, void *ctx)
 {
@@ -164,7 +174,9 @@ claim_txn(struct hf_db *db, void *ctx)
 	hf_query_int(&q, (long long)run->lease_ms * 1000);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_fail(db, r, run->errstr, run->errlen);
+	if (r != HF_OK)
+		return db_fail(db, r, run->errstr, run->errlen);
+	return load_jobs(db, run->load);
 }
 
 struct load_run {
@@ -221,10 +233,10 @@ copy_id(char *out, const struct hf_query *q, unsigned int i)
 	snprintf(out, HF_ID_MAX_LEN + 1, "%s", s != NULL ? s : "");
 }
 
+/* Read what to send for the rows claim_txn just claimed; redo-safe. */
 static enum hf_result
-load_txn(struct hf_db *db, void *ctx)
+load_jobs(struct hf_db *db, struct load_run *run)
 {
-	struct load_run *run = ctx;
 	struct hf_query q;
 	enum hf_result r;
 
@@ -265,34 +277,6 @@ load_txn(struct hf_db *db, void *ctx)
 	return r == HF_ERR_NOMEM ? r : db_fail(db, r, run->errstr, run->errlen);
 }
 
-/* Undo a committed claim whose rows could not be read. */
-static const char release_claim_sql[] =
-	"UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
-	" JOIN deliveries d ON d.id = j.id"
-	" SET d.status = 'pending', d.attempts = GREATEST(d.attempts, 1) - 1,"
-	"  d.due_at = NOW(3), d.lease_token = NULL, d.lease_owner = NULL,"
-	"  d.lease_expires_at = NULL, d.updated_at = NOW(3)"
-	" WHERE d.lease_token = ?";
-
-struct release_claim_run {
-	const struct claim_run *claim;
-};
-
-static enum hf_result
-release_claim_txn(struct hf_db *db, void *ctx)
-{
-	struct release_claim_run *run = ctx;
-	struct hf_query q;
-	enum hf_result r;
-
-	hf_query_start(&q, db, release_claim_sql);
-	hf_query_text(&q, run->claim->ids_json);
-	hf_query_text(&q, run->claim->token);
-	r = hf_query_run(&q);
-	hf_query_end(&q);
-	return r;
-}
-
 enum hf_result
 hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 	       long lease_ms, struct hf_sweep_job **jobs, size_t *count,
@@ -310,27 +294,17 @@ hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 	claim.lease_ms = lease_ms;
 	claim.errstr = errstr;
 	claim.errlen = errlen;
-	r = hf_db_transaction(db, claim_txn, &claim);
-	if (r != HF_OK || claim.claimed == 0)
-		goto out;
-	*claimed = claim.claimed;
-	/*
-	 * The claim is committed: from here on the rows are ours until the
-	 * lease expires, and reading them needs no lock.  Should this read
-	 * fail, the lease runs out and a later claim sends them.
-	 */
+	claim.load = &load;
 	load.claim = &claim;
 	load.errstr = errstr;
 	load.errlen = errlen;
-	r = hf_db_transaction(db, load_txn, &load);
-	if (r != HF_OK) {
-		/* Hand the claim back at once rather than when its lease ends. */
-		struct release_claim_run undo = { &claim };
-
-		hf_db_transaction(db, release_claim_txn, &undo);
+	r = hf_db_transaction(db, claim_txn, &claim);
+	if (r != HF_OK || claim.claimed == 0) {
 		hf_sweep_jobs_free(load.jobs, load.count);
+		load.jobs = NULL;
 		goto out;
 	}
+	*claimed = claim.claimed;
 	/*
 	 * A disabled endpoint's deliveries are parked, not sent.  Should that
 	 * fail, they are sent after all: the endpoint was disabled a moment

@@ -9,11 +9,13 @@
  *
  *  - claim: SELECT ... FOR UPDATE SKIP LOCKED picks due rows nobody else
  *    is claiming; one UPDATE marks them 'sending' with attempts + 1, a
- *    fresh lease_token and due_at = lease expiry; commit.  Rows whose lease
+ *    fresh lease_token and due_at = lease expiry.  Rows whose lease
  *    expired (a dead sweep) are due again and are claimed the same way.
- *  - read: a plain SELECT by id and token fetches url, payload and the
- *    secrets in force; deliveries whose endpoint is disabled are parked
- *    ('paused', the attempt taken back) instead of sent.
+ *  - read, in the claim's transaction: a plain (non-locking) SELECT by id
+ *    and token fetches url, payload and the secrets in force; commit.  A
+ *    failed read rolls the claim back.  Deliveries whose endpoint is
+ *    disabled are then parked ('paused', the attempt taken back) instead
+ *    of sent.
  *  - every later write names the lease_token: a sweep whose lease was
  *    taken over changes nothing.
  *  - results: one transaction per batch locks the batch's messages (id
@@ -22,7 +24,7 @@
  *    lock and written only when their state changes (failing_since set or
  *    cleared, disabled), so healthy traffic never contends on them.
  *
- * Statements: a claim is 2 (select, update) plus 1 read; a batch of
+ * Statements: a claim is 3 (select, update, read) and a commit; a batch of
  * results is 6 (7-9 when an endpoint starts or stops failing, or is
  * disabled), whatever the batch size.
  */
