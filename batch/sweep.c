@@ -309,12 +309,17 @@ conclude_job(struct sweep *s, struct job *j, uint64_t now)
 	res->started_unix_ms = x->started_unix_ms;
 	res->duration_ms = x->duration_ms;
 	j->finished_ms = now;
-	if (x->complete && x->status_code >= 200 && x->status_code <= 299) {
+	/*
+	 * The status line decides: an endpoint that answered 2xx has the
+	 * message even if the rest of its response never arrived, and sending
+	 * it again would deliver it twice.
+	 */
+	if (x->status_code >= 200 && x->status_code <= 299) {
 		res->outcome = HF_OUTCOME_SUCCEEDED;
 		s->succeeded++;
 		return;
 	}
-	if (x->complete && x->status_code == 410) {
+	if (x->status_code == 410) {
 		res->outcome = HF_OUTCOME_GONE;
 		s->gone++;
 		return;
@@ -338,7 +343,6 @@ static void
 finish_unsent(struct sweep *s, struct job *j, uint64_t now, const char *why)
 {
 	j->x.status_code = 0;
-	j->x.complete = false;
 	snprintf(j->x.error, sizeof(j->x.error), "%s", why);
 	j->x.excerpt_len = 0;
 	j->x.started_unix_ms = transport_now_unix_ms();

@@ -212,7 +212,6 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 	if (t->running >= t->concurrency)
 		return HF_ERR_LIMIT;
 	x->status_code = 0;
-	x->complete = false;
 	x->error[0] = '\0';
 	x->excerpt_len = 0;
 	x->retry_after[0] = '\0';
@@ -302,10 +301,8 @@ conclude(struct transfer *x, CURLcode result)
 	    curl_easy_header(x->easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK &&
 	    h != NULL && h->value != NULL)
 		snprintf(x->retry_after, sizeof(x->retry_after), "%s", h->value);
-	if (result == CURLE_OK || (result == CURLE_WRITE_ERROR && x->capped)) {
-		x->complete = true;
+	if (result == CURLE_OK || (result == CURLE_WRITE_ERROR && x->capped))
 		return;
-	}
 	detail = x->curl_error[0] != '\0' ? x->curl_error : curl_easy_strerror(result);
 	if (x->blocked[0] != '\0')
 		snprintf(x->error, sizeof(x->error), "%s", x->blocked);

@@ -38,8 +38,7 @@ struct transfer {
 
 	/* Out, valid once transport_wait returned the transfer. */
 	long status_code;	/* 0: no HTTP response */
-	bool complete;		/* the whole response was read (or capped) */
-	char error[256];	/* empty unless the transfer failed */
+	char error[256];	/* empty when the whole response was read */
 	unsigned char excerpt[HF_RESPONSE_EXCERPT_MAX];
 	size_t excerpt_len;
 	char retry_after[64];	/* the Retry-After header, "" if none */
