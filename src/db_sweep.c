@@ -384,9 +384,18 @@ result_object(const struct hf_sweep_result *res, const char *attempt_id)
 		json_object_object_add(o, "code", json_object_new_int64(res->status_code));
 	if (res->error != NULL) {
 		char error[256];
+		size_t i;
 
-		/* The column holds 255 characters; error texts are ASCII. */
+		/*
+		 * The column holds 255 characters.  Error texts can quote what
+		 * a server or DNS said: keep printable ASCII only, so a cut
+		 * never splits a character and the batch's JSON stays valid.
+		 */
 		snprintf(error, sizeof(error), "%s", res->error);
+		for (i = 0; error[i] != '\0'; i++) {
+			if ((unsigned char)error[i] < 0x20 || (unsigned char)error[i] > 0x7e)
+				error[i] = '?';
+		}
 		json_object_object_add(o, "error", json_object_new_string(error));
 	}
 	if (res->excerpt_len > 0) {
