@@ -256,6 +256,31 @@ out:
 	return r;
 }
 
+/*
+ * The connection died during COMMIT.  The message id is fresh, so looking
+ * it up on a new connection tells whether everything was committed (the
+ * answer is then the success already built) or nothing was.
+ */
+static enum hf_result
+message_exists(struct hf_db *db, void *message_id)
+{
+	return hf_ingest_message_exists(db, message_id);
+}
+
+static enum hf_result
+settle_lost_commit(struct hf_db *db, char *message_id)
+{
+	enum hf_result r;
+
+	hf_log(HF_LOG_WARN, "connection lost during COMMIT of %s; checking", message_id);
+	r = hf_db_transaction(db, message_exists, message_id);
+	if (r == HF_ERR_NOT_FOUND)
+		return HF_ERR_DB_GONE;
+	if (r != HF_OK)
+		return HF_ERR_DB_COMMIT_LOST;
+	return HF_OK;
+}
+
 void
 ingest_run(struct hf_server *server, const struct ingest_input *in,
 	   struct ingest_outcome *out)
@@ -274,6 +299,8 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 	}
 	hf_db_set_deadline(db, hf_monotonic_ms() + HF_INGEST_TIMEOUT_MS);
 	r = hf_db_transaction(db, ingest_transaction, &ctx);
+	if (r == HF_ERR_DB_COMMIT_LOST)
+		r = settle_lost_commit(db, out->message_id);
 	hf_db_set_deadline(db, 0);
 	switch (r) {
 	case HF_OK:
@@ -286,6 +313,13 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 		hf_log(HF_LOG_WARN, "ingest timed out: %s", hf_db_error(db));
 		refuse(out, 504, "ingest_timeout",
 		       "ingest took longer than 5 s; nothing was stored; safe to retry");
+		break;
+	case HF_ERR_DB_COMMIT_LOST:
+		hf_log(HF_LOG_ERROR, "outcome of %s unknown: %s", out->message_id,
+		       hf_db_error(db));
+		refuse(out, 503, "unavailable",
+		       "the database went away while committing and cannot tell whether the message was stored; retry later");
+		out->extra_headers = "Retry-After: 5\r\n";
 		break;
 	case HF_ERR_DB_GONE:
 		hf_log(HF_LOG_ERROR, "database unavailable: %s", hf_db_error(db));

@@ -77,8 +77,8 @@ reply_created(struct hf_request *req, const struct ingest_input *in,
 	json_object_object_add(m, "id", json_object_new_string(out->message_id));
 	json_object_object_add(m, "org_id",
 			       json_object_new_string(out->lookup.workspace_id));
-	json_object_object_add(m, "env_id",
-			       env[0] != '\0' ? json_object_new_string(env) : NULL);
+	/* The seed types env_id as a required string: "" for no environment. */
+	json_object_object_add(m, "env_id", json_object_new_string(env));
 	json_object_object_add(m, "application_id",
 			       json_object_new_string(in->application_id));
 	json_object_object_add(m, "event_type", json_object_new_string(in->event_type));

@@ -142,10 +142,12 @@ connect_now(struct hf_db *db)
 	if (mysql_real_query(m, session, strlen(session)) != 0 ||
 	    mysql_real_query(m, isolation, strlen(isolation)) != 0 ||
 	    mysql_autocommit(m, 0) != 0) {
+		enum hf_result r = classify_errno(mysql_errno(m));
+
 		snprintf(db->error, sizeof(db->error), "session setup: %s",
 			 mysql_error(m));
 		mysql_close(m);
-		return HF_ERR_DB;
+		return r == HF_ERR_DB_GONE ? r : HF_ERR_DB;
 	}
 	db->mysql = m;
 	return HF_OK;
@@ -274,11 +276,12 @@ hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 			if (r == HF_ERR_DB_GONE) {
 				/*
 				 * The COMMIT itself was lost: whether it took
-				 * effect is unknowable, and a redo could store
-				 * everything twice.  Report, don't retry.
+				 * effect is unknown here, and a redo could
+				 * store everything twice.  The caller decides
+				 * (it can look for what it wrote).
 				 */
 				disconnect(db);
-				return r;
+				return HF_ERR_DB_COMMIT_LOST;
 			}
 		}
 		if (r == HF_ERR_DB_GONE) {

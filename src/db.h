@@ -67,7 +67,11 @@ uint64_t hf_monotonic_ms(void);
  */
 typedef enum hf_result (*hf_db_txn_fn)(struct hf_db *db, void *ctx);
 
-/* Run fn in one transaction, redone up to HF_DB_TXN_ATTEMPTS times. */
+/*
+ * Run fn in one transaction, redone up to HF_DB_TXN_ATTEMPTS times.
+ * HF_ERR_DB_COMMIT_LOST: the connection died during COMMIT, so the work
+ * may have been committed; it is never redone blindly.
+ */
 enum hf_result hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx);
 
 /*

@@ -243,3 +243,18 @@ hf_ingest_rate_hit(struct hf_db *db, const char *key_bucket,
 	hf_query_end(&q);
 	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
 }
+
+enum hf_result
+hf_ingest_message_exists(struct hf_db *db, const char *id)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, "SELECT 1 FROM messages WHERE id = ?");
+	hf_query_text(&q, id);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	hf_query_end(&q);
+	return r;
+}

@@ -110,6 +110,12 @@ enum hf_result hf_ingest_deliveries_insert(struct hf_db *db,
 					   size_t count);
 
 /*
+ * Whether message id is stored (HF_OK) or not (HF_ERR_NOT_FOUND): the
+ * answer to a COMMIT whose acknowledgement was lost.
+ */
+enum hf_result hf_ingest_message_exists(struct hf_db *db, const char *id);
+
+/*
  * Count one request in the current one-second window (the database's
  * clock) of both buckets, e.g. "key:<id>" and "ws:<id>"; the counts after
  * this request go to *key_hits and *workspace_hits.  The rows stay locked

@@ -18,6 +18,7 @@ hf_result_str(enum hf_result r)
 	case HF_ERR_DB: return "database error";
 	case HF_ERR_DB_GONE: return "database unavailable";
 	case HF_ERR_DB_RETRY: return "database busy";
+	case HF_ERR_DB_COMMIT_LOST: return "database connection lost during commit";
 	case HF_ERR_TIMEOUT: return "timed out";
 	case HF_ERR_REFUSED: return "refused";
 	}

@@ -19,6 +19,8 @@ enum hf_result {
 	HF_ERR_DB,         /* the database refused a statement */
 	HF_ERR_DB_GONE,    /* the connection is lost or cannot be made */
 	HF_ERR_DB_RETRY,   /* deadlock or lock wait: redo the transaction */
+	HF_ERR_DB_COMMIT_LOST, /* the connection died during COMMIT: the
+				  transaction may or may not have committed */
 	HF_ERR_TIMEOUT,    /* a deadline passed */
 	HF_ERR_REFUSED     /* a policy refused the operation */
 };

@@ -57,6 +57,21 @@ def killed_connection_is_replaced_and_work_redone():
 
 
 @hftest.test
+def a_commit_whose_connection_died_is_reported_not_redone():
+    proc = subprocess.Popen([PROBE, db.config_path, "commitlost"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    key, _, connection = proc.stdout.readline().strip().partition("=")
+    eq(key, "connection")
+    db.root_sql("KILL %s" % connection)
+    out, err = proc.communicate("go\n", timeout=60)
+    result = probe_output(out)
+    eq(result["result"], "database connection lost during commit", "reported as such")
+    eq(result["attempts"], "1", "never redone blindly")
+    eq(db.value("SELECT COUNT(*) FROM workspaces WHERE id = 'ws_lost'"), "0",
+       "the server rolled the killed transaction back")
+
+
+@hftest.test
 def killed_connection_during_server_restart_recovers():
     proc = subprocess.Popen([PROBE, db.config_path, "reconnect"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

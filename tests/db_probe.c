@@ -5,6 +5,8 @@
  *	db_probe CONFIG reconnect	a transaction, wait for a line on
  *					stdin (the test kills the connection),
  *					then another transaction
+ *	db_probe CONFIG commitlost	an INSERT, then wait for a line (the
+ *					test kills the connection), then COMMIT
  *
  * Prints "key=value" lines the test checks.
  */
@@ -47,6 +49,34 @@ connection_id(struct hf_db *db, void *ctx)
 	return r;
 }
 
+/* Insert a row, then let the test kill the connection before COMMIT. */
+static enum hf_result
+insert_then_wait(struct hf_db *db, void *ctx)
+{
+	struct hf_query q;
+	enum hf_result r;
+	char line[16];
+
+	(void)ctx;
+	attempts++;
+	hf_query_start(&q, db, "INSERT INTO workspaces (id, name) VALUES ('ws_lost', 'lost')");
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	if (r != HF_OK)
+		return r;
+	hf_query_start(&q, db, "SELECT CONNECTION_ID()");
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	if (r == HF_OK)
+		printf("connection=%lld\n", hf_query_column_int(&q, 0));
+	hf_query_end(&q);
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return HF_ERR_IO;
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -64,7 +94,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "db_probe: %s\n", errstr);
 		return 1;
 	}
-	if (strcmp(argv[2], "lockwait") == 0) {
+	if (strcmp(argv[2], "commitlost") == 0) {
+		r = hf_db_transaction(db, insert_then_wait, NULL);
+		printf("result=%s\nattempts=%d\n", hf_result_str(r), attempts);
+	} else if (strcmp(argv[2], "lockwait") == 0) {
 		r = hf_db_transaction(db, update_locked_row, NULL);
 		printf("result=%s\nattempts=%d\n", hf_result_str(r), attempts);
 	} else {
