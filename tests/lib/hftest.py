@@ -35,6 +35,9 @@ DB_PASSWORD = "hookfan-test-pw"
 
 _tests = []
 _cleanups = []
+_sanitizer_reports = []
+_sanitizer_watched = False
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 def test(fn):
@@ -62,9 +65,28 @@ atexit.register(_run_cleanups)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
+def check_sanitizer_reports(folder, what):
+    """Look through the *.log files of folder (a server's logs, before they
+    are deleted) for AddressSanitizer/UBSan reports of programs the server
+    ran; main() turns them into a failed test."""
+    global _sanitizer_watched
+    _sanitizer_watched = True
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".log"):
+            continue
+        with open(os.path.join(folder, name), errors="replace") as f:
+            text = f.read()
+        for marker in SANITIZER_MARKERS:
+            at = text.find(marker)
+            if at >= 0:
+                _sanitizer_reports.append("%s %s: %s" % (what, name, text[max(0, at - 200):at + 1500]))
+                break
+
+
 def main():
-    """Run every registered test; print TAP; exit 1 if any failed."""
-    print("1..%d" % len(_tests), flush=True)
+    """Run every registered test; print TAP (the plan last); exit 1 if any
+    failed.  When servers were watched, one more test: no sanitizer report
+    in their logs."""
     failed = 0
     for number, fn in enumerate(_tests, 1):
         name = fn.__name__
@@ -80,6 +102,17 @@ def main():
             print("ok %d - %s # %.2fs" % (number, name, time.monotonic() - started))
         sys.stdout.flush()
     _run_cleanups()
+    count = len(_tests)
+    if _sanitizer_watched:
+        count += 1
+        if _sanitizer_reports:
+            failed += 1
+            print("not ok %d - no sanitizer reports in server logs" % count)
+            for line in "\n".join(_sanitizer_reports).splitlines():
+                print("# " + line)
+        else:
+            print("ok %d - no sanitizer reports in server logs" % count)
+    print("1..%d" % count, flush=True)
     sys.exit(1 if failed else 0)
 
 

@@ -57,6 +57,7 @@ class WebServer:
 
     def _destroy(self):
         self.stop()
+        hftest.check_sanitizer_reports(self.dir, self.name)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def stop(self):
