@@ -1181,9 +1181,10 @@ def main():
                     "with the newest earlier file")
     ap.add_argument("--procs", type=int, default=4, help="FastCGI processes per program")
     ap.add_argument("--connections", type=int, default=16, help="wrk connections for ingest")
-    ap.add_argument("--sweep-ceiling-connections", type=int, default=64,
-                    help="wrk connections for the receiver ceiling")
-    ap.add_argument("--sweep-args", default="", help="extra hookfan-sweep options")
+    ap.add_argument("--sweep-ceiling-connections", type=int, default=256,
+                    help="wrk connections for the receiver ceiling (as many as the sweep's transfers)")
+    ap.add_argument("--sweep-args", default="--batch 1000 --concurrency 256",
+                    help="hookfan-sweep options for the drain (measured best on 2 cores)")
     ap.add_argument("--old-deliveries", type=int)
     ap.add_argument("--sweep-deliveries", type=int)
     ap.add_argument("--wrk-seconds", type=int)

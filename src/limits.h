@@ -93,7 +93,7 @@
  * the excerpt before the connection is dropped, idle poll in --loop. */
 #define HF_SECRETS_PER_ENDPOINT_MAX 8
 #define HF_RESPONSE_DRAIN_MAX (64 * 1024)
-#define HF_SWEEP_IDLE_POLL_MS 250
+#define HF_SWEEP_IDLE_POLL_MS 50
 
 /* Sweep: payload bytes one claim may bring into memory (at the configured
  * max_payload_bytes each); a smaller claim when payloads may be large. */
