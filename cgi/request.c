@@ -52,17 +52,6 @@ request_path_candidate(const struct hf_request *req, int i, char *buf,
 	return buf;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 bool
 request_percent_decode(const char *s, size_t len, char *out, size_t outlen)
@@ -77,8 +66,8 @@ request_percent_decode(const char *s, size_t len, char *out, size_t outlen)
 
 			if (i + 2 >= len)
 				return false;
-			hi = hex_digit(s[i + 1]);
-			lo = hex_digit(s[i + 2]);
+			hi = strparse_hex_digit(s[i + 1]);
+			lo = strparse_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return false;
 			c = (char)(hi * 16 + lo);

@@ -32,18 +32,27 @@ db_error(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
 	return hf_fail(r, errstr, errlen, "%s", hf_db_error(db));
 }
 
+/* Run sql (one "?" for id) and require a row: else "unknown what "id"". */
 static enum hf_result
-workspace_exists(struct hf_db *db, const char *workspace_id, char *errstr,
-		 size_t errlen)
+require_row(struct hf_db *db, const char *sql, const char *id,
+	    const char *what, char *errstr, size_t errlen)
 {
 	struct hf_query q;
 	enum hf_result r;
 
-	hf_query_start(&q, db, "SELECT 1 FROM workspaces WHERE id = ?");
-	hf_query_text(&q, workspace_id);
-	r = expect_row(&q, "workspace", workspace_id, errstr, errlen);
+	hf_query_start(&q, db, sql);
+	hf_query_text(&q, id);
+	r = expect_row(&q, what, id, errstr, errlen);
 	hf_query_end(&q);
 	return r;
+}
+
+static enum hf_result
+workspace_exists(struct hf_db *db, const char *workspace_id, char *errstr,
+		 size_t errlen)
+{
+	return require_row(db, "SELECT 1 FROM workspaces WHERE id = ?",
+			   workspace_id, "workspace", errstr, errlen);
 }
 
 /* ---- migrations ------------------------------------------------------ */
@@ -365,10 +374,8 @@ hf_application_set_active(struct hf_db *db, const char *app_id, bool active,
 	struct hf_query q;
 	enum hf_result r;
 
-	hf_query_start(&q, db, "SELECT 1 FROM applications WHERE id = ? FOR UPDATE");
-	hf_query_text(&q, app_id);
-	r = expect_row(&q, "application", app_id, errstr, errlen);
-	hf_query_end(&q);
+	r = require_row(db, "SELECT 1 FROM applications WHERE id = ? FOR UPDATE",
+			app_id, "application", errstr, errlen);
 	if (r != HF_OK)
 		return r;
 	hf_query_start(&q, db, "UPDATE applications SET active = ? WHERE id = ?");
@@ -632,10 +639,8 @@ hf_api_key_revoke(struct hf_db *db, const char *key_id, char *errstr,
 	struct hf_query q;
 	enum hf_result r;
 
-	hf_query_start(&q, db, "SELECT 1 FROM api_keys WHERE id = ? FOR UPDATE");
-	hf_query_text(&q, key_id);
-	r = expect_row(&q, "key", key_id, errstr, errlen);
-	hf_query_end(&q);
+	r = require_row(db, "SELECT 1 FROM api_keys WHERE id = ? FOR UPDATE",
+			key_id, "key", errstr, errlen);
 	if (r != HF_OK)
 		return r;
 	hf_query_start(&q, db,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "limits.h"
+#include "strparse.h"
 
 struct scanner {
 	const unsigned char *start, *p, *end;
@@ -41,17 +42,6 @@ skip_whitespace(struct scanner *s)
 		s->p++;
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Read the 4 hex digits of a \u escape at s->p (just past the 'u'). */
 static enum hf_result
@@ -63,7 +53,7 @@ scan_hex4(struct scanner *s, unsigned int *out)
 	if (s->end - s->p < 4)
 		return scan_fail(s, "truncated \\u escape");
 	for (i = 0; i < 4; i++) {
-		h = hex_value(s->p[i]);
+		h = strparse_hex_digit(s->p[i]);
 		if (h < 0)
 			return scan_fail(s, "bad \\u escape");
 		v = v * 16 + (unsigned int)h;

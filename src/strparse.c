@@ -23,3 +23,15 @@ strparse_long(const char **p, long min, long max, long *out)
 	*p = s;
 	return HF_OK;
 }
+
+int
+strparse_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

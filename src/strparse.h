@@ -13,4 +13,7 @@
  */
 enum hf_result strparse_long(const char **p, long min, long max, long *out);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int strparse_hex_digit(int c);
+
 #endif
