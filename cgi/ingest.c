@@ -381,6 +381,10 @@ ingest_preflight(struct hf_server *server, struct hf_request *req,
 		reply_error(req, 413, NULL, "payload_too_large",
 			    "the body is larger than %zu bytes", cap);
 		return false;
+	case REQUEST_BODY_BAD_LENGTH:
+		reply_error(req, 400, NULL, "invalid_request",
+			    "Content-Length is not a decimal number");
+		return false;
 	default:
 		reply_error(req, 400, NULL, "invalid_request",
 			    "the request body could not be read");

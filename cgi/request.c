@@ -192,6 +192,9 @@ request_read_body(struct hf_request *req, char *buf, size_t cap, size_t *len)
 
 	*len = 0;
 	if (declared != NULL && declared[0] != '\0') {
+		if (strspn(declared, "0123456789") != strlen(declared))
+			return REQUEST_BODY_BAD_LENGTH;
+		/* All digits: a parse failure can only be a huge number. */
 		if (strparse_long(&p, 0, HF_PAYLOAD_BYTES_CEILING * 4L,
 				  &content_length) != HF_OK || *p != '\0')
 			return REQUEST_BODY_TOO_LARGE;

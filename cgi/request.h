@@ -56,6 +56,7 @@ bool request_is_json(const struct hf_request *req);
 enum request_body_status {
 	REQUEST_BODY_OK,
 	REQUEST_BODY_TOO_LARGE,	/* more than cap bytes */
+	REQUEST_BODY_BAD_LENGTH, /* CONTENT_LENGTH is not a decimal number */
 	REQUEST_BODY_ERROR	/* the stream failed */
 };
 

@@ -122,6 +122,19 @@ def cgi_reads_exactly_content_length():
 
 
 @hftest.test
+def cgi_malformed_content_length_is_400_and_stores_nothing():
+    before = db.value("SELECT COUNT(*) FROM messages")
+    for declared in ("abc", "-1", "12x", " 30"):
+        status, _, body = cgi("POST", "/api/ingest/event/order.paid",
+                              b'{"payload":{}}', content_length=declared)
+        eq((status, body["code"]), (400, "invalid_request"), "Content-Length %r" % declared)
+    status, _, body = cgi("POST", "/api/ingest/event/order.paid", b'{"payload":{}}',
+                          content_length="99999999999999999999")
+    eq((status, body["code"]), (413, "payload_too_large"), "a huge Content-Length")
+    eq(db.value("SELECT COUNT(*) FROM messages"), before, "nothing stored")
+
+
+@hftest.test
 def cgi_bad_config_is_500_and_missing_database_503():
     bad = os.path.join(db.dir, "bad.conf")
     with open(bad, "w") as f:

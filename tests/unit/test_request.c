@@ -153,7 +153,13 @@ main(void)
 	is_int(read_body("", "CONTENT_LENGTH=999999999", 10, &len, buf),
 	       REQUEST_BODY_TOO_LARGE, "declared over the cap, nothing read");
 	is_int(read_body("", "CONTENT_LENGTH=-1", 10, &len, buf),
-	       REQUEST_BODY_TOO_LARGE, "negative length refused");
+	       REQUEST_BODY_BAD_LENGTH, "negative length refused as malformed");
+	is_int(read_body("{}", "CONTENT_LENGTH=2x", 10, &len, buf),
+	       REQUEST_BODY_BAD_LENGTH, "trailing junk refused as malformed");
+	is_int(read_body("{}", "CONTENT_LENGTH= 2", 10, &len, buf),
+	       REQUEST_BODY_BAD_LENGTH, "a space refused as malformed");
+	is_int(read_body("", "CONTENT_LENGTH=99999999999999999999999", 10, &len, buf),
+	       REQUEST_BODY_TOO_LARGE, "an overflowing number is too large");
 	is_int(read_body("0123456789ABC", NULL, 10, &len, buf),
 	       REQUEST_BODY_TOO_LARGE, "no length: read to the cap and refuse");
 	is_int(read_body("abc", NULL, 10, &len, buf), REQUEST_BODY_OK,
