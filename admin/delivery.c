@@ -49,37 +49,41 @@ admin_delivery_list(struct hf_db *db, const struct admin_args *args,
 	return r == HF_OK ? replace_result(result, list) : r;
 }
 
-enum hf_result
-admin_delivery_show(struct hf_db *db, const struct admin_args *args,
-		    json_object **result, char *errstr, size_t errlen)
+/* The commands that act on the one id given: show, retry, resend. */
+typedef enum hf_result (*by_id_fn)(struct hf_db *db, const char *id,
+				   json_object **out, char *errstr,
+				   size_t errlen);
+
+static enum hf_result
+run_by_id(by_id_fn fn, struct hf_db *db, const struct admin_args *args,
+	  json_object **result, char *errstr, size_t errlen)
 {
 	json_object *obj = NULL;
 	enum hf_result r;
 
-	r = hf_delivery_show(db, args->positional, &obj, errstr, errlen);
+	r = fn(db, args->positional, &obj, errstr, errlen);
 	return r == HF_OK ? replace_result(result, obj) : r;
+}
+
+enum hf_result
+admin_delivery_show(struct hf_db *db, const struct admin_args *args,
+		    json_object **result, char *errstr, size_t errlen)
+{
+	return run_by_id(hf_delivery_show, db, args, result, errstr, errlen);
 }
 
 enum hf_result
 admin_delivery_retry(struct hf_db *db, const struct admin_args *args,
 		     json_object **result, char *errstr, size_t errlen)
 {
-	json_object *obj = NULL;
-	enum hf_result r;
-
-	r = hf_delivery_retry(db, args->positional, &obj, errstr, errlen);
-	return r == HF_OK ? replace_result(result, obj) : r;
+	return run_by_id(hf_delivery_retry, db, args, result, errstr, errlen);
 }
 
 enum hf_result
 admin_message_resend(struct hf_db *db, const struct admin_args *args,
 		     json_object **result, char *errstr, size_t errlen)
 {
-	json_object *obj = NULL;
-	enum hf_result r;
-
-	r = hf_message_resend(db, args->positional, &obj, errstr, errlen);
-	return r == HF_OK ? replace_result(result, obj) : r;
+	return run_by_id(hf_message_resend, db, args, result, errstr, errlen);
 }
 
 enum hf_result
