@@ -6,6 +6,7 @@
  */
 #include "db_sweep.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,13 +339,96 @@ out:
 
 /* ---- results --------------------------------------------------------- */
 
+/*
+ * A batch of results travels as JSON text written here directly, not
+ * through json-c: building and printing a json-c tree of every result cost
+ * the sweep more CPU than sending the requests.  Every value is either a
+ * number, an id or token (ASCII letters, digits, '_'), hex, a fixed word,
+ * or an error text made printable ASCII and escaped below.
+ */
+struct text {
+	char *s;
+	size_t len, cap;
+	bool failed;		/* out of memory: s is unusable */
+};
+
+static void
+text_reserve(struct text *t, size_t more)
+{
+	char *grown;
+	size_t cap;
+
+	if (t->failed || t->len + more + 1 <= t->cap)
+		return;
+	cap = t->cap ? t->cap : 4096;
+	while (cap < t->len + more + 1)
+		cap *= 2;
+	grown = realloc(t->s, cap);
+	if (grown == NULL) {
+		t->failed = true;
+		return;
+	}
+	t->s = grown;
+	t->cap = cap;
+}
+
+static void
+text_add(struct text *t, const char *s, size_t len)
+{
+	text_reserve(t, len);
+	if (t->failed)
+		return;
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+}
+
+static void
+text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+static void
+text_printf(struct text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+text_printf(struct text *t, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		t->failed = true;
+	else
+		text_add(t, buf, (size_t)n);
+}
+
+/* A JSON string of a value known to need no escaping (ids, tokens, hex). */
+static void
+text_plain_string(struct text *t, const char *key, const char *value)
+{
+	text_add(t, ",\"", 2);
+	text_str(t, key);
+	text_add(t, "\":\"", 3);
+	text_str(t, value);
+	text_add(t, "\"", 1);
+}
+
 struct record_run {
 	const struct hf_sweep_result *results;
 	size_t n;
 	long disable_after_s;
-	json_object *all;	/* every result, borrowed */
-	char *all_json;		/* the same as text, owned */
-	char *matched_json;	/* those whose lease still holds, owned */
+	char (*attempt_ids)[HF_ID_MAX_LEN + 1];	/* n, made once */
+	char *msgs_json;	/* the batch's message ids, sorted, unique */
+	char *keys_json;	/* every result's id and token */
+	bool *matched;		/* n: the lease still holds */
+	bool *active;		/* n: the endpoint as this batch leaves it */
 	size_t written;
 	char *errstr;
 	size_t errlen;
@@ -358,30 +442,22 @@ static const char *const outcome_names[] = {
 };
 
 /* The JSON object for one result; keys absent mean SQL NULL. */
-static json_object *
-result_object(const struct hf_sweep_result *res, const char *attempt_id)
+static void
+text_result(struct text *t, const struct hf_sweep_result *res,
+	    const char *attempt_id, bool active)
 {
-	json_object *o = json_object_new_object();
-
-	if (o == NULL)
-		return NULL;
-	json_object_object_add(o, "id", json_object_new_string(res->job->delivery_id));
-	json_object_object_add(o, "token", json_object_new_string(res->job->lease_token));
-	json_object_object_add(o, "ep", json_object_new_string(res->job->endpoint_id));
-	json_object_object_add(o, "msg", json_object_new_string(res->job->message_id));
-	json_object_object_add(o, "aid", json_object_new_string(attempt_id));
-	json_object_object_add(o, "n", json_object_new_int64(res->job->attempt));
-	json_object_object_add(o, "outcome",
-			       json_object_new_string(outcome_names[res->outcome]));
-	json_object_object_add(o, "delay", json_object_new_int64(res->delay_ms));
-	json_object_object_add(o, "started",
-			       json_object_new_int64((int64_t)res->started_unix_ms));
-	json_object_object_add(o, "duration",
-			       json_object_new_int64((int64_t)(res->duration_ms > 4000000000u
-							   ? 4000000000u
-							   : res->duration_ms)));
+	text_add(t, "{\"id\":\"", 7);
+	text_str(t, res->job->delivery_id);
+	text_add(t, "\"", 1);
+	text_plain_string(t, "aid", attempt_id);
+	text_printf(t, ",\"n\":%u,\"outcome\":\"%s\",\"active\":%d,\"delay\":%lld"
+		    ",\"started\":%llu,\"duration\":%llu", res->job->attempt,
+		    outcome_names[res->outcome], active ? 1 : 0, res->delay_ms,
+		    (unsigned long long)res->started_unix_ms,
+		    (unsigned long long)(res->duration_ms > 4000000000u
+					 ? 4000000000u : res->duration_ms));
 	if (res->status_code > 0)
-		json_object_object_add(o, "code", json_object_new_int64(res->status_code));
+		text_printf(t, ",\"code\":%ld", res->status_code);
 	if (res->error != NULL) {
 		char error[256];
 		size_t i;
@@ -392,11 +468,17 @@ result_object(const struct hf_sweep_result *res, const char *attempt_id)
 		 * never splits a character and the batch's JSON stays valid.
 		 */
 		snprintf(error, sizeof(error), "%s", res->error);
+		text_add(t, ",\"error\":\"", 10);
 		for (i = 0; error[i] != '\0'; i++) {
-			if ((unsigned char)error[i] < 0x20 || (unsigned char)error[i] > 0x7e)
-				error[i] = '?';
+			char c = error[i];
+
+			if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
+				c = '?';
+			if (c == '"' || c == '\\')
+				text_add(t, "\\", 1);
+			text_add(t, &c, 1);
 		}
-		json_object_object_add(o, "error", json_object_new_string(error));
+		text_add(t, "\"", 1);
 	}
 	if (res->excerpt_len > 0) {
 		size_t len = res->excerpt_len > HF_RESPONSE_EXCERPT_MAX
@@ -405,30 +487,39 @@ result_object(const struct hf_sweep_result *res, const char *attempt_id)
 		char hex[2 * HF_RESPONSE_EXCERPT_MAX + 1];
 
 		hf_hex_encode(res->excerpt, len, hex);
-		json_object_object_add(o, "excerpt", json_object_new_string(hex));
+		text_plain_string(t, "excerpt", hex);
 	}
-	return o;
+	text_add(t, "}", 1);
 }
 
-/* JSON_TABLE columns of a result object. */
-#define RESULT_COLUMNS \
-	" COLUMNS (id " ID_COLUMN " PATH '$.id'," \
-	"  token " TOKEN_COLUMN " PATH '$.token'," \
-	"  ep " ID_COLUMN " PATH '$.ep'," \
-	"  msg " ID_COLUMN " PATH '$.msg'," \
+/*
+ * Each statement declares only the columns it reads: JSON_TABLE fills
+ * every declared column of every row, and that parsing was a good part of
+ * the server's time per batch.
+ */
+#define ID_LIST "JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
+
+#define KEY_LIST \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$.id'," \
+	"  token " TOKEN_COLUMN " PATH '$.token')) j"
+
+#define ATTEMPT_LIST \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$.id'," \
 	"  aid " ID_COLUMN " PATH '$.aid'," \
 	"  n INT UNSIGNED PATH '$.n'," \
-	"  outcome VARCHAR(16) CHARACTER SET ascii PATH '$.outcome'," \
-	"  active INT PATH '$.active'," \
-	"  delay BIGINT PATH '$.delay'," \
 	"  started BIGINT PATH '$.started'," \
 	"  duration BIGINT PATH '$.duration'," \
 	"  code INT PATH '$.code'," \
 	"  error VARCHAR(255) PATH '$.error'," \
-	"  excerpt VARCHAR(2048) CHARACTER SET ascii PATH '$.excerpt')"
+	"  excerpt VARCHAR(2048) CHARACTER SET ascii PATH '$.excerpt')) j"
 
-/* A JSON array of plain ids. */
-#define ID_LIST "JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
+#define OUTCOME_LIST \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$.id'," \
+	"  outcome VARCHAR(16) CHARACTER SET ascii PATH '$.outcome'," \
+	"  active INT PATH '$.active'," \
+	"  delay BIGINT PATH '$.delay'," \
+	"  code INT PATH '$.code'," \
+	"  error VARCHAR(255) PATH '$.error')) j"
 
 /*
  * Lock order, the same in every writer: messages (in id order), then
@@ -436,13 +527,12 @@ result_object(const struct hf_sweep_result *res, const char *attempt_id)
  * one message thus compute its status one after the other.
  */
 static const char lock_messages_sql[] =
-	"SELECT m.id"
-	" FROM (SELECT DISTINCT j.msg FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
-	" JOIN messages m ON m.id = b.msg"
+	"SELECT m.id FROM " ID_LIST
+	" STRAIGHT_JOIN messages m ON m.id = j.id"
 	" ORDER BY m.id FOR UPDATE";
 
 static const char lock_deliveries_sql[] =
-	"SELECT d.id FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j"
+	"SELECT d.id FROM " KEY_LIST
 	" STRAIGHT_JOIN deliveries d ON d.id = j.id AND d.lease_token = j.token"
 	" ORDER BY d.id FOR UPDATE";
 
@@ -451,7 +541,7 @@ static const char insert_attempts_sql[] =
 	" duration_ms, status_code, error, response_excerpt)"
 	" SELECT j.aid, j.id, j.n, FROM_UNIXTIME(j.started / 1000), j.duration,"
 	"  j.code, j.error, UNHEX(j.excerpt)"
-	" FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j";
+	" FROM " ATTEMPT_LIST;
 
 /*
  * A plain (non-locking) read: in the usual case nothing about the
@@ -487,8 +577,7 @@ static const char set_failing_sql[] =
 
 /* j.active: the endpoint's state as this batch leaves it. */
 static const char update_deliveries_sql[] =
-	"UPDATE deliveries d"
-	" JOIN JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j ON d.id = j.id"
+	"UPDATE deliveries d JOIN " OUTCOME_LIST " ON d.id = j.id"
 	" SET d.status = CASE j.outcome WHEN 'succeeded' THEN 'succeeded'"
 	"   WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'paused'"
 	"   ELSE IF(j.active = 1, 'pending', 'paused') END,"
@@ -503,10 +592,13 @@ static const char park_deliveries_sql[] =
 	" SET d.status = 'paused', d.due_at = NULL, d.updated_at = NOW(3)"
 	" WHERE d.status = 'pending'";
 
-/* delivered: all succeeded; failed: one gave up; else still pending. */
+/*
+ * delivered: all succeeded; failed: one gave up; else still pending.  The
+ * status is a function of the deliveries alone, so recomputing it for a
+ * message whose result came too late changes nothing.
+ */
 static const char message_status_sql[] =
-	"UPDATE (SELECT DISTINCT j.msg FROM JSON_TABLE(?, '$[*]'" RESULT_COLUMNS ") j) b"
-	" JOIN messages m ON m.id = b.msg"
+	"UPDATE " ID_LIST " JOIN messages m ON m.id = j.id"
 	" SET m.status = (SELECT CASE WHEN SUM(d.status = 'failed') > 0 THEN 'failed'"
 	"    WHEN SUM(d.status <> 'succeeded') = 0 THEN 'delivered'"
 	"    ELSE 'pending' END"
@@ -535,6 +627,32 @@ compare_ids(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A JSON list of the n strings ids[] (sorted here) without repeats. */
+static char *
+unique_id_list(const char **ids, size_t n)
+{
+	struct text t = { 0 };
+	size_t i;
+
+	qsort(ids, n, sizeof(*ids), compare_ids);
+	text_add(&t, "[", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
+			continue;
+		if (t.len > 1)
+			text_add(&t, ",", 1);
+		text_add(&t, "\"", 1);
+		text_str(&t, ids[i]);
+		text_add(&t, "\"", 1);
+	}
+	text_add(&t, "]", 1);
+	if (t.failed) {
+		free(t.s);
+		return NULL;
+	}
+	return t.s;
+}
+
 /* What the batch says about one endpoint, and what it was. */
 struct endpoint_state {
 	const char *id;		/* borrowed from the results */
@@ -555,38 +673,29 @@ find_endpoint(struct endpoint_state *eps, size_t n, const char *id)
 	return NULL;
 }
 
-static const char *
-object_string(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return json_object_get_string(v);
-}
-
 /* Run sql with the ids of eps[] selected by pick() as its JSON list. */
 static enum hf_result
 update_endpoint_list(struct hf_db *db, const char *sql,
 		     const struct endpoint_state *eps, size_t n,
 		     bool (*pick)(const struct endpoint_state *))
 {
-	json_object *ids = json_object_new_array();
+	const char **ids = calloc(n ? n : 1, sizeof(*ids));
 	enum hf_result r = HF_OK;
+	size_t i, k = 0;
 	char *json;
-	size_t i;
 
 	if (ids == NULL)
 		return HF_ERR_NOMEM;
 	for (i = 0; i < n; i++) {
 		if (pick(&eps[i]))
-			json_object_array_add(ids, json_object_new_string(eps[i].id));
+			ids[k++] = eps[i].id;
 	}
-	if (json_object_array_length(ids) > 0) {
-		json = json_text(ids);
+	if (k > 0) {
+		json = unique_id_list(ids, k);
 		r = json == NULL ? HF_ERR_NOMEM : run_with_json(db, sql, json, NULL);
 		free(json);
 	}
-	json_object_put(ids);
+	free(ids);
 	return r;
 }
 
@@ -610,40 +719,42 @@ pick_disabled(const struct endpoint_state *e)
 
 /*
  * Read the endpoints of the matched results, decide what changes (failing
- * since, disabled), write only that, and mark each result with the
- * endpoint's resulting state ("active").
+ * since, disabled), write only that, and note each result's endpoint's
+ * resulting state in run->active[].
  */
 static enum hf_result
-update_endpoints(struct hf_db *db, struct record_run *run, json_object *matched,
-		 bool *any_disabled)
+update_endpoints(struct hf_db *db, struct record_run *run)
 {
-	size_t n = json_object_array_length(matched), neps = 0, i;
-	struct endpoint_state *eps = calloc(n, sizeof(*eps));
-	json_object *ids = json_object_new_array();
+	size_t neps = 0, i;
+	struct endpoint_state *eps = calloc(run->n, sizeof(*eps));
+	const char **ids = calloc(run->n, sizeof(*ids));
 	char *ids_json = NULL;
+	bool any_disabled = false;
 	struct hf_query q;
 	enum hf_result r = HF_OK;
 
-	*any_disabled = false;
 	if (eps == NULL || ids == NULL) {
 		r = HF_ERR_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		json_object *o = json_object_array_get_idx(matched, i);
-		const char *ep = object_string(o, "ep"), *outcome = object_string(o, "outcome");
-		struct endpoint_state *e = find_endpoint(eps, neps, ep);
+	for (i = 0; i < run->n; i++) {
+		const struct hf_sweep_result *res = &run->results[i];
+		const char *ep = res->job->endpoint_id;
+		struct endpoint_state *e;
 
+		if (!run->matched[i])
+			continue;
+		e = find_endpoint(eps, neps, ep);
 		if (e == NULL) {
-			e = &eps[neps++];
+			e = &eps[neps];
+			ids[neps++] = ep;
 			e->id = ep;
 			e->active = true;
-			json_object_array_add(ids, json_object_new_string(ep));
 		}
-		e->ok = e->ok || strcmp(outcome, "succeeded") == 0;
-		e->gone = e->gone || strcmp(outcome, "gone") == 0;
+		e->ok = e->ok || res->outcome == HF_OUTCOME_SUCCEEDED;
+		e->gone = e->gone || res->outcome == HF_OUTCOME_GONE;
 	}
-	ids_json = json_text(ids);
+	ids_json = unique_id_list(ids, neps);
 	if (ids_json == NULL) {
 		r = HF_ERR_NOMEM;
 		goto out;
@@ -682,7 +793,7 @@ update_endpoints(struct hf_db *db, struct record_run *run, json_object *matched,
 		r = hf_query_run(&q);
 		if (r == HF_OK && hf_query_affected(&q) > 0) {
 			e->active = false;
-			*any_disabled = true;
+			any_disabled = true;
 		}
 		hf_query_end(&q);
 	}
@@ -690,37 +801,58 @@ update_endpoints(struct hf_db *db, struct record_run *run, json_object *matched,
 		r = update_endpoint_list(db, clear_failing_sql, eps, neps, pick_recovered);
 	if (r == HF_OK)
 		r = update_endpoint_list(db, set_failing_sql, eps, neps, pick_newly_failing);
-	if (r == HF_OK && *any_disabled)
+	if (r == HF_OK && any_disabled)
 		r = update_endpoint_list(db, park_deliveries_sql, eps, neps, pick_disabled);
-	for (i = 0; i < n && r == HF_OK; i++) {
-		json_object *o = json_object_array_get_idx(matched, i);
-		const struct endpoint_state *e = find_endpoint(eps, neps, object_string(o, "ep"));
-
-		json_object_object_add(o, "active", json_object_new_int(e->active ? 1 : 0));
+	for (i = 0; i < run->n && r == HF_OK; i++) {
+		if (run->matched[i])
+			run->active[i] = find_endpoint(eps, neps,
+						       run->results[i].job->endpoint_id)->active;
 	}
 out:
 	free(ids_json);
-	json_object_put(ids);
+	free(ids);
 	free(eps);
 	return r;
+}
+
+/* The matched results as one JSON list, with their endpoints' state. */
+static char *
+matched_list(const struct record_run *run)
+{
+	struct text t = { 0 };
+	size_t i;
+	bool first = true;
+
+	text_add(&t, "[", 1);
+	for (i = 0; i < run->n; i++) {
+		if (!run->matched[i])
+			continue;
+		if (!first)
+			text_add(&t, ",", 1);
+		first = false;
+		text_result(&t, &run->results[i], run->attempt_ids[i], run->active[i]);
+	}
+	text_add(&t, "]", 1);
+	if (t.failed) {
+		free(t.s);
+		return NULL;
+	}
+	return t.s;
 }
 
 static enum hf_result
 record_txn(struct hf_db *db, void *ctx)
 {
 	struct record_run *run = ctx;
-	json_object *all = run->all, *matched = NULL;
-	char **locked = NULL;
+	char **locked = NULL, *matched_json = NULL;
 	size_t nlocked = 0, i;
-	bool any_disabled = false;
 	struct hf_query q;
 	enum hf_result r;
 
-	free(run->matched_json);
-	run->matched_json = NULL;
 	run->written = 0;
+	memset(run->matched, 0, run->n * sizeof(*run->matched));
 
-	r = run_with_json(db, lock_messages_sql, run->all_json, NULL);
+	r = run_with_json(db, lock_messages_sql, run->msgs_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
 
@@ -728,7 +860,7 @@ record_txn(struct hf_db *db, void *ctx)
 	if (locked == NULL)
 		return HF_ERR_NOMEM;
 	hf_query_start(&q, db, lock_deliveries_sql);
-	hf_query_text(&q, run->all_json);
+	hf_query_text(&q, run->keys_json);
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK && nlocked < run->n) {
 		locked[nlocked] = strdup(hf_query_column(&q, 0, NULL));
@@ -746,43 +878,35 @@ record_txn(struct hf_db *db, void *ctx)
 	qsort(locked, nlocked, sizeof(*locked), compare_ids);
 
 	/* Only the results whose lease still holds are written. */
-	matched = json_object_new_array();
-	if (matched == NULL) {
-		r = HF_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < json_object_array_length(all); i++) {
-		json_object *o = json_object_array_get_idx(all, i);
-		const char *key = object_string(o, "id");
+	for (i = 0; i < run->n; i++) {
+		const char *key = run->results[i].job->delivery_id;
 
 		if (bsearch(&key, locked, nlocked, sizeof(*locked), compare_ids) != NULL) {
-			json_object_array_add(matched, json_object_get(o));
+			run->matched[i] = true;
 			run->written++;
 		}
 	}
-	run->matched_json = json_text(matched);
-	if (run->matched_json == NULL) {
-		r = HF_ERR_NOMEM;
-		goto out;
-	}
-	r = run_with_json(db, insert_attempts_sql, run->matched_json, NULL);
-	if (r != HF_OK)
-		goto db_error;
-	r = update_endpoints(db, run, matched, &any_disabled);
+	/*
+	 * Endpoints before the attempts: the attempts lock nothing, and one
+	 * list then carries both statements' columns.
+	 */
+	r = update_endpoints(db, run);
 	if (r == HF_ERR_NOMEM)
 		goto out;
 	if (r != HF_OK)
 		goto db_error;
-	free(run->matched_json);
-	run->matched_json = json_text(matched);	/* now with "active" */
-	if (run->matched_json == NULL) {
+	matched_json = matched_list(run);
+	if (matched_json == NULL) {
 		r = HF_ERR_NOMEM;
 		goto out;
 	}
-	r = run_with_json(db, update_deliveries_sql, run->matched_json, NULL);
+	r = run_with_json(db, insert_attempts_sql, matched_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
-	r = run_with_json(db, message_status_sql, run->matched_json, NULL);
+	r = run_with_json(db, update_deliveries_sql, matched_json, NULL);
+	if (r != HF_OK)
+		goto db_error;
+	r = run_with_json(db, message_status_sql, run->msgs_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
 	goto out;
@@ -792,7 +916,7 @@ out:
 	for (i = 0; i < nlocked; i++)
 		free(locked[i]);
 	free(locked);
-	json_object_put(matched);
+	free(matched_json);
 	return r;
 }
 
@@ -802,38 +926,45 @@ hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
 		size_t errlen)
 {
 	struct record_run run = { 0 };
-	json_object *all;
-	char attempt_id[HF_ID_MAX_LEN + 1];
+	struct text keys = { 0 };
+	const char **msgs = NULL;
 	enum hf_result r = HF_OK;
 	size_t i;
 
 	*written = 0;
 	if (n == 0)
 		return HF_OK;
-	all = json_object_new_array();
-	if (all == NULL)
-		return HF_ERR_NOMEM;
+	run.attempt_ids = calloc(n, sizeof(*run.attempt_ids));
+	run.matched = calloc(n, sizeof(*run.matched));
+	run.active = calloc(n, sizeof(*run.active));
+	msgs = calloc(n, sizeof(*msgs));
+	if (run.attempt_ids == NULL || run.matched == NULL || run.active == NULL ||
+	    msgs == NULL)
+		r = HF_ERR_NOMEM;
+	text_add(&keys, "[", 1);
 	for (i = 0; i < n && r == HF_OK; i++) {
-		json_object *o;
-
 		/* Attempt ids are made once, so a redone write keeps them. */
-		if (hf_id_new(attempt_id, "att") != HF_OK)
+		if (hf_id_new(run.attempt_ids[i], "att") != HF_OK)
 			r = HF_ERR_IO;
-		else if ((o = result_object(&results[i], attempt_id)) == NULL)
-			r = HF_ERR_NOMEM;
-		else
-			json_object_array_add(all, o);
+		msgs[i] = results[i].job->message_id;
+		if (i > 0)
+			text_add(&keys, ",", 1);
+		text_add(&keys, "{\"id\":\"", 7);
+		text_str(&keys, results[i].job->delivery_id);
+		text_add(&keys, "\"", 1);
+		text_plain_string(&keys, "token", results[i].job->lease_token);
+		text_add(&keys, "}", 1);
 	}
-	if (r == HF_OK) {
-		run.all_json = json_text(all);
-		if (run.all_json == NULL)
-			r = HF_ERR_NOMEM;
-	}
+	text_add(&keys, "]", 1);
+	if (r == HF_OK && keys.failed)
+		r = HF_ERR_NOMEM;
+	if (r == HF_OK && (run.msgs_json = unique_id_list(msgs, n)) == NULL)
+		r = HF_ERR_NOMEM;
 	if (r != HF_OK) {
-		json_object_put(all);
-		return hf_fail(r, errstr, errlen, "cannot build the results batch");
+		hf_fail(r, errstr, errlen, "cannot build the results batch");
+		goto out;
 	}
-	run.all = all;
+	run.keys_json = keys.s;
 	run.results = results;
 	run.n = n;
 	run.disable_after_s = disable_after_s;
@@ -842,9 +973,13 @@ hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
 	r = hf_db_transaction(db, record_txn, &run);
 	if (r == HF_OK)
 		*written = run.written;
-	json_object_put(all);
-	free(run.all_json);
-	free(run.matched_json);
+out:
+	free(keys.s);
+	free(msgs);
+	free(run.msgs_json);
+	free(run.attempt_ids);
+	free(run.matched);
+	free(run.active);
 	return r;
 }
 
