@@ -28,6 +28,12 @@ struct transport {
 	unsigned int concurrency;
 	size_t running;
 	struct transfer **slots;	/* concurrency entries, NULL = free */
+	/*
+	 * Easy handles of finished transfers, reset and kept for the next:
+	 * making one per transfer cost more CPU than the request itself.
+	 */
+	CURL **spare;			/* concurrency entries */
+	size_t nspare;
 };
 
 uint64_t
@@ -123,6 +129,13 @@ transport_open(struct transport **out, const struct hf_config *cfg,
 		free(t);
 		return HF_ERR_NOMEM;
 	}
+	t->spare = calloc(concurrency, sizeof(*t->spare));
+	if (t->spare == NULL) {
+		curl_multi_cleanup(t->multi);
+		free(t->slots);
+		free(t);
+		return HF_ERR_NOMEM;
+	}
 	t->cfg = cfg;
 	t->concurrency = concurrency;
 	/*
@@ -137,12 +150,18 @@ transport_open(struct transport **out, const struct hf_config *cfg,
 	return HF_OK;
 }
 
+/* Done with x's handle: reset (no option of x survives) and kept. */
 static void
 finish_easy(struct transport *t, struct transfer *x)
 {
 	if (x->easy != NULL) {
 		curl_multi_remove_handle(t->multi, x->easy);
-		curl_easy_cleanup(x->easy);
+		if (t->nspare < t->concurrency) {
+			curl_easy_reset(x->easy);
+			t->spare[t->nspare++] = x->easy;
+		} else {
+			curl_easy_cleanup(x->easy);
+		}
 	}
 	curl_slist_free_all(x->headers);
 	x->easy = NULL;
@@ -160,7 +179,10 @@ transport_close(struct transport *t)
 		if (t->slots[i] != NULL)
 			finish_easy(t, t->slots[i]);
 	}
+	while (t->nspare > 0)
+		curl_easy_cleanup(t->spare[--t->nspare]);
 	curl_multi_cleanup(t->multi);
+	free(t->spare);
 	free(t->slots);
 	free(t);
 	curl_global_cleanup();
@@ -233,7 +255,7 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 		curl_slist_free_all(headers);
 		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "cannot build headers");
 	}
-	easy = curl_easy_init();
+	easy = t->nspare > 0 ? t->spare[--t->nspare] : curl_easy_init();
 	if (easy == NULL) {
 		curl_slist_free_all(headers);
 		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "curl_easy_init failed");
@@ -284,6 +306,12 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 	x->slot = slot;
 	t->running++;
 	return HF_OK;
+}
+
+void
+transport_wakeup(struct transport *t)
+{
+	curl_multi_wakeup(t->multi);
 }
 
 /* Fill x's outcome from the finished easy handle. */

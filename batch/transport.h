@@ -84,6 +84,12 @@ enum hf_result transport_wait(struct transport *t, int timeout_ms,
 			      struct transfer **done, size_t max,
 			      size_t *ndone);
 
+/*
+ * Make a transport_wait running in another thread return now (or the next
+ * one return at once).  The one transport call safe from any thread.
+ */
+void transport_wakeup(struct transport *t);
+
 /* Wall-clock milliseconds since the epoch: when an attempt started. */
 uint64_t transport_now_unix_ms(void);
 
