@@ -6,13 +6,21 @@
  *	(transport.c)  ->  write results in batches (db_sweep.c)
  *
  * in which transfers are refilled as each one finishes, so a slow endpoint
- * holds one slot and never the batch.  Without --loop it stops when a claim
+ * holds one slot and never the batch.  The database work runs beside the
+ * HTTP: two worker threads, each with its own connection, one claiming the
+ * next batch ahead of need and one writing results and handing back, while
+ * the main thread alone drives curl and owns every job list.  A worker
+ * gets one operation at a time and its jobs stay where they were (first in
+ * their list) until it is done, so a killed sweep loses exactly what a
+ * single-threaded one would: nothing that was not committed, and a claim
+ * is only ever acted on after its transaction committed.  Without --loop it stops when a claim
  * made with nothing in flight finds nothing due, or at --max-seconds; with
  * --loop it polls for new work every HF_SWEEP_IDLE_POLL_MS until SIGTERM.
  * Either way it stops claiming, hands back what it claimed but did not
  * start, lets what is in flight finish, writes the results and exits 0.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,11 +74,56 @@ struct job_list {
 	size_t cap;
 };
 
+enum db_op {
+	DB_OP_NONE,		/* the worker is free */
+	DB_OP_CLAIM,
+	DB_OP_RECORD,
+	DB_OP_RELEASE
+};
+
+/*
+ * A thread with its own database connection that runs one operation at a
+ * time for the main thread.  The main thread fills the inputs and sets op;
+ * the worker runs it, sets done and wakes the transport; the main thread
+ * reads the outputs and sets op back to DB_OP_NONE.  The mutex hands the
+ * fields over; neither side touches them while the other owns them.
+ */
+struct db_worker {
+	struct hf_db *db;
+	struct transport *transport;	/* woken when an op is done */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool quit;
+	enum db_op op;
+	bool done;
+
+	/* In. */
+	unsigned int claim_room;
+	const char *owner;
+	long lease_ms;
+	long disable_after_s;
+	struct hf_sweep_result *results;	/* owned, n entries */
+	const struct hf_sweep_job **jobs;	/* owned, n entries */
+	size_t n;
+	bool submitted_idle;	/* nothing else was going on at submission */
+
+	/* Out. */
+	enum hf_result r;
+	uint64_t claim_started_ms;
+	struct hf_sweep_job *claimed;	/* moved into jobs by the main thread */
+	size_t count, due, written;
+	char errstr[512];
+};
+
 struct sweep {
 	struct options opt;
 	struct hf_config cfg;
-	struct hf_db *db;
+	struct hf_db *db;		/* the writer's, and the schema check */
+	struct hf_db *claim_db;		/* the claimer's */
 	struct transport *transport;
+	struct db_worker claimer, writer;
 	char owner[100];
 	long lease_ms;
 
@@ -217,6 +270,126 @@ joblist_free(struct job_list *l)
 	l->count = 0;
 }
 
+/* ---- database workers ---------------------------------------------- */
+
+static void
+db_worker_run(struct db_worker *w, enum db_op op)
+{
+	w->r = HF_OK;
+	w->errstr[0] = '\0';
+	switch (op) {
+	case DB_OP_CLAIM:
+		w->claim_started_ms = hf_monotonic_ms();
+		w->r = hf_sweep_claim(w->db, w->claim_room, w->owner, w->lease_ms,
+				      &w->claimed, &w->count, &w->due, w->errstr,
+				      sizeof(w->errstr));
+		break;
+	case DB_OP_RECORD:
+		w->r = hf_sweep_record(w->db, w->results, w->n, w->disable_after_s,
+				       &w->written, w->errstr, sizeof(w->errstr));
+		break;
+	case DB_OP_RELEASE:
+		w->r = hf_sweep_release(w->db, w->jobs, w->n, w->errstr,
+					sizeof(w->errstr));
+		break;
+	case DB_OP_NONE:
+		break;
+	}
+}
+
+static void *
+db_worker_main(void *arg)
+{
+	struct db_worker *w = arg;
+	enum db_op op;
+
+	mysql_thread_init();
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->quit && (w->op == DB_OP_NONE || w->done))
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (w->quit)
+			break;
+		op = w->op;
+		pthread_mutex_unlock(&w->lock);
+		db_worker_run(w, op);
+		pthread_mutex_lock(&w->lock);
+		w->done = true;
+		pthread_mutex_unlock(&w->lock);
+		transport_wakeup(w->transport);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	mysql_thread_end();
+	return NULL;
+}
+
+/* The worker's inputs are filled in; let it run op. */
+static void
+db_worker_submit(struct db_worker *w, enum db_op op)
+{
+	pthread_mutex_lock(&w->lock);
+	w->op = op;
+	w->done = false;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* True (and *op, the worker free again) when its op is done. */
+static bool
+db_worker_collect(struct db_worker *w, enum db_op *op)
+{
+	bool done;
+
+	pthread_mutex_lock(&w->lock);
+	done = w->op != DB_OP_NONE && w->done;
+	if (done) {
+		*op = w->op;
+		w->op = DB_OP_NONE;
+		w->done = false;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return done;
+}
+
+static enum hf_result
+db_worker_start(struct db_worker *w, struct hf_db *db, struct transport *t,
+		char *errstr, size_t errlen)
+{
+	w->db = db;
+	w->transport = t;
+	w->results = calloc(HF_SWEEP_BATCH_MAX, sizeof(*w->results));
+	w->jobs = calloc(HF_SWEEP_BATCH_MAX, sizeof(*w->jobs));
+	if (w->results == NULL || w->jobs == NULL)
+		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "out of memory");
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	if (pthread_create(&w->thread, NULL, db_worker_main, w) != 0)
+		return hf_fail(HF_ERR_IO, errstr, errlen, "cannot start a thread");
+	w->started = true;
+	return HF_OK;
+}
+
+/* Called with the worker free (op DB_OP_NONE). */
+static void
+db_worker_stop(struct db_worker *w)
+{
+	if (w->started) {
+		pthread_mutex_lock(&w->lock);
+		w->quit = true;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->wake);
+		w->started = false;
+	}
+	free(w->results);
+	free(w->jobs);
+	w->results = NULL;
+	w->jobs = NULL;
+}
+
 /* ---- claiming -------------------------------------------------------- */
 
 static void
@@ -227,57 +400,76 @@ note_db_trouble(struct sweep *s, const char *what, const char *errstr)
 	s->db_failing = true;
 }
 
+/*
+ * Hand the claimer a claim once fewer than a batch (and never fewer than
+ * `concurrency`) claimed deliveries wait for a slot, so the next batch is
+ * there before the slots run dry.  What waits too long for its lease is
+ * handed back unsent (start_transfers), so claiming ahead costs churn, not
+ * correctness.  A claim also brings at most HF_SWEEP_CLAIM_PAYLOAD_BUDGET
+ * of payloads to memory.
+ */
 static void
-claim(struct sweep *s, uint64_t now)
+submit_claim(struct sweep *s, bool idle_now)
 {
-	size_t running = transport_running(s->transport), count = 0, due = 0, i;
-	bool idle = running == 0 && s->queued.count == 0 && s->finished.count == 0;
-	struct hf_sweep_job *claimed = NULL;
+	struct db_worker *w = &s->claimer;
+	size_t want = (size_t)(s->opt.batch > s->opt.concurrency ? s->opt.batch
+								 : s->opt.concurrency);
 	size_t room = (size_t)s->opt.batch;
-	char errstr[512] = "";
-	enum hf_result r;
 
+	if (w->op != DB_OP_NONE || s->queued.count >= want)
+		return;
 	/*
-	 * Claim a batch once fewer than `concurrency` claimed deliveries wait
-	 * for a slot.  What waits too long for its lease is handed back
-	 * unsent (start_transfers), so a batch far larger than what the slots
-	 * get through in a lease costs churn, not correctness.  A claim also
-	 * brings at most HF_SWEEP_CLAIM_PAYLOAD_BUDGET of payloads to memory.
+	 * Back-pressure: while the writer lags a couple of batches behind,
+	 * claiming more would only pile up results (memory, and time on
+	 * their leases).
 	 */
-	if (s->queued.count >= (size_t)s->opt.concurrency)
+	if (s->finished.count >= 2 * (size_t)s->opt.batch)
 		return;
 	if (room > (size_t)(HF_SWEEP_CLAIM_PAYLOAD_BUDGET / s->cfg.max_payload_bytes))
 		room = (size_t)(HF_SWEEP_CLAIM_PAYLOAD_BUDGET / s->cfg.max_payload_bytes);
 	if (room == 0)
 		room = 1;
-	r = hf_sweep_claim(s->db, (unsigned int)room, s->owner, s->lease_ms,
-			   &claimed, &count, &due, errstr, sizeof(errstr));
-	if (r != HF_OK) {
-		note_db_trouble(s, "claim", errstr[0] ? errstr : hf_result_str(r));
+	w->claim_room = (unsigned int)room;
+	w->submitted_idle = idle_now;
+	db_worker_submit(w, DB_OP_CLAIM);
+}
+
+/* The claimer is done: queue what it claimed (or hand it back). */
+static void
+claim_done(struct sweep *s, uint64_t now, bool stopping)
+{
+	struct db_worker *w = &s->claimer;
+	size_t i;
+
+	if (w->r != HF_OK) {
+		note_db_trouble(s, "claim", w->errstr[0] ? w->errstr : hf_result_str(w->r));
 		s->next_claim_ms = now + DB_RETRY_MS;
 		return;
 	}
 	s->db_failing = false;
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < w->count; i++) {
 		struct job *j = calloc(1, sizeof(*j));
+		struct job_list *to = stopping ? &s->release : &s->queued;
 
-		if (j == NULL || !joblist_push(&s->queued, j)) {
+		if (j == NULL || !joblist_push(to, j)) {
 			/* Out of memory: the lease runs out, a later sweep sends it. */
 			free(j);
-			free(claimed[i].url);
-			free(claimed[i].payload);
-			free(claimed[i].secrets);
+			free(w->claimed[i].url);
+			free(w->claimed[i].payload);
+			free(w->claimed[i].secrets);
 			continue;
 		}
-		j->d = claimed[i];
-		j->lease_until_ms = now + (uint64_t)s->lease_ms;
+		j->d = w->claimed[i];
+		/* The lease started no earlier than the claim did. */
+		j->lease_until_ms = w->claim_started_ms + (uint64_t)s->lease_ms;
 	}
-	free(claimed);	/* the strings moved into the jobs */
-	if (count > 0)
-		hf_log(HF_LOG_DEBUG, "claimed %zu deliveries", count);
-	s->nothing_due = due == 0 && idle;
+	free(w->claimed);	/* the strings moved into the jobs */
+	w->claimed = NULL;
+	if (w->count > 0)
+		hf_log(HF_LOG_DEBUG, "claimed %zu deliveries", w->count);
+	s->nothing_due = w->due == 0 && w->submitted_idle;
 	/* A short claim means the due work is drained: poll again later. */
-	s->next_claim_ms = due < room ? now + HF_SWEEP_IDLE_POLL_MS : now;
+	s->next_claim_ms = w->due < w->claim_room ? now + HF_SWEEP_IDLE_POLL_MS : now;
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -423,58 +615,70 @@ collect_finished(struct sweep *s, int timeout_ms)
 
 /* ---- writing results ------------------------------------------------- */
 
+/* Remove the first n jobs of l, freeing them. */
 static void
-flush_release(struct sweep *s)
+joblist_drop_front(struct job_list *l, size_t n)
 {
-	const struct hf_sweep_job *jobs[HF_SWEEP_BATCH_MAX];
-	char errstr[512] = "";
-	size_t n = 0, i;
-	enum hf_result r;
+	size_t i;
 
-	while (s->release.count > 0) {
-		n = s->release.count < HF_SWEEP_BATCH_MAX ? s->release.count : HF_SWEEP_BATCH_MAX;
-		for (i = 0; i < n; i++)
-			jobs[i] = &s->release.items[i]->d;
-		r = hf_sweep_release(s->db, jobs, n, errstr, sizeof(errstr));
-		if (r != HF_OK) {
-			/* The leases run out instead: nothing is lost. */
-			hf_log(HF_LOG_WARN, "handing back %zu deliveries: %s", n,
-			       errstr[0] ? errstr : hf_result_str(r));
-		}
-		for (i = 0; i < n; i++)
-			job_free(s->release.items[i]);
-		memmove(s->release.items, s->release.items + n,
-			(s->release.count - n) * sizeof(*s->release.items));
-		s->release.count -= n;
-		s->released += n;
-	}
+	for (i = 0; i < n; i++)
+		job_free(l->items[i]);
+	memmove(l->items, l->items + n, (l->count - n) * sizeof(*l->items));
+	l->count -= n;
 }
 
+/*
+ * Give the writer its next operation: hand-backs first (their leases are
+ * blocking other sweeps), then results once a batch waits, the oldest has
+ * waited FLUSH_AFTER_MS, or nothing else is coming (force).  Results pile
+ * up while the writer is busy, so the next write takes them all at once.
+ */
 static void
-flush_results(struct sweep *s, uint64_t now, bool force)
+submit_write(struct sweep *s, uint64_t now, bool force)
 {
-	struct hf_sweep_result *results;
-	char errstr[512] = "";
-	size_t n, i, written = 0;
-	enum hf_result r;
+	struct db_worker *w = &s->writer;
+	size_t n, i;
 
+	if (w->op != DB_OP_NONE)
+		return;
+	if (s->release.count > 0) {
+		n = s->release.count < HF_SWEEP_BATCH_MAX ? s->release.count : HF_SWEEP_BATCH_MAX;
+		for (i = 0; i < n; i++)
+			w->jobs[i] = &s->release.items[i]->d;
+		w->n = n;
+		db_worker_submit(w, DB_OP_RELEASE);
+		return;
+	}
 	if (s->finished.count == 0 || now < s->next_flush_ms)
 		return;
 	if (!force && s->finished.count < (size_t)s->opt.batch &&
-	    now - s->finished.items[0]->finished_ms < FLUSH_AFTER_MS &&
-	    transport_running(s->transport) > 0)
+	    now - s->finished.items[0]->finished_ms < FLUSH_AFTER_MS)
 		return;
 	n = s->finished.count < HF_SWEEP_BATCH_MAX ? s->finished.count : HF_SWEEP_BATCH_MAX;
-	results = malloc(n * sizeof(*results));
-	if (results == NULL)
-		return;
 	for (i = 0; i < n; i++)
-		results[i] = s->finished.items[i]->result;
-	r = hf_sweep_record(s->db, results, n, s->cfg.endpoint_disable_after_seconds,
-			    &written, errstr, sizeof(errstr));
-	free(results);
-	if (r != HF_OK) {
-		note_db_trouble(s, "writing results", errstr[0] ? errstr : hf_result_str(r));
+		w->results[i] = s->finished.items[i]->result;
+	w->n = n;
+	db_worker_submit(w, DB_OP_RECORD);
+}
+
+/* The writer is done with the first w->n jobs of release or finished. */
+static void
+write_done(struct sweep *s, uint64_t now, enum db_op op)
+{
+	struct db_worker *w = &s->writer;
+	const char *why = w->errstr[0] ? w->errstr : hf_result_str(w->r);
+	size_t n = w->n;
+
+	if (op == DB_OP_RELEASE) {
+		/* On failure the leases run out instead: nothing is lost. */
+		if (w->r != HF_OK)
+			hf_log(HF_LOG_WARN, "handing back %zu deliveries: %s", n, why);
+		joblist_drop_front(&s->release, n);
+		s->released += n;
+		return;
+	}
+	if (w->r != HF_OK) {
+		note_db_trouble(s, "writing results", why);
 		s->next_flush_ms = now + DB_RETRY_MS;
 		/*
 		 * Past the lease another sweep may own these deliveries: our
@@ -487,15 +691,24 @@ flush_results(struct sweep *s, uint64_t now, bool force)
 		s->lost_results += n;
 	} else {
 		s->db_failing = false;
-		if (written < n)
+		if (w->written < n)
 			hf_log(HF_LOG_WARN, "%zu of %zu results came after the lease was taken over",
-			       n - written, n);
+			       n - w->written, n);
 	}
-	for (i = 0; i < n; i++)
-		job_free(s->finished.items[i]);
-	memmove(s->finished.items, s->finished.items + n,
-		(s->finished.count - n) * sizeof(*s->finished.items));
-	s->finished.count -= n;
+	joblist_drop_front(&s->finished, n);
+}
+
+/* Take in whatever the workers finished. */
+static void
+collect_db(struct sweep *s, bool stopping)
+{
+	uint64_t now = hf_monotonic_ms();
+	enum db_op op;
+
+	if (db_worker_collect(&s->claimer, &op))
+		claim_done(s, now, stopping);
+	if (db_worker_collect(&s->writer, &op))
+		write_done(s, now, op);
 }
 
 /* ---- main ------------------------------------------------------------ */
@@ -519,7 +732,8 @@ static bool
 idle(struct sweep *s)
 {
 	return transport_running(s->transport) == 0 && s->queued.count == 0 &&
-	       s->finished.count == 0 && s->release.count == 0;
+	       s->finished.count == 0 && s->release.count == 0 &&
+	       s->claimer.op == DB_OP_NONE && s->writer.op == DB_OP_NONE;
 }
 
 static int
@@ -528,10 +742,11 @@ run(struct sweep *s)
 	uint64_t started = hf_monotonic_ms(), now;
 	uint64_t deadline = started + (uint64_t)s->opt.max_seconds * 1000;
 	bool use_deadline = !s->opt.loop || s->opt.max_seconds_given;
-	bool stopping = false;
+	bool stopping = false, quiet;
 	int wait_ms;
 
 	for (;;) {
+		collect_db(s, stopping);
 		now = hf_monotonic_ms();
 		if (!stopping && (stop_requested || (use_deadline && now >= deadline))) {
 			stopping = true;
@@ -550,16 +765,20 @@ run(struct sweep *s)
 		if (!s->opt.loop && !s->db_failing && idle(s) && s->next_claim_ms > now)
 			s->next_claim_ms = now;
 		if (!stopping && !s->nothing_due && now >= s->next_claim_ms)
-			claim(s, now);
+			submit_claim(s, idle(s));
 		start_transfers(s);
-		if (s->release.count > 0)
-			flush_release(s);
+		/* Nothing more can finish before these are written. */
+		quiet = transport_running(s->transport) == 0 && s->queued.count == 0 &&
+			s->claimer.op == DB_OP_NONE;
+		submit_write(s, now, stopping || quiet);
 		if (idle(s) && (stopping || (!s->opt.loop && s->nothing_due)))
 			break;
 
+		/* A worker that finishes wakes the wait early. */
 		wait_ms = 0;
-		if (transport_running(s->transport) > 0)
-			wait_ms = 100;	/* returns early on activity */
+		if (transport_running(s->transport) > 0 || s->claimer.op != DB_OP_NONE ||
+		    s->writer.op != DB_OP_NONE)
+			wait_ms = 100;
 		else if (s->queued.count == 0 && s->finished.count == 0 &&
 			 now < s->next_claim_ms)
 			wait_ms = (int)(s->next_claim_ms - now);
@@ -568,8 +787,6 @@ run(struct sweep *s)
 		if (wait_ms > HF_SWEEP_IDLE_POLL_MS)
 			wait_ms = HF_SWEEP_IDLE_POLL_MS;
 		collect_finished(s, wait_ms);
-		flush_results(s, hf_monotonic_ms(),
-			      stopping || transport_running(s->transport) == 0);
 	}
 	hf_log(HF_LOG_INFO, "sent %lu: %lu succeeded, %lu to retry, %lu failed,"
 	       " %lu gone; %lu handed back", s->sent, s->succeeded, s->retried,
@@ -588,6 +805,7 @@ main(int argc, char **argv)
 	static struct sweep s;
 	struct hf_db_limits limits = { 5, 30, 60 };
 	struct sigaction sa;
+	sigset_t stop_signals;
 	char errstr[1024] = "", host[64] = "localhost";
 	const char *path;
 	enum hf_result r;
@@ -618,6 +836,8 @@ main(int argc, char **argv)
 	r = hf_db_open(&s.db, &s.cfg, &limits, errstr, sizeof(errstr));
 	if (r == HF_OK)
 		r = hf_sweep_check_schema(s.db, errstr, sizeof(errstr));
+	if (r == HF_OK)
+		r = hf_db_open(&s.claim_db, &s.cfg, &limits, errstr, sizeof(errstr));
 	if (r != HF_OK) {
 		fprintf(stderr, "hookfan-sweep: database: %s\n", errstr);
 		hf_db_close(s.db);
@@ -627,12 +847,28 @@ main(int argc, char **argv)
 			   errstr, sizeof(errstr));
 	if (r != HF_OK) {
 		fprintf(stderr, "hookfan-sweep: %s\n", errstr);
+		hf_db_close(s.claim_db);
 		hf_db_close(s.db);
 		return 1;
 	}
 	raise_open_files_limit(s.opt.concurrency);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(s.owner, sizeof(s.owner), "%s:%ld", host, (long)getpid());
+	s.claimer.owner = s.writer.owner = s.owner;
+	s.claimer.lease_ms = s.writer.lease_ms = s.lease_ms;
+	s.claimer.disable_after_s = s.writer.disable_after_s =
+		s.cfg.endpoint_disable_after_seconds;
+
+	/* The workers never see SIGTERM/SIGINT: the main thread decides. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	r = db_worker_start(&s.claimer, s.claim_db, s.transport, errstr, sizeof(errstr));
+	if (r == HF_OK)
+		r = db_worker_start(&s.writer, s.db, s.transport, errstr, sizeof(errstr));
+	pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
@@ -641,7 +877,14 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	status = run(&s);
+	if (r == HF_OK) {
+		status = run(&s);
+	} else {
+		fprintf(stderr, "hookfan-sweep: %s\n", errstr);
+		status = 1;
+	}
+	db_worker_stop(&s.claimer);
+	db_worker_stop(&s.writer);
 
 	joblist_free(&s.queued);
 	joblist_free(&s.finished);
@@ -650,6 +893,7 @@ main(int argc, char **argv)
 	free(s.finished.items);
 	free(s.release.items);
 	transport_close(s.transport);
+	hf_db_close(s.claim_db);
 	hf_db_close(s.db);
 	return status;
 }
