@@ -17,6 +17,7 @@ struct ingest_context {
 	struct hf_server *server;
 	const struct ingest_input *in;
 	struct ingest_outcome *out;
+	struct hf_ingest_targets targets;	/* refilled by every try */
 };
 
 /* Forget what an earlier try of the transaction filled in. */
@@ -139,17 +140,20 @@ ingest_transaction(struct hf_db *db, void *arg)
 	const struct ingest_input *in = ctx->in;
 	struct ingest_outcome *out = ctx->out;
 	const struct hf_config *cfg = &ctx->server->cfg;
-	struct hf_ingest_target *targets = NULL;
+	const struct hf_ingest_targets *targets = &ctx->targets;
 	char (*endpoints)[HF_ID_MAX_LEN + 1] = NULL;
-	struct hf_ingest_scope scope;
+	struct hf_ingest_ask ask;
 	struct hf_ingest_message m;
-	size_t count = 0, i;
+	size_t count, i;
 	char *pairs = NULL;
 	enum hf_result r;
 
 	outcome_reset(out);
-	r = hf_ingest_lookup(db, in->key_hash, in->event_type,
-			     in->application_id, &out->lookup);
+	ask.key_hash = in->key_hash;
+	ask.event_type = in->event_type;
+	ask.application_id = in->kind == INGEST_SEND_MESSAGE ? in->application_id : NULL;
+	ask.max_pending = cfg->max_pending_per_endpoint;
+	r = hf_ingest_lookup(db, &ask, &out->lookup, &ctx->targets);
 	if (r == HF_ERR_NOT_FOUND) {
 		out->extra_headers = INGEST_WWW_AUTHENTICATE;
 		return refuse(out, 401, "unauthorized",
@@ -167,22 +171,12 @@ ingest_transaction(struct hf_db *db, void *arg)
 		if (r != HF_OK)
 			return r;
 	}
-
-	memset(&scope, 0, sizeof(scope));
-	scope.workspace_id = out->lookup.workspace_id;
-	if (in->kind == INGEST_TRIGGER) {
-		if (out->lookup.key_environment_id[0] != '\0')
-			scope.environment_id = out->lookup.key_environment_id;
-	} else {
-		scope.application_id = in->application_id;
-		/* An endpoint key sends to its own endpoint only. */
-		if (out->lookup.key_endpoint_id[0] != '\0')
-			scope.endpoint_id = out->lookup.key_endpoint_id;
-	}
-	r = hf_ingest_targets(db, &scope, in->event_type,
-			      cfg->max_pending_per_endpoint, &targets, &count);
+	/* Counted before the store, which commits: a 429 stores nothing. */
+	r = count_request(db, cfg, out);
 	if (r != HF_OK)
 		return r;
+
+	count = targets->count;
 	if (count > 0) {
 		out->delivery_ids = calloc(count, sizeof(*out->delivery_ids));
 		out->failures = calloc(count, sizeof(*out->failures));
@@ -194,16 +188,18 @@ ingest_transaction(struct hf_db *db, void *arg)
 		}
 	}
 	for (i = 0; i < count; i++) {
-		if (targets[i].backlog_full) {
+		const struct hf_ingest_target *t = &targets->items[i];
+
+		if (t->backlog_full) {
 			memcpy(out->failures[out->failure_count++].endpoint_id,
-			       targets[i].endpoint_id, HF_ID_MAX_LEN + 1);
+			       t->endpoint_id, HF_ID_MAX_LEN + 1);
 			continue;
 		}
 		if (hf_id_new(out->delivery_ids[out->delivery_count], "del") != HF_OK) {
 			r = HF_ERR_IO;
 			goto out;
 		}
-		memcpy(endpoints[out->delivery_count++], targets[i].endpoint_id,
+		memcpy(endpoints[out->delivery_count++], t->endpoint_id,
 		       HF_ID_MAX_LEN + 1);
 	}
 
@@ -218,11 +214,13 @@ ingest_transaction(struct hf_db *db, void *arg)
 	memset(&m, 0, sizeof(m));
 	m.id = out->message_id;
 	m.workspace_id = out->lookup.workspace_id;
-	if (in->kind == INGEST_TRIGGER)
-		m.environment_id = scope.environment_id;
-	else if (out->lookup.application_environment_id[0] != '\0')
+	if (in->kind == INGEST_TRIGGER) {
+		if (out->lookup.key_environment_id[0] != '\0')
+			m.environment_id = out->lookup.key_environment_id;
+	} else if (out->lookup.application_environment_id[0] != '\0') {
 		m.environment_id = out->lookup.application_environment_id;
-	m.application_id = in->kind == INGEST_SEND_MESSAGE ? in->application_id : NULL;
+	}
+	m.application_id = ask.application_id;
 	m.event_type_id = out->lookup.event_type_id;
 	m.event_type = in->event_type;
 	m.payload = in->payload;
@@ -230,29 +228,17 @@ ingest_transaction(struct hf_db *db, void *arg)
 	m.metadata = in->metadata;
 	m.status = out->message_status;
 	m.created_at = out->lookup.now;
-	r = hf_ingest_message_insert(db, &m);
-	if (r != HF_OK)
-		goto out;
 	if (out->delivery_count > 0) {
 		pairs = delivery_pairs(out, endpoints);
 		if (pairs == NULL) {
 			r = HF_ERR_NOMEM;
 			goto out;
 		}
-		r = hf_ingest_deliveries_insert(db, out->message_id, pairs,
-						out->delivery_count);
-		if (r != HF_OK)
-			goto out;
 	}
-	/*
-	 * Last, so the bucket rows stay locked only until the commit that
-	 * follows; a refused request rolls its own count back.
-	 */
-	r = count_request(db, cfg, out);
+	r = hf_ingest_store(db, &m, pairs, out->delivery_count);
 out:
 	free(pairs);
 	free(endpoints);
-	free(targets);
 	return r;
 }
 
@@ -285,7 +271,7 @@ void
 ingest_run(struct hf_server *server, const struct ingest_input *in,
 	   struct ingest_outcome *out)
 {
-	struct ingest_context ctx = { server, in, out };
+	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 } };
 	struct hf_db *db;
 	enum hf_result r;
 
@@ -299,6 +285,7 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 	}
 	hf_db_set_deadline(db, hf_monotonic_ms() + HF_INGEST_TIMEOUT_MS);
 	r = hf_db_transaction(db, ingest_transaction, &ctx);
+	hf_ingest_targets_free(&ctx.targets);
 	if (r == HF_ERR_DB_COMMIT_LOST)
 		r = settle_lost_commit(db, out->message_id);
 	hf_db_set_deadline(db, 0);

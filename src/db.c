@@ -24,6 +24,7 @@ struct hf_db {
 	const struct hf_config *cfg;
 	struct hf_db_limits limits;
 	uint64_t deadline_ms;
+	bool committed;		/* a statement of this transaction committed it */
 	struct cached_stmt cache[HF_DB_STMT_CACHE];
 	size_t cache_next;	/* slot to evict when the cache is full */
 	char error[512];
@@ -267,7 +268,14 @@ hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 				continue;
 			return r;
 		}
+		db->committed = false;
 		r = fn(db, ctx);
+		if (r == HF_OK && db->committed)
+			return HF_OK;
+		if (r == HF_ERR_DB_COMMIT_LOST) {
+			disconnect(db);
+			return r;
+		}
 		if (r == HF_OK) {
 			if (mysql_commit(db->mysql) == 0)
 				return HF_OK;
@@ -482,6 +490,18 @@ hf_query_run(struct hf_query *q)
 		return record_error(db, mysql_stmt_errno(q->stmt),
 				    mysql_stmt_error(q->stmt));
 	return bind_columns(q);
+}
+
+enum hf_result
+hf_query_run_and_commit(struct hf_query *q)
+{
+	enum hf_result r = hf_query_run(q);
+
+	if (r == HF_OK)
+		q->db->committed = true;
+	else if (r == HF_ERR_DB_GONE && q->stmt != NULL)
+		r = HF_ERR_DB_COMMIT_LOST;	/* it was sent: it may have committed */
+	return r;
 }
 
 enum hf_result

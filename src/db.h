@@ -114,6 +114,15 @@ void hf_query_null(struct hf_query *q);
 /* Execute; for a SELECT the rows are then read with hf_query_next. */
 enum hf_result hf_query_run(struct hf_query *q);
 
+/*
+ * Execute a statement that ends the transaction with its own COMMIT (a
+ * stored procedure that commits): hf_db_transaction() then commits nothing
+ * more.  HF_ERR_DB_COMMIT_LOST when the connection was lost once the
+ * statement was sent: as with a lost COMMIT, whether it took effect is
+ * unknown, and the transaction is not redone.
+ */
+enum hf_result hf_query_run_and_commit(struct hf_query *q);
+
 /* Advance to the next row: HF_OK, or HF_ERR_NOT_FOUND after the last. */
 enum hf_result hf_query_next(struct hf_query *q);
 

@@ -1,10 +1,12 @@
 /* The SQL behind hookfan-admin; see db_admin.h. */
 #include "db_admin.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "crypto.h"
 #include "ids.h"
@@ -57,6 +59,12 @@ workspace_exists(struct hf_db *db, const char *workspace_id, char *errstr,
 
 /* ---- migrations ------------------------------------------------------ */
 
+/*
+ * The numbered files (001_initial.sql, ...) are applied once each, in
+ * order; this one, the stored routines, after them on every run.
+ */
+#define HF_ROUTINES_FILE "routines.sql"
+
 static int
 compare_names(const void *a, const void *b)
 {
@@ -87,14 +95,14 @@ read_file(const char *path)
 	return text;
 }
 
-/* Run a script of several statements; drains every result. */
+/* Send a text of one or more statements; drains every result. */
 static enum hf_result
-run_script(MYSQL *m, const char *text, char *errstr, size_t errlen,
-	   const char *name)
+run_text(MYSQL *m, const char *text, size_t len, char *errstr, size_t errlen,
+	 const char *name)
 {
 	int status;
 
-	if (mysql_real_query(m, text, strlen(text)) != 0)
+	if (mysql_real_query(m, text, len) != 0)
 		return hf_fail(HF_ERR_DB, errstr, errlen, "%s: %s", name,
 			       mysql_error(m));
 	do {
@@ -108,6 +116,90 @@ run_script(MYSQL *m, const char *text, char *errstr, size_t errlen,
 				       name, mysql_error(m));
 	} while (status == 0);
 	return HF_OK;
+}
+
+/* True when text holds nothing but white space and "--" comments. */
+static bool
+blank_sql(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (isspace((unsigned char)text[i])) {
+			i++;
+		} else if (i + 1 < len && text[i] == '-' && text[i + 1] == '-') {
+			while (i < len && text[i] != '\n')
+				i++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The statements between two DELIMITER lines.  With ";" they go to the
+ * server as one multi-statement text; with another delimiter (a routine
+ * body holds ";") each delimited statement goes alone.
+ */
+static enum hf_result
+run_section(MYSQL *m, const char *text, size_t len, const char *delimiter,
+	    char *errstr, size_t errlen, const char *name)
+{
+	size_t dlen = strlen(delimiter), start = 0, i;
+	enum hf_result r;
+
+	if (strcmp(delimiter, ";") == 0)
+		return blank_sql(text, len) ? HF_OK
+					    : run_text(m, text, len, errstr, errlen, name);
+	for (i = 0; i + dlen <= len; i++) {
+		if (memcmp(text + i, delimiter, dlen) != 0)
+			continue;
+		if (!blank_sql(text + start, i - start)) {
+			r = run_text(m, text + start, i - start, errstr, errlen, name);
+			if (r != HF_OK)
+				return r;
+		}
+		start = i + dlen;
+		i = start - 1;
+	}
+	if (!blank_sql(text + start, len - start))
+		return hf_fail(HF_ERR_DB, errstr, errlen,
+			       "%s: the last statement lacks its delimiter %s",
+			       name, delimiter);
+	return HF_OK;
+}
+
+/*
+ * Run a migration script.  It may change the statement delimiter with
+ * "DELIMITER X" lines, as scripts for the mariadb client do.
+ */
+static enum hf_result
+run_script(MYSQL *m, const char *text, char *errstr, size_t errlen,
+	   const char *name)
+{
+	char delimiter[16] = ";";
+	const char *section = text, *line = text, *end;
+	enum hf_result r;
+
+	while (*line != '\0') {
+		end = strchr(line, '\n');
+		if (end == NULL)
+			end = line + strlen(line);
+		if (strncasecmp(line, "DELIMITER ", 10) == 0) {
+			r = run_section(m, section, (size_t)(line - section), delimiter,
+					errstr, errlen, name);
+			if (r != HF_OK)
+				return r;
+			if (sscanf(line + 10, "%15s", delimiter) != 1)
+				return hf_fail(HF_ERR_DB, errstr, errlen,
+					       "%s: DELIMITER without a delimiter", name);
+			section = *end == '\n' ? end + 1 : end;
+		}
+		line = *end == '\n' ? end + 1 : end;
+	}
+	return run_section(m, section, (size_t)(line - section), delimiter,
+			   errstr, errlen, name);
 }
 
 static const char migrations_table_sql[] =
@@ -207,6 +299,16 @@ migrate_locked(struct hf_db *db, const char *sql_dir, int *applied,
 		}
 		(*applied)++;
 	}
+	/* The stored routines: every time, after the tables they use. */
+	snprintf(path, sizeof(path), "%s/%s", sql_dir, HF_ROUTINES_FILE);
+	text = read_file(path);
+	if (text == NULL) {
+		r = hf_fail(HF_ERR_IO, errstr, errlen, "cannot read %s", path);
+		goto out;
+	}
+	r = run_script(m, text, errstr, errlen, HF_ROUTINES_FILE);
+	free(text);
+	text = NULL;
 out:
 	for (i = 0; i < count; i++)
 		free(names[i]);

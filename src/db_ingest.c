@@ -16,30 +16,108 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
 	snprintf(dst, HF_ID_MAX_LEN + 1, "%s", s != NULL ? s : "");
 }
 
-static const char lookup_sql[] =
-	"SELECT k.id, k.workspace_id, k.environment_id, k.endpoint_id,"
-	" w.max_payload_bytes, t.id, a.id, a.environment_id, a.active,"
-	" ke.application_id, NOW(3)"
-	" FROM api_keys k"
-	" JOIN workspaces w ON w.id = k.workspace_id"
-	" LEFT JOIN event_types t ON t.workspace_id = k.workspace_id AND t.name = ?"
-	" LEFT JOIN applications a ON a.id = ? AND a.workspace_id = k.workspace_id"
-	" LEFT JOIN endpoints ke ON ke.id = k.endpoint_id"
-	" WHERE k.key_hash = ? AND k.revoked_at IS NULL";
+/*
+ * One statement for everything a request needs to know, so the request
+ * costs one round trip before its write: the key (a const table: unique
+ * hash) with its workspace, event type, asked-for application and
+ * endpoint, then one row per target endpoint, or one row with NULL there.
+ * target_scope is the condition an endpoint e must meet beyond the
+ * subscription.  The backlog probe reads the max_pending-th pending or
+ * sending row of the endpoint from the (endpoint_id, status) index: at
+ * most max_pending index entries, never a full count.  An endpoint
+ * subscribed to both T and "*" comes twice: hf_ingest_lookup sorts and
+ * folds the few rows itself, which spares the server a temporary table.
+ */
+#define LOOKUP_SQL(target_scope) \
+	"SELECT k.id, k.workspace_id, k.environment_id, k.endpoint_id," \
+	" w.max_payload_bytes, t.id, a.id, a.environment_id, a.active," \
+	" ke.application_id, NOW(3), e.id," \
+	" CASE WHEN ? = 0 OR e.id IS NULL THEN 0 ELSE (SELECT 1 FROM deliveries d" \
+	"   WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'sending')" \
+	"   LIMIT 1 OFFSET ?) IS NOT NULL END" \
+	" FROM api_keys k" \
+	" JOIN workspaces w ON w.id = k.workspace_id" \
+	" LEFT JOIN event_types t ON t.workspace_id = k.workspace_id AND t.name = ?" \
+	" LEFT JOIN applications a ON a.id = ? AND a.workspace_id = k.workspace_id" \
+	" LEFT JOIN endpoints ke ON ke.id = k.endpoint_id" \
+	" LEFT JOIN (subscriptions s JOIN endpoints e" \
+	"   ON e.id = s.endpoint_id AND e.active = 1)" \
+	"  ON s.workspace_id = k.workspace_id AND s.event_type IN (?, '*')" \
+	"  AND " target_scope \
+	" WHERE k.key_hash = ? AND k.revoked_at IS NULL"
+
+/* A fan-out: the key's workspace, within the key's environment if any. */
+static const char lookup_fan_out_sql[] =
+	LOOKUP_SQL("(k.environment_id IS NULL OR e.environment_id = k.environment_id)");
+
+/* One application's endpoints; an endpoint key reaches its own only. */
+static const char lookup_application_sql[] =
+	LOOKUP_SQL("e.application_id = a.id AND (k.endpoint_id IS NULL OR e.id = k.endpoint_id)");
+
+/* Append the target of the current row, if it has one. */
+static enum hf_result
+add_target(const struct hf_query *q, struct hf_ingest_targets *t)
+{
+	struct hf_ingest_target *grown;
+
+	if (hf_query_column(q, 11, NULL) == NULL)
+		return HF_OK;
+	if (t->count == t->capacity) {
+		size_t capacity = t->capacity ? t->capacity * 2 : 8;
+
+		grown = realloc(t->items, capacity * sizeof(*grown));
+		if (grown == NULL)
+			return HF_ERR_NOMEM;
+		t->items = grown;
+		t->capacity = capacity;
+	}
+	copy_id(t->items[t->count].endpoint_id, q, 11);
+	t->items[t->count].backlog_full = hf_query_column_int(q, 12) != 0;
+	t->count++;
+	return HF_OK;
+}
+
+static int
+compare_targets(const void *a, const void *b)
+{
+	return strcmp(((const struct hf_ingest_target *)a)->endpoint_id,
+		      ((const struct hf_ingest_target *)b)->endpoint_id);
+}
+
+/* Endpoint id order, each endpoint once. */
+static void
+sort_targets(struct hf_ingest_targets *t)
+{
+	size_t i, kept = 0;
+
+	qsort(t->items, t->count, sizeof(*t->items), compare_targets);
+	for (i = 0; i < t->count; i++) {
+		if (kept > 0 && strcmp(t->items[kept - 1].endpoint_id,
+				       t->items[i].endpoint_id) == 0)
+			continue;
+		t->items[kept++] = t->items[i];
+	}
+	t->count = kept;
+}
 
 enum hf_result
-hf_ingest_lookup(struct hf_db *db, const char *key_hash, const char *event_type,
-		 const char *application_id, struct hf_ingest_lookup *out)
+hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *ask,
+		 struct hf_ingest_lookup *out, struct hf_ingest_targets *targets)
 {
 	struct hf_query q;
 	enum hf_result r;
 	const char *now;
 
 	memset(out, 0, sizeof(*out));
-	hf_query_start(&q, db, lookup_sql);
-	hf_query_text(&q, event_type);
-	hf_query_text(&q, application_id);
-	hf_query_text(&q, key_hash);
+	targets->count = 0;
+	hf_query_start(&q, db, ask->application_id != NULL ? lookup_application_sql
+							   : lookup_fan_out_sql);
+	hf_query_int(&q, ask->max_pending > 0 ? 1 : 0);
+	hf_query_int(&q, ask->max_pending > 0 ? ask->max_pending - 1 : 0);
+	hf_query_text(&q, ask->event_type);
+	hf_query_text(&q, ask->application_id);
+	hf_query_text(&q, ask->event_type);
+	hf_query_text(&q, ask->key_hash);
 	r = hf_query_run(&q);
 	if (r == HF_OK)
 		r = hf_query_next(&q);
@@ -56,9 +134,23 @@ hf_ingest_lookup(struct hf_db *db, const char *key_hash, const char *event_type,
 		copy_id(out->key_endpoint_application_id, &q, 9);
 		now = hf_query_column(&q, 10, NULL);
 		snprintf(out->now, sizeof(out->now), "%s", now != NULL ? now : "");
+		do
+			r = add_target(&q, targets);
+		while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK);
+		if (r == HF_ERR_NOT_FOUND)
+			r = HF_OK;
 	}
 	hf_query_end(&q);
+	if (r == HF_OK)
+		sort_targets(targets);
 	return r;
+}
+
+void
+hf_ingest_targets_free(struct hf_ingest_targets *targets)
+{
+	free(targets->items);
+	memset(targets, 0, sizeof(*targets));
 }
 
 enum hf_result
@@ -94,82 +186,15 @@ hf_ingest_event_type_register(struct hf_db *db, const char *workspace_id,
 	return r == HF_ERR_NOT_FOUND ? HF_ERR_DB : r;
 }
 
-/*
- * Driven by the subscription index (workspace, event type).  The backlog
- * probe reads the max_pending-th pending/sending row of the endpoint from
- * the (endpoint_id, status) index: at most max_pending index entries, never
- * a full count.  DISTINCT folds an endpoint subscribed to both T and "*".
- */
-static const char targets_sql[] =
-	"SELECT DISTINCT e.id,"
-	" CASE WHEN ? = 0 THEN 0 ELSE (SELECT 1 FROM deliveries d"
-	"   WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'sending')"
-	"   LIMIT 1 OFFSET ?) IS NOT NULL END"
-	" FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id"
-	" WHERE s.workspace_id = ? AND s.event_type IN (?, '*') AND e.active = 1"
-	" AND (? IS NULL OR e.environment_id = ?)"
-	" AND (? IS NULL OR e.application_id = ?)"
-	" AND (? IS NULL OR e.id = ?)"
-	" ORDER BY e.id";
-
 enum hf_result
-hf_ingest_targets(struct hf_db *db, const struct hf_ingest_scope *scope,
-		  const char *event_type, long max_pending,
-		  struct hf_ingest_target **targets, size_t *count)
-{
-	struct hf_ingest_target *list = NULL, *grown;
-	size_t n = 0, capacity = 0;
-	struct hf_query q;
-	enum hf_result r;
-
-	*targets = NULL;
-	*count = 0;
-	hf_query_start(&q, db, targets_sql);
-	hf_query_int(&q, max_pending > 0 ? 1 : 0);
-	hf_query_int(&q, max_pending > 0 ? max_pending - 1 : 0);
-	hf_query_text(&q, scope->workspace_id);
-	hf_query_text(&q, event_type);
-	hf_query_text(&q, scope->environment_id);
-	hf_query_text(&q, scope->environment_id);
-	hf_query_text(&q, scope->application_id);
-	hf_query_text(&q, scope->application_id);
-	hf_query_text(&q, scope->endpoint_id);
-	hf_query_text(&q, scope->endpoint_id);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (n == capacity) {
-			capacity = capacity ? capacity * 2 : 8;
-			grown = realloc(list, capacity * sizeof(*list));
-			if (grown == NULL) {
-				r = HF_ERR_NOMEM;
-				break;
-			}
-			list = grown;
-		}
-		copy_id(list[n].endpoint_id, &q, 0);
-		list[n].backlog_full = hf_query_column_int(&q, 1) != 0;
-		n++;
-	}
-	hf_query_end(&q);
-	if (r != HF_ERR_NOT_FOUND) {
-		free(list);
-		return r;
-	}
-	*targets = list;
-	*count = n;
-	return HF_OK;
-}
-
-enum hf_result
-hf_ingest_message_insert(struct hf_db *db, const struct hf_ingest_message *m)
+hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m,
+		const char *deliveries_json, size_t delivery_count)
 {
 	struct hf_query q;
 	enum hf_result r;
 
 	hf_query_start(&q, db,
-		       "INSERT INTO messages (id, workspace_id, environment_id, application_id,"
-		       " event_type_id, event_type, payload, metadata, status, created_at, updated_at)"
-		       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		       "CALL hf_ingest_store(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	hf_query_text(&q, m->id);
 	hf_query_text(&q, m->workspace_id);
 	hf_query_text(&q, m->environment_id);
@@ -180,31 +205,9 @@ hf_ingest_message_insert(struct hf_db *db, const struct hf_ingest_message *m)
 	hf_query_text(&q, m->metadata);
 	hf_query_text(&q, m->status);
 	hf_query_text(&q, m->created_at);
-	hf_query_text(&q, m->created_at);
-	r = hf_query_run(&q);
-	hf_query_end(&q);
-	return r;
-}
-
-enum hf_result
-hf_ingest_deliveries_insert(struct hf_db *db, const char *message_id,
-			    const char *pairs_json, size_t count)
-{
-	struct hf_query q;
-	enum hf_result r;
-
-	hf_query_start(&q, db,
-		       "INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts,"
-		       " due_at, created_at, updated_at)"
-		       " SELECT j.id, ?, j.endpoint_id, 'pending', 0, NOW(3), NOW(3), NOW(3)"
-		       " FROM JSON_TABLE(?, '$[*]' COLUMNS ("
-		       "  id VARCHAR(40) PATH '$[0]' ERROR ON EMPTY,"
-		       "  endpoint_id VARCHAR(40) PATH '$[1]' ERROR ON EMPTY)) AS j");
-	hf_query_text(&q, message_id);
-	hf_query_text(&q, pairs_json);
-	r = hf_query_run(&q);
-	if (r == HF_OK && hf_query_affected(&q) != count)
-		r = HF_ERR_DB;
+	hf_query_text(&q, delivery_count > 0 ? deliveries_json : "[]");
+	hf_query_int(&q, (long long)delivery_count);
+	r = hf_query_run_and_commit(&q);
 	hf_query_end(&q);
 	return r;
 }

@@ -1,14 +1,15 @@
 /*
  * The statements behind the HTTP ingest (hookfan.fcgi).  Each function
  * issues a fixed number of statements inside the caller's transaction
- * (hf_db_transaction), whatever the fan-out width:
+ * (hf_db_transaction), whatever the fan-out width; a request usually
+ * costs two round trips, the lookup and the store:
  *
- *	hf_ingest_lookup		1 SELECT: key, workspace, event type, app
+ *	hf_ingest_lookup		1 SELECT: key, workspace, event type,
+ *					app, subscribed endpoints + backlog
  *	hf_ingest_event_type_register	INSERT IGNORE + SELECT, first use only
- *	hf_ingest_targets		1 SELECT: subscribed endpoints + backlog
- *	hf_ingest_message_insert	1 INSERT
- *	hf_ingest_deliveries_insert	1 INSERT ... SELECT FROM JSON_TABLE
- *	hf_ingest_rate_hit		1 INSERT ... ON DUPLICATE KEY ... RETURNING
+ *	hf_ingest_rate_hit		1 INSERT ... ON DUPLICATE KEY ... RETURNING,
+ *					when rate limits are on
+ *	hf_ingest_store			1 CALL: message, deliveries, COMMIT
  *
  * Failures are the database's (HF_ERR_DB*, HF_ERR_TIMEOUT); the policy
  * (who may do what, which HTTP status) lives in cgi/.
@@ -40,47 +41,47 @@ struct hf_ingest_lookup {
 	char now[HF_DB_TIME_LEN + 1];	/* the transaction's NOW(3) */
 };
 
-/*
- * Find the unrevoked key whose SHA-256 is key_hash, its workspace, the id
- * of event_type in that workspace (may be NULL) and, when application_id
- * is not NULL, that application if it is in the key's workspace.
- * HF_ERR_NOT_FOUND when no valid key has that hash.
- */
-enum hf_result hf_ingest_lookup(struct hf_db *db, const char *key_hash,
-				const char *event_type,
-				const char *application_id,
-				struct hf_ingest_lookup *out);
-
-/* Register event_type in the workspace if new; its id into id. */
-enum hf_result hf_ingest_event_type_register(struct hf_db *db,
-					     const char *workspace_id,
-					     const char *event_type, char *id);
-
-/* Which endpoints a message reaches.  NULL members do not restrict. */
-struct hf_ingest_scope {
-	const char *workspace_id;
-	const char *environment_id;
-	const char *application_id;
-	const char *endpoint_id;
-};
-
 struct hf_ingest_target {
 	char endpoint_id[HF_ID_MAX_LEN + 1];
 	bool backlog_full;	/* max_pending or more pending/sending rows */
 };
 
+/* A growing array; hf_ingest_targets_free() releases it. */
+struct hf_ingest_targets {
+	struct hf_ingest_target *items;
+	size_t count, capacity;
+};
+
+void hf_ingest_targets_free(struct hf_ingest_targets *targets);
+
+/* What a request asks for. */
+struct hf_ingest_ask {
+	const char *key_hash;		/* SHA-256 hex of the API key */
+	const char *event_type;
+	const char *application_id;	/* NULL: a fan-out to the key's scope */
+	long max_pending;		/* backlog cap per endpoint, 0 = none */
+};
+
 /*
- * The active endpoints in scope subscribed to event_type or "*", in id
- * order, each marked full when it already has max_pending (> 0) deliveries
- * pending or sending; the count stops at max_pending, so the cost is
- * bounded.  *targets is a new array the caller frees (NULL when *count is
- * 0).
+ * Find the unrevoked key whose SHA-256 is ask->key_hash, its workspace,
+ * the id of the event type in that workspace ("" when new) and, for an
+ * application, that application if it is in the key's workspace.  Into
+ * *targets (emptied first, reusable): the active endpoints the message
+ * reaches, subscribed to the event type or "*", in id order, each marked
+ * full when it has max_pending (> 0) deliveries pending or sending; the
+ * probe stops at max_pending, so its cost is bounded.  A fan-out reaches
+ * the key's workspace (its environment, if the key has one); an
+ * application message that application's endpoints (only its own for an
+ * endpoint key).  HF_ERR_NOT_FOUND when no valid key has that hash.
  */
-enum hf_result hf_ingest_targets(struct hf_db *db,
-				 const struct hf_ingest_scope *scope,
-				 const char *event_type, long max_pending,
-				 struct hf_ingest_target **targets,
-				 size_t *count);
+enum hf_result hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *ask,
+				struct hf_ingest_lookup *out,
+				struct hf_ingest_targets *targets);
+
+/* Register event_type in the workspace if new; its id into id. */
+enum hf_result hf_ingest_event_type_register(struct hf_db *db,
+					     const char *workspace_id,
+					     const char *event_type, char *id);
 
 struct hf_ingest_message {
 	const char *id;
@@ -96,18 +97,15 @@ struct hf_ingest_message {
 	const char *created_at;		/* a database time, see lookup.now */
 };
 
-enum hf_result hf_ingest_message_insert(struct hf_db *db,
-					const struct hf_ingest_message *m);
-
 /*
- * One pending delivery, due now, per element of pairs_json, a JSON array
- * of ["del_id", "ep_id"] pairs, in one statement.  count is the number of
- * pairs; anything but exactly count rows inserted is HF_ERR_DB.
+ * Store the message and one pending delivery, due now, per element of
+ * deliveries_json (a JSON array of ["del_id", "ep_id"] pairs, count of
+ * them), then COMMIT, in one CALL (sql/routines.sql).  Anything but
+ * exactly count deliveries stored is an error.  HF_ERR_DB_COMMIT_LOST:
+ * the connection died on the way and the outcome is unknown.
  */
-enum hf_result hf_ingest_deliveries_insert(struct hf_db *db,
-					   const char *message_id,
-					   const char *pairs_json,
-					   size_t count);
+enum hf_result hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m,
+			       const char *deliveries_json, size_t count);
 
 /*
  * Whether message id is stored (HF_OK) or not (HF_ERR_NOT_FOUND): the
@@ -120,7 +118,8 @@ enum hf_result hf_ingest_message_exists(struct hf_db *db, const char *id);
  * clock) of both buckets, e.g. "key:<id>" and "ws:<id>"; the counts after
  * this request go to *key_hits and *workspace_hits.  The rows stay locked
  * until the transaction ends, which keeps the counts exact across
- * processes and hosts; a rolled back request does not count.
+ * processes and hosts; a rolled back request does not count.  Before
+ * hf_ingest_store, which ends the transaction.
  */
 enum hf_result hf_ingest_rate_hit(struct hf_db *db, const char *key_bucket,
 				  const char *workspace_bucket,

@@ -64,6 +64,56 @@ def migrate_from_two_shells_at_once():
     eq(db.root_sql("SELECT COUNT(*) FROM hookfan2.schema_migrations").strip(), "1")
 
 
+def routines(schema="hookfan"):
+    return db.root_sql("SELECT routine_name FROM information_schema.routines"
+                       " WHERE routine_schema = '%s' ORDER BY 1" % schema).split()
+
+
+@hftest.test
+def migrate_recreates_the_stored_routines_a_dump_left_out():
+    # mysqldump without --routines restores the tables but no procedure.
+    eq(routines(), ["hf_ingest_store"])
+    db.root_sql("DROP PROCEDURE hookfan.hf_ingest_store")
+    eq(routines(), [])
+    eq(db.admin("migrate"), {"applied": 0}, "no numbered migration is new")
+    eq(routines(), ["hf_ingest_store"])
+
+
+@hftest.test
+def the_sql_folder_also_loads_with_the_mariadb_client():
+    """A sysadmin may feed sql/*.sql to the client in order: the DELIMITER
+    lines the migration runner understands are the client's own."""
+    db.root_sql("CREATE DATABASE hookfan3")
+    for name in sorted(os.listdir(hftest.SQL_DIR)):
+        with open(os.path.join(hftest.SQL_DIR, name)) as f:
+            r = subprocess.run(db._client() + ["hookfan3"], stdin=f,
+                               capture_output=True, text=True)
+        eq(r.returncode, 0, "%s through the client: %s" % (name, r.stderr))
+    eq(routines("hookfan3"), ["hf_ingest_store"])
+    tables = db.root_sql("SELECT COUNT(*) FROM information_schema.tables"
+                         " WHERE table_schema = 'hookfan3'").strip()
+    eq(tables, db.root_sql("SELECT COUNT(*) - 1 FROM information_schema.tables"
+                           " WHERE table_schema = 'hookfan'").strip(),
+       "every table but schema_migrations")
+
+
+@hftest.test
+def a_script_whose_last_statement_lacks_its_delimiter_is_refused():
+    bad = tempfile.mkdtemp(dir=db.dir)
+    with open(os.path.join(bad, "001_initial.sql"), "w") as f:
+        f.write("CREATE TABLE t1 (id INT PRIMARY KEY);\n")
+    with open(os.path.join(bad, "routines.sql"), "w") as f:
+        f.write("DELIMITER //\nCREATE OR REPLACE PROCEDURE p() BEGIN SELECT 1; END\n")
+    db.root_sql("CREATE DATABASE hookfan4; GRANT ALL ON hookfan4.* TO 'hookfan'@'localhost';")
+    conf = db.write_config(path=os.path.join(db.dir, "four.conf"), db_name="hookfan4")
+    env = dict(db.env(), HOOKFAN_SQL_DIR=bad)
+    r = subprocess.run([hftest.ADMIN, "--config", conf, "migrate"], env=env,
+                       capture_output=True, text=True)
+    eq(r.returncode, 1, "exit status (%s)" % r.stderr)
+    assert "routines.sql: the last statement lacks its delimiter //" in r.stderr, r.stderr
+    eq(routines("hookfan4"), [], "nothing half-created")
+
+
 @hftest.test
 def workspace_create_json_and_text():
     out = db.admin("workspace", "create", "--name", "Acme Corp")

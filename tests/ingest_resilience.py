@@ -5,6 +5,7 @@ recovery without restart), and rate limits shared by every process."""
 import os
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -102,6 +103,43 @@ def a_row_lock_on_the_rate_bucket_is_504_too():
     finally:
         lock.release()
     eq(counts(), before, "nothing stored")
+
+
+@hftest.test
+def a_connection_killed_during_the_store_is_503_with_nothing_stored():
+    """The store is one CALL that commits.  Its connection dying mid-way
+    leaves the outcome unknown to the FastCGI process, which looks the
+    message up on a new connection before answering: here nothing was
+    stored, and the answer says so."""
+    for server in servers:
+        eq(trigger(server)[0], 202)
+        before = counts()
+        # The deliveries INSERT checks its foreign key under a shared lock
+        # on the endpoint row: held here, the CALL waits inside.
+        lock = HeldLock("BEGIN; UPDATE endpoints SET url = url WHERE id = '%s'" % endpoint)
+        answer = []
+        worker = threading.Thread(target=lambda: answer.append(trigger(server)))
+        worker.start()
+        try:
+            waiting = None
+            for _ in range(100):
+                waiting = db.root_sql(
+                    "SELECT id FROM information_schema.processlist WHERE user = 'hookfan'"
+                    " AND info LIKE 'INSERT INTO deliveries%'").split()
+                if waiting:
+                    break
+                time.sleep(0.02)
+            assert waiting, "the CALL never waited on the endpoint row"
+            db.root_sql("KILL CONNECTION %s" % waiting[0])
+            worker.join(10)
+        finally:
+            lock.release()
+        status, headers, body = answer[0]
+        eq((status, body["code"]), (503, "unavailable"), server.name)
+        assert "nothing was stored" in body["message"], body
+        eq(headers.get("retry-after"), "5")
+        eq(counts(), before, server.name + ": nothing stored")
+        eq(trigger(server)[0], 202, server.name + " on the next request")
 
 
 @hftest.test
@@ -247,7 +285,6 @@ def fastcgi_processes_are_many_and_reach_the_database():
 
 @hftest.test
 def concurrent_first_use_of_an_event_type_registers_it_once():
-    import threading
     results = []
 
     def worker(server, n):

@@ -1,0 +1,67 @@
+-- hookfan's stored routines.  Unlike the numbered migrations this file is
+-- applied by every `hookfan-admin migrate`, after them (CREATE OR REPLACE):
+-- mysqldump leaves routines out unless given --routines, and a database
+-- restored from such a dump heals with one migrate.  The DELIMITER lines
+-- are for the mariadb client; the migration runner reads them too.
+--
+-- hf_ingest_store: the write half of an ingest request in one round trip.
+--
+-- hookfan.fcgi stores a message and its deliveries, then commits.  As three
+-- statements that is three round trips to the server, each one a wake-up
+-- of a server thread and of the FastCGI process: most of what an ingest
+-- request costs besides the commit itself (bench/README.md).  Called as one
+-- prepared CALL, the work is the same and the waiting happens once.
+--
+-- The procedure joins the caller's transaction (hookfan's connections run
+-- with autocommit off, so the request's earlier reads and its rate-limit
+-- count are part of it) and ends it with COMMIT.  Under autocommit each
+-- INSERT would commit on its own, so that is refused.
+--
+-- p_deliveries is a JSON array of [delivery id, endpoint id] pairs and
+-- p_count their number: a short insert is an error, not a silent loss.
+-- SQL SECURITY INVOKER: it runs with the caller's privileges, whichever
+-- account applied the migration.
+DELIMITER //
+CREATE OR REPLACE PROCEDURE hf_ingest_store(
+  IN p_id VARCHAR(40) CHARACTER SET ascii,
+  IN p_workspace_id VARCHAR(40) CHARACTER SET ascii,
+  IN p_environment_id VARCHAR(40) CHARACTER SET ascii,
+  IN p_application_id VARCHAR(40) CHARACTER SET ascii,
+  IN p_event_type_id VARCHAR(40) CHARACTER SET ascii,
+  IN p_event_type VARCHAR(128) CHARACTER SET ascii,
+  IN p_payload MEDIUMTEXT CHARACTER SET utf8mb4,
+  IN p_metadata TEXT CHARACTER SET utf8mb4,
+  IN p_status VARCHAR(16) CHARACTER SET ascii,
+  IN p_created_at DATETIME(3),
+  IN p_deliveries LONGTEXT CHARACTER SET utf8mb4,
+  IN p_count INT UNSIGNED)
+  MODIFIES SQL DATA
+  SQL SECURITY INVOKER
+BEGIN
+  IF @@autocommit THEN
+    SIGNAL SQLSTATE '45000'
+      SET MESSAGE_TEXT = 'hf_ingest_store needs autocommit off: it commits the caller''s transaction';
+  END IF;
+  INSERT INTO messages (id, workspace_id, environment_id, application_id,
+                        event_type_id, event_type, payload, metadata, status,
+                        created_at, updated_at)
+  VALUES (p_id, p_workspace_id, p_environment_id, p_application_id,
+          p_event_type_id, p_event_type, p_payload, p_metadata, p_status,
+          p_created_at, p_created_at);
+  IF p_count > 0 THEN
+    INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts,
+                            due_at, created_at, updated_at)
+    SELECT j.id, p_id, j.endpoint_id, 'pending', 0, p_created_at,
+           p_created_at, p_created_at
+    FROM JSON_TABLE(p_deliveries, '$[*]' COLUMNS (
+      id VARCHAR(40) CHARACTER SET ascii PATH '$[0]' ERROR ON EMPTY,
+      endpoint_id VARCHAR(40) CHARACTER SET ascii PATH '$[1]' ERROR ON EMPTY)) AS j;
+    IF ROW_COUNT() <> p_count THEN
+      SIGNAL SQLSTATE '45000'
+        SET MESSAGE_TEXT = 'hf_ingest_store: fewer deliveries inserted than given';
+    END IF;
+  END IF;
+  COMMIT;
+END
+//
+DELIMITER ;
