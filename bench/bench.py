@@ -588,6 +588,10 @@ $HTTP["url"] =~ "^/trivial/" {
             raise StageError("wrk failed: " + (r.stderr or r.stdout)[-500:])
         res = parse_wrk(r.stdout)
         res["foreign_cpu"] = foreign_cpu(snap)
+        # CPU the benchmark's own processes (servers, wrk) spent per
+        # request: steadier than the rate on a shared machine.
+        own = (cpu_snapshot()[2] - snap[2]) * 1e6 / os.sysconf("SC_CLK_TCK")
+        res["cpu_us_per_request"] = int(own / res["requests"]) if res["requests"] else 0
         return res
 
     def ingest_body(self):
