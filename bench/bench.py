@@ -1183,7 +1183,8 @@ def main():
     ap.add_argument("--trivial", required=True, help="the built trivial_fcgi")
     ap.add_argument("--results-dir", help="write <date>-<host>.md here and compare "
                     "with the newest earlier file")
-    ap.add_argument("--procs", type=int, default=4, help="FastCGI processes per program")
+    ap.add_argument("--procs", type=int, default=8,
+                    help="FastCGI processes per program (as the shipped lighttpd config)")
     ap.add_argument("--connections", type=int, default=16, help="wrk connections for ingest")
     ap.add_argument("--sweep-ceiling-connections", type=int, default=256,
                     help="wrk connections for the receiver ceiling (as many as the sweep's transfers)")

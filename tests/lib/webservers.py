@@ -146,7 +146,7 @@ class Lighttpd(WebServer):
         snippet = _fill("hookfan-lighttpd.conf.in", {
             "FCGI": hftest.FCGI, "CONFIG": config_path or db.config_path,
             "RUNDIR": run, "PKGDATADIR": FCGI_TEMPLATE_DIR})
-        snippet = snippet.replace('"max-procs" => 2', '"max-procs" => %d' % procs)
+        snippet = snippet.replace('"max-procs" => 8', '"max-procs" => %d' % procs)
         docroot = os.path.join(self.dir, "htdocs")
         os.makedirs(docroot)
         conf = os.path.join(self.dir, "lighttpd.conf")
