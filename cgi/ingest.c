@@ -133,6 +133,49 @@ count_request(struct hf_db *db, const struct hf_config *cfg,
 	return HF_OK;
 }
 
+/* "ep_a,ep_b": the endpoints still remembered as full. */
+static void
+known_full_list(const struct hf_server *server, uint64_t now, char *list,
+		size_t len)
+{
+	const struct backlog_memo *m = server->full_backlogs;
+	size_t used = 0, i;
+
+	list[0] = '\0';
+	for (i = 0; i < HF_BACKLOG_FULL_MEMO_MAX; i++) {
+		if (m[i].until_ms <= now || used >= len)
+			continue;
+		used += (size_t)snprintf(list + used, len - used, "%s%s",
+					 used > 0 ? "," : "", m[i].endpoint_id);
+	}
+}
+
+/* Remember the endpoints the lookup has just found full. */
+static void
+remember_full(struct hf_server *server, const struct hf_ingest_targets *targets,
+	      uint64_t now)
+{
+	struct backlog_memo *m = server->full_backlogs, *slot;
+	size_t t, i;
+
+	for (t = 0; t < targets->count; t++) {
+		const struct hf_ingest_target *target = &targets->items[t];
+
+		if (!target->backlog_full || !target->backlog_probed)
+			continue;
+		/* An expired entry, else the one that expires first. */
+		slot = &m[0];
+		for (i = 0; i < HF_BACKLOG_FULL_MEMO_MAX; i++) {
+			if (m[i].until_ms < slot->until_ms)
+				slot = &m[i];
+			if (m[i].until_ms <= now)
+				break;
+		}
+		memcpy(slot->endpoint_id, target->endpoint_id, sizeof(slot->endpoint_id));
+		slot->until_ms = now + HF_BACKLOG_FULL_MEMO_MS;
+	}
+}
+
 static enum hf_result
 ingest_transaction(struct hf_db *db, void *arg)
 {
@@ -144,16 +187,22 @@ ingest_transaction(struct hf_db *db, void *arg)
 	char (*endpoints)[HF_ID_MAX_LEN + 1] = NULL;
 	struct hf_ingest_ask ask;
 	struct hf_ingest_message m;
+	char known_full[HF_BACKLOG_FULL_MEMO_MAX * (HF_ID_MAX_LEN + 1) + 1];
+	uint64_t now = hf_monotonic_ms();
 	size_t count, i;
 	char *pairs = NULL;
 	enum hf_result r;
 
 	outcome_reset(out);
+	known_full_list(ctx->server, now, known_full, sizeof(known_full));
 	ask.key_hash = in->key_hash;
 	ask.event_type = in->event_type;
 	ask.application_id = in->kind == INGEST_SEND_MESSAGE ? in->application_id : NULL;
 	ask.max_pending = cfg->max_pending_per_endpoint;
+	ask.known_full = known_full;
 	r = hf_ingest_lookup(db, &ask, &out->lookup, &ctx->targets);
+	if (r == HF_OK)
+		remember_full(ctx->server, &ctx->targets, now);
 	if (r == HF_ERR_NOT_FOUND) {
 		out->extra_headers = INGEST_WWW_AUTHENTICATE;
 		return refuse(out, 401, "unauthorized",

@@ -3,21 +3,33 @@
  * routes.  One struct hf_server lives for the whole process: the config,
  * the one database connection (with its statement cache) and the body
  * buffer, sized once from max_payload_bytes.  Handlers keep nothing from
- * one request to the next.
+ * one request to the next but the endpoints found with a full backlog.
  */
 #ifndef HF_CGI_ROUTES_H
 #define HF_CGI_ROUTES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "db.h"
+#include "limits.h"
 #include "request.h"
+
+/*
+ * Endpoints this process found with a full backlog, refused unchecked
+ * until until_ms (CLOCK_MONOTONIC): see HF_BACKLOG_FULL_MEMO_MS.
+ */
+struct backlog_memo {
+	char endpoint_id[HF_ID_MAX_LEN + 1];
+	uint64_t until_ms;
+};
 
 struct hf_server {
 	struct hf_config cfg;
 	struct hf_db *db;	/* NULL until the database first answers */
 	char *body;		/* cfg.max_payload_bytes + 1 bytes */
+	struct backlog_memo full_backlogs[HF_BACKLOG_FULL_MEMO_MAX];
 };
 
 /*

@@ -24,7 +24,8 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
  * target_scope is the condition an endpoint e must meet beyond the
  * subscription.  The backlog probe reads the max_pending-th pending or
  * sending row of the endpoint from the (endpoint_id, status) index: at
- * most max_pending index entries, never a full count.  An endpoint
+ * most max_pending index entries, never a full count; endpoints the caller
+ * knows to be full (FIND_IN_SET list) are not probed.  An endpoint
  * subscribed to both T and "*" comes twice: hf_ingest_lookup sorts and
  * folds the few rows itself, which spares the server a temporary table.
  */
@@ -32,7 +33,9 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
 	"SELECT k.id, k.workspace_id, k.environment_id, k.endpoint_id," \
 	" w.max_payload_bytes, t.id, a.id, a.environment_id, a.active," \
 	" ke.application_id, NOW(3), e.id," \
-	" CASE WHEN ? = 0 OR e.id IS NULL THEN 0 ELSE (SELECT 1 FROM deliveries d" \
+	" CASE WHEN ? = 0 OR e.id IS NULL THEN 0" \
+	"  WHEN FIND_IN_SET(e.id, ?) > 0 THEN 2" \
+	"  ELSE (SELECT 1 FROM deliveries d" \
 	"   WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'sending')" \
 	"   LIMIT 1 OFFSET ?) IS NOT NULL END" \
 	" FROM api_keys k" \
@@ -73,6 +76,7 @@ add_target(const struct hf_query *q, struct hf_ingest_targets *t)
 	}
 	copy_id(t->items[t->count].endpoint_id, q, 11);
 	t->items[t->count].backlog_full = hf_query_column_int(q, 12) != 0;
+	t->items[t->count].backlog_probed = hf_query_column_int(q, 12) != 2;
 	t->count++;
 	return HF_OK;
 }
@@ -113,6 +117,7 @@ hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *ask,
 	hf_query_start(&q, db, ask->application_id != NULL ? lookup_application_sql
 							   : lookup_fan_out_sql);
 	hf_query_int(&q, ask->max_pending > 0 ? 1 : 0);
+	hf_query_text(&q, ask->known_full != NULL ? ask->known_full : "");
 	hf_query_int(&q, ask->max_pending > 0 ? ask->max_pending - 1 : 0);
 	hf_query_text(&q, ask->event_type);
 	hf_query_text(&q, ask->application_id);

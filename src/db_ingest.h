@@ -44,6 +44,7 @@ struct hf_ingest_lookup {
 struct hf_ingest_target {
 	char endpoint_id[HF_ID_MAX_LEN + 1];
 	bool backlog_full;	/* max_pending or more pending/sending rows */
+	bool backlog_probed;	/* checked now, not taken from known_full */
 };
 
 /* A growing array; hf_ingest_targets_free() releases it. */
@@ -60,6 +61,7 @@ struct hf_ingest_ask {
 	const char *event_type;
 	const char *application_id;	/* NULL: a fan-out to the key's scope */
 	long max_pending;		/* backlog cap per endpoint, 0 = none */
+	const char *known_full;		/* "ep_a,ep_b": taken as full unchecked */
 };
 
 /*
@@ -69,7 +71,8 @@ struct hf_ingest_ask {
  * *targets (emptied first, reusable): the active endpoints the message
  * reaches, subscribed to the event type or "*", in id order, each marked
  * full when it has max_pending (> 0) deliveries pending or sending; the
- * probe stops at max_pending, so its cost is bounded.  A fan-out reaches
+ * probe stops at max_pending, so its cost is bounded; the endpoints listed
+ * in known_full are marked full without it.  A fan-out reaches
  * the key's workspace (its environment, if the key has one); an
  * application message that application's endpoints (only its own for an
  * endpoint key).  HF_ERR_NOT_FOUND when no valid key has that hash.

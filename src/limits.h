@@ -73,6 +73,15 @@
 /* Default per-endpoint backlog above which fan-out refuses to queue more. */
 #define HF_MAX_PENDING_PER_ENDPOINT_DEFAULT 10000
 
+/*
+ * Checking a backlog reads up to max_pending index entries (4 ms at
+ * 10,000).  A FastCGI process that found an endpoint full refuses it
+ * without checking for this long, remembering this many such endpoints:
+ * ingest stays fast while an endpoint is down and its backlog full.
+ */
+#define HF_BACKLOG_FULL_MEMO_MS 1000
+#define HF_BACKLOG_FULL_MEMO_MAX 64
+
 /* Response bytes kept per attempt; the rest is read and dropped. */
 #define HF_RESPONSE_EXCERPT_MAX 1024
 
