@@ -346,7 +346,9 @@ def invalid_json_classes_are_400_invalid_json():
 
 @hftest.test
 def bad_event_type_names_are_400_invalid_request():
-    names = ["order%20paid", "a" * 129, "a*", "%2A", "caf%C3%A9"]
+    # "a%2Fb": Apache passes encoded slashes on (AllowEncodedSlashes
+    # NoDecode in the shipped config) instead of its own HTML 404.
+    names = ["order%20paid", "a" * 129, "a*", "%2A", "caf%C3%A9", "a%2Fb"]
     for server in servers:
         w = World()
         for name in names:
@@ -452,7 +454,7 @@ def path_segments_that_are_not_ascii_are_refused_with_valid_json():
     for server in servers:
         w = World()
         n = server.name
-        for segment in ["caf%C3%A9", "a%20b"]:
+        for segment in ["caf%C3%A9", "a%20b", "a%2Fb"]:
             expect_error(send(server, w.key, segment), 404, "not_found",
                          "%s app %s" % (n, segment))
             expect_error(trigger(server, w.key, segment), 400, "invalid_request",
