@@ -1214,7 +1214,9 @@ def main():
     print(text)
     if args.results_dir:
         os.makedirs(args.results_dir, exist_ok=True)
-        name = "%s-%s.md" % (datetime.date.today().isoformat(), socket.gethostname())
+        # Date and time: several runs a day each keep their file.
+        name = "%s-%s.md" % (datetime.datetime.now().strftime("%Y-%m-%d-%H%M"),
+                             socket.gethostname())
         path = os.path.join(args.results_dir, name)
         earlier = sorted(f for f in os.listdir(args.results_dir)
                          if f.endswith(".md") and f != name)
