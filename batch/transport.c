@@ -4,11 +4,15 @@
  */
 #include "transport.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -22,18 +26,48 @@
 
 #define USER_AGENT "hookfan/" PACKAGE_VERSION " (+https://www.standardwebhooks.com/)"
 
+/* The request headers of one slot: curl reads the list, never frees it. */
+#define HEADER_COUNT 5
+struct slot_headers {
+	struct curl_slist node[HEADER_COUNT];
+	char text[HF_SIGNATURE_HEADER_MAX + 256];
+};
+
+/*
+ * curl's socket interface driven by epoll, not curl_multi_perform: with
+ * perform, every call checks every running transfer's socket with a
+ * poll() of its own, and curl_multi_poll builds a poll set of all of
+ * them, so a wake-up cost grew with the concurrency.  Here curl hears
+ * only about the sockets that are ready.
+ */
 struct transport {
 	CURLM *multi;
 	const struct hf_config *cfg;
 	unsigned int concurrency;
 	size_t running;
 	struct transfer **slots;	/* concurrency entries, NULL = free */
+	struct slot_headers *headers;	/* concurrency entries */
 	/*
-	 * Easy handles of finished transfers, reset and kept for the next:
-	 * making one per transfer cost more CPU than the request itself.
+	 * Easy handles of finished transfers, kept with their fixed options
+	 * for the next: making one per transfer cost more CPU than the
+	 * request itself.
 	 */
 	CURL **spare;			/* concurrency entries */
 	size_t nspare;
+	int epoll_fd;
+	int wake_fd;			/* an eventfd: transport_wakeup */
+	/*
+	 * What epoll watches per socket (WATCH_* by descriptor).  A
+	 * connection goes back to curl's cache after every transfer and out
+	 * again for the next: telling epoll each time cost epoll_ctl calls
+	 * per delivery, so a socket stays in the set while idle, and is
+	 * dropped only when an event comes for it that curl does not want,
+	 * or when curl closes it (on_close_socket).
+	 */
+	unsigned char *watch;
+	size_t nwatch;
+	bool timer_set;			/* curl wants a call at timer_at_ms */
+	uint64_t timer_at_ms;		/* CLOCK_MONOTONIC */
 };
 
 uint64_t
@@ -94,6 +128,93 @@ on_body(char *data, size_t size, size_t count, void *clientp)
 	return len;
 }
 
+#define WATCH_IN 1u		/* epoll watches for input */
+#define WATCH_OUT 2u		/* ... for output */
+#define WATCH_ADDED 4u		/* the socket is in the epoll set */
+#define WATCH_WANTED 8u		/* curl waits for its events */
+
+/* The state of fd, growing the table; NULL when out of memory. */
+static unsigned char *
+watch_of(struct transport *t, curl_socket_t fd)
+{
+	size_t n = t->nwatch ? t->nwatch : 256;
+	unsigned char *grown;
+
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd < t->nwatch)
+		return &t->watch[fd];
+	while (n <= (size_t)fd)
+		n *= 2;
+	grown = realloc(t->watch, n);
+	if (grown == NULL)
+		return NULL;
+	memset(grown + t->nwatch, 0, n - t->nwatch);
+	t->watch = grown;
+	t->nwatch = n;
+	return &t->watch[fd];
+}
+
+/* curl tells which events a socket waits for; epoll watches them. */
+static int
+on_socket(CURL *easy, curl_socket_t fd, int what, void *clientp,
+	  void *socketp)
+{
+	struct transport *t = clientp;
+	struct epoll_event ev = { 0 };
+	unsigned char *w = watch_of(t, fd), want;
+	int op;
+
+	(void)easy;
+	(void)socketp;
+	if (w == NULL)
+		return -1;
+	if (what == CURL_POLL_REMOVE) {
+		*w &= (unsigned char)~WATCH_WANTED;
+		return 0;
+	}
+	want = ((what & CURL_POLL_IN) ? WATCH_IN : 0) |
+	       ((what & CURL_POLL_OUT) ? WATCH_OUT : 0);
+	if ((*w & WATCH_ADDED) && (*w & (WATCH_IN | WATCH_OUT)) == want) {
+		*w |= WATCH_WANTED;
+		return 0;
+	}
+	ev.events = ((want & WATCH_IN) ? EPOLLIN : 0) | ((want & WATCH_OUT) ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	op = (*w & WATCH_ADDED) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(t->epoll_fd, op, fd, &ev) != 0) {
+		/* Only if a socket was closed behind our back: try the other. */
+		op = op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+		if (epoll_ctl(t->epoll_fd, op, fd, &ev) != 0)
+			return -1;
+	}
+	*w = WATCH_ADDED | WATCH_WANTED | want;
+	return 0;
+}
+
+/* curl closes a socket: closing removes it from the epoll set too. */
+static int
+on_close_socket(void *clientp, curl_socket_t fd)
+{
+	struct transport *t = clientp;
+
+	if (fd >= 0 && (size_t)fd < t->nwatch)
+		t->watch[fd] = 0;
+	return close(fd);
+}
+
+/* curl wants to be called back in timeout_ms (-1: never). */
+static int
+on_timer(CURLM *multi, long timeout_ms, void *clientp)
+{
+	struct transport *t = clientp;
+
+	(void)multi;
+	t->timer_set = timeout_ms >= 0;
+	t->timer_at_ms = hf_monotonic_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	return 0;
+}
+
 enum hf_result
 transport_open(struct transport **out, const struct hf_config *cfg,
 	       unsigned int concurrency, char *errstr, size_t errlen)
@@ -130,14 +251,35 @@ transport_open(struct transport **out, const struct hf_config *cfg,
 		return HF_ERR_NOMEM;
 	}
 	t->spare = calloc(concurrency, sizeof(*t->spare));
+	t->epoll_fd = t->wake_fd = -1;
 	if (t->spare == NULL) {
 		curl_multi_cleanup(t->multi);
 		free(t->slots);
 		free(t);
 		return HF_ERR_NOMEM;
 	}
+	t->headers = calloc(concurrency, sizeof(*t->headers));
+	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (t->headers == NULL || t->epoll_fd < 0 || t->wake_fd < 0) {
+		hf_fail(HF_ERR_IO, errstr, errlen, "cannot set up the event loop: %s",
+			strerror(errno));
+		goto fail;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = t->wake_fd };
+
+		if (epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, t->wake_fd, &ev) != 0) {
+			hf_fail(HF_ERR_IO, errstr, errlen, "epoll_ctl: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	t->cfg = cfg;
 	t->concurrency = concurrency;
+	curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
+	curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
 	/*
 	 * Connections are reused per host: keep idle ones for several hosts
 	 * per slot (libcurl's own default), within a bound on open files.
@@ -148,24 +290,35 @@ transport_open(struct transport **out, const struct hf_config *cfg,
 				  : (long)HF_SWEEP_IDLE_CONNECTIONS_MAX);
 	*out = t;
 	return HF_OK;
+fail:
+	if (t->epoll_fd >= 0)
+		close(t->epoll_fd);
+	if (t->wake_fd >= 0)
+		close(t->wake_fd);
+	curl_multi_cleanup(t->multi);
+	free(t->headers);
+	free(t->spare);
+	free(t->slots);
+	free(t);
+	return HF_ERR_IO;
 }
 
-/* Done with x's handle: reset (no option of x survives) and kept. */
+/*
+ * Done with x's handle: kept for the next transfer.  It keeps the fixed
+ * options of new_easy(); transport_start sets every option that names a
+ * transfer again, so nothing of x survives into the next.
+ */
 static void
 finish_easy(struct transport *t, struct transfer *x)
 {
 	if (x->easy != NULL) {
 		curl_multi_remove_handle(t->multi, x->easy);
-		if (t->nspare < t->concurrency) {
-			curl_easy_reset(x->easy);
+		if (t->nspare < t->concurrency)
 			t->spare[t->nspare++] = x->easy;
-		} else {
+		else
 			curl_easy_cleanup(x->easy);
-		}
 	}
-	curl_slist_free_all(x->headers);
 	x->easy = NULL;
-	x->headers = NULL;
 }
 
 void
@@ -182,6 +335,10 @@ transport_close(struct transport *t)
 	while (t->nspare > 0)
 		curl_easy_cleanup(t->spare[--t->nspare]);
 	curl_multi_cleanup(t->multi);
+	close(t->epoll_fd);
+	close(t->wake_fd);
+	free(t->watch);
+	free(t->headers);
 	free(t->spare);
 	free(t->slots);
 	free(t);
@@ -194,23 +351,26 @@ transport_running(const struct transport *t)
 	return t->running;
 }
 
-static struct curl_slist *
-add_header(struct curl_slist *list, const char *name, const char *value,
-	   bool *ok)
+/*
+ * Append "name: value" to slot h's list.  The nodes and text live in the
+ * slot, so a transfer allocates nothing for its headers.
+ */
+static bool
+add_header(struct slot_headers *h, size_t *n, size_t *used, const char *name,
+	   const char *value)
 {
-	char line[HF_SIGNATURE_HEADER_MAX + 64];
-	struct curl_slist *grown;
+	size_t room = sizeof(h->text) - *used;
+	int len = snprintf(h->text + *used, room, "%s: %s", name, value);
 
-	if (!*ok)
-		return list;
-	if ((size_t)snprintf(line, sizeof(line), "%s: %s", name, value) >= sizeof(line)) {
-		*ok = false;
-		return list;
-	}
-	grown = curl_slist_append(list, line);
-	if (grown == NULL)
-		*ok = false;
-	return grown != NULL ? grown : list;
+	if (len < 0 || (size_t)len >= room || *n == HEADER_COUNT)
+		return false;
+	h->node[*n].data = h->text + *used;
+	h->node[*n].next = NULL;
+	if (*n > 0)
+		h->node[*n - 1].next = &h->node[*n];
+	*used += (size_t)len + 1;
+	(*n)++;
+	return true;
 }
 
 #define SETOPT(opt, value) \
@@ -219,16 +379,50 @@ add_header(struct curl_slist *list, const char *name, const char *value,
 			rc = curl_easy_setopt(easy, opt, value); \
 	} while (0)
 
+/* A new easy handle with the options every transfer shares. */
+static CURL *
+new_easy(struct transport *t, CURLcode *rcp)
+{
+	CURLcode rc = CURLE_OK;
+	CURL *easy = curl_easy_init();
+
+	if (easy == NULL)
+		return NULL;
+	/* Only http and https, for the request and for any redirect. */
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	/* http_proxy and friends from cron or systemd are not ours to use. */
+	SETOPT(CURLOPT_PROXY, "");
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, t->cfg->connect_timeout_ms);
+	SETOPT(CURLOPT_TIMEOUT_MS, t->cfg->delivery_timeout_ms);
+	/* CURLOPT_ACCEPT_ENCODING stays unset: no compressed bombs. */
+	SETOPT(CURLOPT_POST, 1L);
+	SETOPT(CURLOPT_USERAGENT, USER_AGENT);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+	SETOPT(CURLOPT_CLOSESOCKETDATA, (void *)t);
+	if (!t->cfg->allow_private_targets)
+		SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_guarded_socket);
+	if (rc != CURLE_OK) {
+		curl_easy_cleanup(easy);
+		*rcp = rc;
+		return NULL;
+	}
+	return easy;
+}
+
 enum hf_result
 transport_start(struct transport *t, struct transfer *x, char *errstr,
 		size_t errlen)
 {
-	struct curl_slist *headers = NULL;
+	struct slot_headers *h;
 	char timestamp[32];
 	CURLcode rc = CURLE_OK;
 	CURLMcode mrc;
 	bool ok = true;
-	size_t slot;
+	size_t slot, n = 0, used = 0;
 	CURL *easy;
 
 	if (t->running >= t->concurrency)
@@ -243,52 +437,42 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 	x->curl_error[0] = '\0';
 	x->duration_ms = 0;
 
+	for (slot = 0; t->slots[slot] != NULL; slot++)
+		;
+	h = &t->headers[slot];
 	snprintf(timestamp, sizeof(timestamp), "%lld", x->webhook_timestamp);
-	headers = add_header(headers, "Content-Type", "application/json", &ok);
-	headers = add_header(headers, "webhook-id", x->webhook_id, &ok);
-	headers = add_header(headers, "webhook-timestamp", timestamp, &ok);
-	headers = add_header(headers, "webhook-signature", x->webhook_signature, &ok);
-	/* No "Expect: 100-continue" round trip for larger bodies. */
-	if (ok && (headers = curl_slist_append(headers, "Expect:")) == NULL)
-		ok = false;
-	if (!ok) {
-		curl_slist_free_all(headers);
+	ok = add_header(h, &n, &used, "Content-Type", "application/json") &&
+	     add_header(h, &n, &used, "webhook-id", x->webhook_id) &&
+	     add_header(h, &n, &used, "webhook-timestamp", timestamp) &&
+	     add_header(h, &n, &used, "webhook-signature", x->webhook_signature) &&
+	     /* No "Expect: 100-continue" round trip for larger bodies. */
+	     add_header(h, &n, &used, "Expect", "");
+	if (!ok)
 		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "cannot build headers");
-	}
-	easy = t->nspare > 0 ? t->spare[--t->nspare] : curl_easy_init();
+	/* "Expect: " would be sent as is; "Expect:" removes the header. */
+	h->node[n - 1].data[strlen("Expect:")] = '\0';
+	easy = t->nspare > 0 ? t->spare[--t->nspare] : new_easy(t, &rc);
 	if (easy == NULL) {
-		curl_slist_free_all(headers);
+		if (rc != CURLE_OK)
+			return hf_fail(HF_ERR_IO, errstr, errlen, "curl option refused: %s",
+				       curl_easy_strerror(rc));
 		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "curl_easy_init failed");
 	}
 	x->easy = easy;
-	x->headers = headers;
 
+	/* Every option that names this transfer, set again on a kept handle. */
 	SETOPT(CURLOPT_PRIVATE, (char *)x);
 	SETOPT(CURLOPT_URL, x->url);
-	/* Only http and https, for the request and for any redirect. */
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-	/* http_proxy and friends from cron or systemd are not ours to use. */
-	SETOPT(CURLOPT_PROXY, "");
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, t->cfg->connect_timeout_ms);
-	SETOPT(CURLOPT_TIMEOUT_MS, t->cfg->delivery_timeout_ms);
-	/* CURLOPT_ACCEPT_ENCODING stays unset: no compressed bombs. */
-	SETOPT(CURLOPT_POST, 1L);
 	SETOPT(CURLOPT_POSTFIELDS, x->body);
 	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
-	SETOPT(CURLOPT_HTTPHEADER, headers);
-	SETOPT(CURLOPT_USERAGENT, USER_AGENT);
-	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_HTTPHEADER, &h->node[0]);
 	SETOPT(CURLOPT_WRITEDATA, x);
 	SETOPT(CURLOPT_ERRORBUFFER, x->curl_error);
-	if (!t->cfg->allow_private_targets) {
-		SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_guarded_socket);
+	if (!t->cfg->allow_private_targets)
 		SETOPT(CURLOPT_OPENSOCKETDATA, x);
-	}
 	if (rc != CURLE_OK) {
-		finish_easy(t, x);
+		curl_easy_cleanup(easy);
+		x->easy = NULL;
 		return hf_fail(HF_ERR_IO, errstr, errlen, "curl option refused: %s",
 			       curl_easy_strerror(rc));
 	}
@@ -296,12 +480,11 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 	x->started_mono_ms = hf_monotonic_ms();
 	mrc = curl_multi_add_handle(t->multi, easy);
 	if (mrc != CURLM_OK) {
-		finish_easy(t, x);
+		curl_easy_cleanup(easy);
+		x->easy = NULL;
 		return hf_fail(HF_ERR_IO, errstr, errlen, "curl_multi_add_handle: %s",
 			       curl_multi_strerror(mrc));
 	}
-	for (slot = 0; t->slots[slot] != NULL; slot++)
-		;
 	t->slots[slot] = x;
 	x->slot = slot;
 	t->running++;
@@ -311,7 +494,11 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 void
 transport_wakeup(struct transport *t)
 {
-	curl_multi_wakeup(t->multi);
+	uint64_t one = 1;
+
+	/* A full counter (it never is) already means "wake up". */
+	if (write(t->wake_fd, &one, sizeof(one)) < 0)
+		return;
 }
 
 /* Fill x's outcome from the finished easy handle. */
@@ -344,22 +531,26 @@ conclude(struct transfer *x, CURLcode result)
 		snprintf(x->error, sizeof(x->error), "%s", detail);
 }
 
-enum hf_result
-transport_wait(struct transport *t, int timeout_ms, struct transfer **done,
-	       size_t max, size_t *ndone)
+/* Let curl run whatever timer of its own has come due. */
+static CURLMcode
+run_timer(struct transport *t)
 {
-	CURLMcode mrc;
-	CURLMsg *msg;
-	int still, left;
+	int still;
 
-	*ndone = 0;
-	mrc = curl_multi_perform(t->multi, &still);
-	if (mrc == CURLM_OK && timeout_ms > 0)
-		mrc = curl_multi_poll(t->multi, NULL, 0, timeout_ms, NULL);
-	if (mrc == CURLM_OK)
-		mrc = curl_multi_perform(t->multi, &still);
-	if (mrc != CURLM_OK)
-		return HF_ERR_IO;
+	if (!t->timer_set || hf_monotonic_ms() < t->timer_at_ms)
+		return CURLM_OK;
+	t->timer_set = false;
+	return curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+}
+
+/* Hand finished transfers to done[] (up to max, counting in *ndone). */
+static void
+collect_done(struct transport *t, struct transfer **done, size_t max,
+	     size_t *ndone)
+{
+	CURLMsg *msg;
+	int left;
+
 	while (*ndone < max && (msg = curl_multi_info_read(t->multi, &left)) != NULL) {
 		struct transfer *x = NULL;
 
@@ -372,5 +563,59 @@ transport_wait(struct transport *t, int timeout_ms, struct transfer **done,
 		t->running--;
 		done[(*ndone)++] = x;
 	}
+}
+
+enum hf_result
+transport_wait(struct transport *t, int timeout_ms, struct transfer **done,
+	       size_t max, size_t *ndone)
+{
+	struct epoll_event events[256];
+	CURLMcode mrc;
+	uint64_t now;
+	int n, i, still, wait_ms = timeout_ms > 0 ? timeout_ms : 0;
+
+	*ndone = 0;
+	mrc = run_timer(t);
+	if (mrc != CURLM_OK)
+		return HF_ERR_IO;
+	collect_done(t, done, max, ndone);
+	if (*ndone > 0)
+		wait_ms = 0;
+	now = hf_monotonic_ms();
+	if (t->timer_set && wait_ms > 0)
+		wait_ms = t->timer_at_ms <= now ? 0
+			  : t->timer_at_ms - now < (uint64_t)wait_ms
+				  ? (int)(t->timer_at_ms - now) : wait_ms;
+	n = epoll_wait(t->epoll_fd, events, sizeof(events) / sizeof(events[0]), wait_ms);
+	if (n < 0 && errno != EINTR)
+		return HF_ERR_IO;
+	for (i = 0; i < n && mrc == CURLM_OK; i++) {
+		int fd = events[i].data.fd, flags = 0;
+		uint64_t count;
+
+		if (fd == t->wake_fd) {
+			if (read(t->wake_fd, &count, sizeof(count)) < 0)
+				continue;	/* EAGAIN: already read */
+			continue;
+		}
+		/* An idle connection curl keeps (closed by its server, say). */
+		if ((size_t)fd < t->nwatch && !(t->watch[fd] & WATCH_WANTED)) {
+			epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+			t->watch[fd] = 0;
+			continue;
+		}
+		if (events[i].events & EPOLLIN)
+			flags |= CURL_CSELECT_IN;
+		if (events[i].events & EPOLLOUT)
+			flags |= CURL_CSELECT_OUT;
+		if (events[i].events & (EPOLLERR | EPOLLHUP))
+			flags |= CURL_CSELECT_ERR;
+		mrc = curl_multi_socket_action(t->multi, fd, flags, &still);
+	}
+	if (mrc == CURLM_OK)
+		mrc = run_timer(t);
+	if (mrc != CURLM_OK)
+		return HF_ERR_IO;
+	collect_done(t, done, max, ndone);
 	return HF_OK;
 }

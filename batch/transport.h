@@ -47,7 +47,6 @@ struct transfer {
 
 	/* Private to transport.c. */
 	void *easy;
-	void *headers;
 	size_t received;
 	bool capped;
 	char blocked[200];
