@@ -191,23 +191,31 @@ struct load_run {
 };
 
 /*
- * Secrets sign while expires_at is NULL or in the future; newest first.
  * The JSON list (in due order) drives the join (STRAIGHT_JOIN: left to
  * itself the optimizer scans every endpoint first), and there is no ORDER
  * BY: sorting rows that carry payloads spills a temporary table to disk.
  */
 static const char load_sql[] =
 	"SELECT d.id, d.message_id, d.endpoint_id, d.attempts, e.url, m.payload,"
-	" (SELECT GROUP_CONCAT(s.secret ORDER BY s.created_at DESC, s.id DESC"
-	"    SEPARATOR ' ' LIMIT " STR(HF_SECRETS_PER_ENDPOINT_MAX) ")"
-	"  FROM endpoint_secrets s WHERE s.endpoint_id = d.endpoint_id"
-	"  AND (s.expires_at IS NULL OR s.expires_at > NOW(3))),"
 	" e.active"
 	" FROM JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
 	" STRAIGHT_JOIN deliveries d ON d.id = j.id"
 	" STRAIGHT_JOIN endpoints e ON e.id = d.endpoint_id"
 	" STRAIGHT_JOIN messages m ON m.id = d.message_id"
 	" WHERE d.lease_token = ? AND d.status = 'sending'";
+
+/*
+ * The secrets of a claim's endpoints, once per endpoint rather than once
+ * per delivery: a batch has far fewer endpoints than deliveries.  Secrets
+ * sign while expires_at is NULL or in the future; newest first.
+ */
+static const char secrets_sql[] =
+	"SELECT j.id,"
+	" (SELECT GROUP_CONCAT(s.secret ORDER BY s.created_at DESC, s.id DESC"
+	"    SEPARATOR ' ' LIMIT " STR(HF_SECRETS_PER_ENDPOINT_MAX) ")"
+	"  FROM endpoint_secrets s WHERE s.endpoint_id = j.id"
+	"  AND (s.expires_at IS NULL OR s.expires_at > NOW(3)))"
+	" FROM JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j";
 
 static char *
 copy_column(const struct hf_query *q, unsigned int i, size_t *len)
@@ -232,6 +240,91 @@ copy_id(char *out, const struct hf_query *q, unsigned int i)
 	const char *s = hf_query_column(q, i, NULL);
 
 	snprintf(out, HF_ID_MAX_LEN + 1, "%s", s != NULL ? s : "");
+}
+
+static char *unique_id_list(const char **ids, size_t n);
+
+struct endpoint_secrets {
+	const char *endpoint_id;	/* borrowed from a job */
+	char *secrets;			/* owned */
+};
+
+static int
+compare_endpoint_secrets(const void *a, const void *b)
+{
+	return strcmp(((const struct endpoint_secrets *)a)->endpoint_id,
+		      ((const struct endpoint_secrets *)b)->endpoint_id);
+}
+
+/* Give every loaded job its endpoint's secrets ("" when it has none). */
+static enum hf_result
+load_secrets(struct hf_db *db, struct load_run *run)
+{
+	struct endpoint_secrets *eps = calloc(run->count ? run->count : 1, sizeof(*eps));
+	const char **ids = calloc(run->count ? run->count : 1, sizeof(*ids));
+	char *ids_json = NULL;
+	size_t neps = 0, i;
+	struct hf_query q;
+	enum hf_result r = HF_OK;
+
+	if (eps == NULL || ids == NULL) {
+		r = HF_ERR_NOMEM;
+		goto out;
+	}
+	if (run->count == 0)
+		goto out;
+	for (i = 0; i < run->count; i++)
+		ids[i] = run->jobs[i].endpoint_id;
+	ids_json = unique_id_list(ids, run->count);
+	if (ids_json == NULL) {
+		r = HF_ERR_NOMEM;
+		goto out;
+	}
+	/* unique_id_list sorted ids[]: one entry per endpoint, in order. */
+	for (i = 0; i < run->count; i++) {
+		if (neps > 0 && strcmp(ids[i], eps[neps - 1].endpoint_id) == 0)
+			continue;
+		eps[neps++].endpoint_id = ids[i];
+	}
+	hf_query_start(&q, db, secrets_sql);
+	hf_query_text(&q, ids_json);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		struct endpoint_secrets key = { hf_query_column(&q, 0, NULL), NULL }, *e;
+
+		if (key.endpoint_id == NULL)
+			continue;
+		e = bsearch(&key, eps, neps, sizeof(*eps), compare_endpoint_secrets);
+		if (e == NULL || e->secrets != NULL)
+			continue;
+		if ((e->secrets = copy_column(&q, 1, NULL)) == NULL) {
+			r = HF_ERR_NOMEM;
+			break;
+		}
+	}
+	hf_query_end(&q);
+	if (r == HF_ERR_NOMEM)
+		goto out;
+	if (r != HF_ERR_NOT_FOUND) {
+		db_fail(db, r, run->errstr, run->errlen);
+		goto out;
+	}
+	r = HF_OK;
+	for (i = 0; i < run->count && r == HF_OK; i++) {
+		struct endpoint_secrets key = { run->jobs[i].endpoint_id, NULL }, *e;
+
+		e = bsearch(&key, eps, neps, sizeof(*eps), compare_endpoint_secrets);
+		run->jobs[i].secrets = strdup(e != NULL && e->secrets != NULL ? e->secrets : "");
+		if (run->jobs[i].secrets == NULL)
+			r = HF_ERR_NOMEM;
+	}
+out:
+	for (i = 0; i < neps; i++)
+		free(eps[i].secrets);
+	free(eps);
+	free(ids);
+	free(ids_json);
+	return r;
 }
 
 /* Read what to send for the rows claim_txn just claimed; redo-safe. */
@@ -264,17 +357,16 @@ load_jobs(struct hf_db *db, struct load_run *run)
 		job->attempt = (unsigned int)hf_query_column_int(&q, 3);
 		job->url = copy_column(&q, 4, NULL);
 		job->payload = copy_column(&q, 5, &job->payload_len);
-		job->secrets = copy_column(&q, 6, NULL);
-		if (job->url == NULL || job->payload == NULL || job->secrets == NULL) {
+		if (job->url == NULL || job->payload == NULL) {
 			r = HF_ERR_NOMEM;
 			break;
 		}
-		if (hf_query_column_int(&q, 7) != 1)
+		if (hf_query_column_int(&q, 6) != 1)
 			run->parked[run->nparked++] = job;
 	}
 	hf_query_end(&q);
 	if (r == HF_OK || r == HF_ERR_NOT_FOUND)
-		return HF_OK;
+		return load_secrets(db, run);
 	return r == HF_ERR_NOMEM ? r : db_fail(db, r, run->errstr, run->errlen);
 }
 

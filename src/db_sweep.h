@@ -12,8 +12,9 @@
  *    fresh lease_token and due_at = lease expiry.  Rows whose lease
  *    expired (a dead sweep) are due again and are claimed the same way.
  *  - read, in the claim's transaction: a plain (non-locking) SELECT by id
- *    and token fetches url, payload and the secrets in force; commit.  A
- *    failed read rolls the claim back.  Deliveries whose endpoint is
+ *    and token fetches url and payload, and one more the secrets in force
+ *    of each endpoint of the batch; commit.  A failed read rolls the
+ *    claim back.  Deliveries whose endpoint is
  *    disabled are then parked ('paused', the attempt taken back) instead
  *    of sent.
  *  - every later write names the lease_token: a sweep whose lease was
@@ -24,9 +25,9 @@
  *    lock and written only when their state changes (failing_since set or
  *    cleared, disabled), so healthy traffic never contends on them.
  *
- * Statements: a claim is 3 (select, update, read) and a commit; a batch of
- * results is 6 (7-9 when an endpoint starts or stops failing, or is
- * disabled), whatever the batch size.
+ * Statements: a claim is 4 (select, update, read, secrets) and a commit;
+ * a batch of results is 6 (7-9 when an endpoint starts or stops failing,
+ * or is disabled), whatever the batch size.
  */
 #ifndef HF_DB_SWEEP_H
 #define HF_DB_SWEEP_H
