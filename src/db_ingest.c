@@ -94,6 +94,8 @@ sort_targets(struct hf_ingest_targets *t)
 {
 	size_t i, kept = 0;
 
+	if (t->count == 0)
+		return;		/* items may be NULL, which qsort may not get */
 	qsort(t->items, t->count, sizeof(*t->items), compare_targets);
 	for (i = 0; i < t->count; i++) {
 		if (kept > 0 && strcmp(t->items[kept - 1].endpoint_id,
