@@ -1187,7 +1187,7 @@ def main():
                     help="FastCGI processes per program (as the shipped lighttpd config)")
     ap.add_argument("--connections", type=int, default=16, help="wrk connections for ingest")
     ap.add_argument("--sweep-ceiling-connections", type=int, default=256,
-                    help="wrk connections for the receiver ceiling (as many as the sweep's transfers)")
+                    help="wrk connections for the receiver ceiling (64 and 256 measure alike)")
     ap.add_argument("--sweep-args", default="--batch 1000 --concurrency 64",
                     help="hookfan-sweep options for the drain (measured best on 2 cores)")
     ap.add_argument("--old-deliveries", type=int)
