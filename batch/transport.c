@@ -60,9 +60,10 @@ struct transport {
 	 * What epoll watches per socket (WATCH_* by descriptor).  A
 	 * connection goes back to curl's cache after every transfer and out
 	 * again for the next: telling epoll each time cost epoll_ctl calls
-	 * per delivery, so a socket stays in the set while idle, and is
+	 * per delivery, so a connection stays in the set while idle, and is
 	 * dropped only when an event comes for it that curl does not want,
-	 * or when curl closes it (on_close_socket).
+	 * or when curl closes it (on_close_socket).  Other sockets (the
+	 * resolver's) are dropped as soon as curl lets go of them.
 	 */
 	unsigned char *watch;
 	size_t nwatch;
@@ -84,16 +85,32 @@ transport_now_unix_ms(void)
  * Refusing returns CURL_SOCKET_BAD before any socket exists, so not a
  * byte (not even a SYN) reaches the address.
  */
+#define WATCH_IN 1u		/* epoll watches for input */
+#define WATCH_OUT 2u		/* ... for output */
+#define WATCH_ADDED 4u		/* the socket is in the epoll set */
+#define WATCH_WANTED 8u		/* curl waits for its events */
+#define WATCH_CONNECTION 16u	/* opened by open_socket, closed by on_close_socket */
+
+static unsigned char *watch_of(struct transport *t, curl_socket_t fd);
+
+/*
+ * Every connection's socket comes from here: the destination guard (when
+ * allow_private_targets = no) checks the address, and the socket is
+ * marked as a connection that curl closes through on_close_socket.
+ */
 static curl_socket_t
-open_guarded_socket(void *clientp, curlsocktype purpose,
-		    struct curl_sockaddr *address)
+open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
 	struct transfer *x = clientp;
-	const char *why;
+	struct transport *t = x->transport;
+	const char *why = NULL;
+	unsigned char *w;
+	curl_socket_t fd;
 	char text[64];
 
 	(void)purpose;
-	why = guard_classify(&address->addr, address->addrlen);
+	if (!t->cfg->allow_private_targets)
+		why = guard_classify(&address->addr, address->addrlen);
 	if (why != NULL) {
 		if (x->blocked[0] == '\0') {
 			guard_format(&address->addr, text, sizeof(text));
@@ -103,8 +120,13 @@ open_guarded_socket(void *clientp, curlsocktype purpose,
 		}
 		return CURL_SOCKET_BAD;
 	}
-	return socket(address->family, address->socktype | SOCK_CLOEXEC,
-		      address->protocol);
+	fd = socket(address->family, address->socktype | SOCK_CLOEXEC,
+		    address->protocol);
+	/* A new descriptor: whatever the table held for its number is gone. */
+	w = watch_of(t, fd);
+	if (w != NULL)
+		*w = WATCH_CONNECTION;
+	return fd;
 }
 
 /* Keep the first HF_RESPONSE_EXCERPT_MAX bytes; stop reading past the
@@ -128,10 +150,6 @@ on_body(char *data, size_t size, size_t count, void *clientp)
 	return len;
 }
 
-#define WATCH_IN 1u		/* epoll watches for input */
-#define WATCH_OUT 2u		/* ... for output */
-#define WATCH_ADDED 4u		/* the socket is in the epoll set */
-#define WATCH_WANTED 8u		/* curl waits for its events */
 
 /* The state of fd, growing the table; NULL when out of memory. */
 static unsigned char *
@@ -170,7 +188,18 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *clientp,
 	if (w == NULL)
 		return -1;
 	if (what == CURL_POLL_REMOVE) {
-		*w &= (unsigned char)~WATCH_WANTED;
+		if (*w & WATCH_CONNECTION) {
+			*w &= (unsigned char)~WATCH_WANTED;	/* may idle in the set */
+			return 0;
+		}
+		/*
+		 * Not a connection (the resolver's socketpair, say): curl may
+		 * close it without on_close_socket, and its number come back
+		 * for another socket, so forget it now.
+		 */
+		if (*w & WATCH_ADDED)
+			epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+		*w = 0;
 		return 0;
 	}
 	want = ((what & CURL_POLL_IN) ? WATCH_IN : 0) |
@@ -188,7 +217,7 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *clientp,
 		if (epoll_ctl(t->epoll_fd, op, fd, &ev) != 0)
 			return -1;
 	}
-	*w = WATCH_ADDED | WATCH_WANTED | want;
+	*w = (unsigned char)((*w & WATCH_CONNECTION) | WATCH_ADDED | WATCH_WANTED | want);
 	return 0;
 }
 
@@ -403,8 +432,7 @@ new_easy(struct transport *t, CURLcode *rcp)
 	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
 	SETOPT(CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
 	SETOPT(CURLOPT_CLOSESOCKETDATA, (void *)t);
-	if (!t->cfg->allow_private_targets)
-		SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_guarded_socket);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	if (rc != CURLE_OK) {
 		curl_easy_cleanup(easy);
 		*rcp = rc;
@@ -468,8 +496,8 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 	SETOPT(CURLOPT_HTTPHEADER, &h->node[0]);
 	SETOPT(CURLOPT_WRITEDATA, x);
 	SETOPT(CURLOPT_ERRORBUFFER, x->curl_error);
-	if (!t->cfg->allow_private_targets)
-		SETOPT(CURLOPT_OPENSOCKETDATA, x);
+	x->transport = t;
+	SETOPT(CURLOPT_OPENSOCKETDATA, x);
 	if (rc != CURLE_OK) {
 		curl_easy_cleanup(easy);
 		x->easy = NULL;
@@ -601,7 +629,7 @@ transport_wait(struct transport *t, int timeout_ms, struct transfer **done,
 		/* An idle connection curl keeps (closed by its server, say). */
 		if ((size_t)fd < t->nwatch && !(t->watch[fd] & WATCH_WANTED)) {
 			epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-			t->watch[fd] = 0;
+			t->watch[fd] &= WATCH_CONNECTION;
 			continue;
 		}
 		if (events[i].events & EPOLLIN)

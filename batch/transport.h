@@ -46,6 +46,7 @@ struct transfer {
 	uint64_t duration_ms;
 
 	/* Private to transport.c. */
+	void *transport;
 	void *easy;
 	size_t received;
 	bool capped;

@@ -270,8 +270,9 @@ hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 		}
 		db->committed = false;
 		r = fn(db, ctx);
-		if (r == HF_OK && db->committed)
-			return HF_OK;
+		/* Committed by one of its statements: never rolled back nor redone. */
+		if (db->committed)
+			return r == HF_OK ? HF_OK : HF_ERR_DB_COMMIT_LOST;
 		if (r == HF_ERR_DB_COMMIT_LOST) {
 			disconnect(db);
 			return r;
