@@ -45,7 +45,13 @@
 #define FLUSH_AFTER_MS 200
 /* Back-off after the database failed us. */
 #define DB_RETRY_MS 1000
-/* Time a transfer needs left on its lease to be started. */
+/*
+ * Lease time a transfer must have left, beyond its own timeout, to be
+ * started: the room to write its result while the lease still holds.
+ * At least this, and an eighth of the lease (5 s of the default 40 s), so
+ * a result write slowed by lock waits does not outlive the lease and
+ * let another sweep send the delivery again.
+ */
 #define START_MARGIN_MS 1000
 
 struct options {
@@ -126,6 +132,7 @@ struct sweep {
 	struct db_worker claimer, writer;
 	char owner[100];
 	long lease_ms;
+	long start_margin_ms;		/* see START_MARGIN_MS */
 
 	struct job_list queued;		/* claimed, not started (FIFO) */
 	struct job_list finished;	/* results not yet written */
@@ -557,8 +564,8 @@ start_transfers(struct sweep *s)
 		enum hf_result r;
 
 		/* Not enough lease left to finish: hand it back unsent. */
-		if (now + (uint64_t)s->cfg.delivery_timeout_ms + START_MARGIN_MS >
-		    j->lease_until_ms) {
+		if (now + (uint64_t)s->cfg.delivery_timeout_ms +
+			    (uint64_t)s->start_margin_ms > j->lease_until_ms) {
 			if (!joblist_push(&s->release, j))
 				job_free(j);
 			continue;
@@ -833,6 +840,7 @@ main(int argc, char **argv)
 			path);
 		return 1;
 	}
+	s.start_margin_ms = s.lease_ms / 8 > START_MARGIN_MS ? s.lease_ms / 8 : START_MARGIN_MS;
 	r = hf_db_open(&s.db, &s.cfg, &limits, errstr, sizeof(errstr));
 	if (r == HF_OK)
 		r = hf_sweep_check_schema(s.db, errstr, sizeof(errstr));
