@@ -118,21 +118,53 @@ run_text(MYSQL *m, const char *text, size_t len, char *errstr, size_t errlen,
 	return HF_OK;
 }
 
-/* True when text holds nothing but white space and "--" comments. */
+/*
+ * Where the comment or quoted string starting at text[i] ends (the index
+ * after it), or i when none starts there.  As the mariadb client reads
+ * them: "--" and "#" to the end of the line, slash-star to star-slash,
+ * and strings in ', " or ` with backslash escapes.
+ */
+static size_t
+skip_comment_or_string(const char *text, size_t len, size_t i)
+{
+	char quote = text[i];
+
+	if (text[i] == '#' || (i + 1 < len && text[i] == '-' && text[i + 1] == '-')) {
+		while (i < len && text[i] != '\n')
+			i++;
+		return i;
+	}
+	if (i + 1 < len && text[i] == '/' && text[i + 1] == '*') {
+		for (i += 2; i + 1 < len; i++) {
+			if (text[i] == '*' && text[i + 1] == '/')
+				return i + 2;
+		}
+		return len;
+	}
+	if (quote != '\'' && quote != '"' && quote != '`')
+		return i;
+	for (i++; i < len && text[i] != quote; i++) {
+		if (text[i] == '\\' && quote != '`')
+			i++;
+	}
+	return i < len ? i + 1 : len;
+}
+
+/* True when text holds nothing but white space and comments. */
 static bool
 blank_sql(const char *text, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, next;
 
 	while (i < len) {
 		if (isspace((unsigned char)text[i])) {
 			i++;
-		} else if (i + 1 < len && text[i] == '-' && text[i + 1] == '-') {
-			while (i < len && text[i] != '\n')
-				i++;
-		} else {
-			return false;
+			continue;
 		}
+		next = skip_comment_or_string(text, len, i);
+		if (next == i || text[i] == '\'' || text[i] == '"' || text[i] == '`')
+			return false;
+		i = next;
 	}
 	return true;
 }
@@ -140,28 +172,35 @@ blank_sql(const char *text, size_t len)
 /*
  * The statements between two DELIMITER lines.  With ";" they go to the
  * server as one multi-statement text; with another delimiter (a routine
- * body holds ";") each delimited statement goes alone.
+ * body holds ";") each delimited statement goes alone.  A delimiter
+ * inside a comment or a string does not count.
  */
 static enum hf_result
 run_section(MYSQL *m, const char *text, size_t len, const char *delimiter,
 	    char *errstr, size_t errlen, const char *name)
 {
-	size_t dlen = strlen(delimiter), start = 0, i;
+	size_t dlen = strlen(delimiter), start = 0, i = 0, next;
 	enum hf_result r;
 
 	if (strcmp(delimiter, ";") == 0)
 		return blank_sql(text, len) ? HF_OK
 					    : run_text(m, text, len, errstr, errlen, name);
-	for (i = 0; i + dlen <= len; i++) {
-		if (memcmp(text + i, delimiter, dlen) != 0)
+	while (i + dlen <= len) {
+		next = skip_comment_or_string(text, len, i);
+		if (next != i) {
+			i = next;
 			continue;
+		}
+		if (memcmp(text + i, delimiter, dlen) != 0) {
+			i++;
+			continue;
+		}
 		if (!blank_sql(text + start, i - start)) {
 			r = run_text(m, text + start, i - start, errstr, errlen, name);
 			if (r != HF_OK)
 				return r;
 		}
-		start = i + dlen;
-		i = start - 1;
+		start = i = i + dlen;
 	}
 	if (!blank_sql(text + start, len - start))
 		return hf_fail(HF_ERR_DB, errstr, errlen,

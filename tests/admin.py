@@ -98,6 +98,27 @@ def the_sql_folder_also_loads_with_the_mariadb_client():
 
 
 @hftest.test
+def a_delimiter_inside_a_string_or_comment_does_not_end_a_statement():
+    good = tempfile.mkdtemp(dir=db.dir)
+    with open(os.path.join(good, "001_initial.sql"), "w") as f:
+        f.write("# a comment\n/* another; */\nCREATE TABLE t1 (id INT PRIMARY KEY);\n")
+    with open(os.path.join(good, "routines.sql"), "w") as f:
+        f.write("/* only a comment // here */\n"
+                "DELIMITER //\n"
+                "# p returns 'a//b'\n"
+                "CREATE OR REPLACE PROCEDURE p(OUT r VARCHAR(10))\n"
+                "BEGIN SET r = 'a//b'; SET r = CONCAT(r, \"\"); END\n"
+                "//\nDELIMITER ;\n")
+    db.root_sql("CREATE DATABASE hookfan5; GRANT ALL ON hookfan5.* TO 'hookfan'@'localhost';")
+    conf = db.write_config(path=os.path.join(db.dir, "five.conf"), db_name="hookfan5")
+    env = dict(db.env(), HOOKFAN_SQL_DIR=good)
+    r = subprocess.run([hftest.ADMIN, "--config", conf, "migrate"], env=env,
+                       capture_output=True, text=True)
+    eq(r.returncode, 0, "migrate: %s" % r.stderr)
+    eq(db.root_sql("USE hookfan5; CALL p(@r); SELECT @r").strip(), "a//b")
+
+
+@hftest.test
 def a_script_whose_last_statement_lacks_its_delimiter_is_refused():
     bad = tempfile.mkdtemp(dir=db.dir)
     with open(os.path.join(bad, "001_initial.sql"), "w") as f:
