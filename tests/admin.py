@@ -97,39 +97,41 @@ def the_sql_folder_also_loads_with_the_mariadb_client():
        "every table but schema_migrations")
 
 
+def migrate_scripts(database, initial, routines_sql):
+    """Run migrate on a new database from a folder holding these two
+    scripts; returns the CompletedProcess."""
+    folder = tempfile.mkdtemp(dir=db.dir)
+    for name, text in (("001_initial.sql", initial), ("routines.sql", routines_sql)):
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
+    db.root_sql("CREATE DATABASE %s; GRANT ALL ON %s.* TO 'hookfan'@'localhost';"
+                % (database, database))
+    conf = db.write_config(path=os.path.join(db.dir, database + ".conf"), db_name=database)
+    return subprocess.run([hftest.ADMIN, "--config", conf, "migrate"],
+                          env=dict(db.env(), HOOKFAN_SQL_DIR=folder),
+                          capture_output=True, text=True)
+
+
 @hftest.test
 def a_delimiter_inside_a_string_or_comment_does_not_end_a_statement():
-    good = tempfile.mkdtemp(dir=db.dir)
-    with open(os.path.join(good, "001_initial.sql"), "w") as f:
-        f.write("# a comment\n/* another; */\nCREATE TABLE t1 (id INT PRIMARY KEY);\n")
-    with open(os.path.join(good, "routines.sql"), "w") as f:
-        f.write("/* only a comment // here */\n"
-                "DELIMITER //\n"
-                "# p returns 'a//b'\n"
-                "CREATE OR REPLACE PROCEDURE p(OUT r VARCHAR(10))\n"
-                "BEGIN SET r = 'a//b'; SET r = CONCAT(r, \"\"); END\n"
-                "//\nDELIMITER ;\n")
-    db.root_sql("CREATE DATABASE hookfan5; GRANT ALL ON hookfan5.* TO 'hookfan'@'localhost';")
-    conf = db.write_config(path=os.path.join(db.dir, "five.conf"), db_name="hookfan5")
-    env = dict(db.env(), HOOKFAN_SQL_DIR=good)
-    r = subprocess.run([hftest.ADMIN, "--config", conf, "migrate"], env=env,
-                       capture_output=True, text=True)
+    r = migrate_scripts(
+        "hookfan5",
+        "# a comment\n/* another; */\nCREATE TABLE t1 (id INT PRIMARY KEY);\n",
+        "/* only a comment // here */\n"
+        "DELIMITER //\n"
+        "# p returns 'a//b'\n"
+        "CREATE OR REPLACE PROCEDURE p(OUT r VARCHAR(10))\n"
+        "BEGIN SET r = 'a//b'; SET r = CONCAT(r, \"\"); END\n"
+        "//\nDELIMITER ;\n")
     eq(r.returncode, 0, "migrate: %s" % r.stderr)
     eq(db.root_sql("USE hookfan5; CALL p(@r); SELECT @r").strip(), "a//b")
 
 
 @hftest.test
 def a_script_whose_last_statement_lacks_its_delimiter_is_refused():
-    bad = tempfile.mkdtemp(dir=db.dir)
-    with open(os.path.join(bad, "001_initial.sql"), "w") as f:
-        f.write("CREATE TABLE t1 (id INT PRIMARY KEY);\n")
-    with open(os.path.join(bad, "routines.sql"), "w") as f:
-        f.write("DELIMITER //\nCREATE OR REPLACE PROCEDURE p() BEGIN SELECT 1; END\n")
-    db.root_sql("CREATE DATABASE hookfan4; GRANT ALL ON hookfan4.* TO 'hookfan'@'localhost';")
-    conf = db.write_config(path=os.path.join(db.dir, "four.conf"), db_name="hookfan4")
-    env = dict(db.env(), HOOKFAN_SQL_DIR=bad)
-    r = subprocess.run([hftest.ADMIN, "--config", conf, "migrate"], env=env,
-                       capture_output=True, text=True)
+    r = migrate_scripts(
+        "hookfan4", "CREATE TABLE t1 (id INT PRIMARY KEY);\n",
+        "DELIMITER //\nCREATE OR REPLACE PROCEDURE p() BEGIN SELECT 1; END\n")
     eq(r.returncode, 1, "exit status (%s)" % r.stderr)
     assert "routines.sql: the last statement lacks its delimiter //" in r.stderr, r.stderr
     eq(routines("hookfan4"), [], "nothing half-created")
