@@ -132,6 +132,7 @@ main(int argc, char **argv)
 	static struct hf_config cfg;
 	const struct admin_command *command = NULL;
 	const char *cli_config = NULL, *path;
+	bool is_default;
 	struct hf_db_limits limits = { 10, 0, 60 };
 	struct command_run run = { 0 };
 	struct hf_db *db = NULL;
@@ -191,9 +192,8 @@ main(int argc, char **argv)
 	if (status != ADMIN_OK)
 		return status;
 
-	path = hf_config_path(cli_config);
-	r = hf_config_load(&cfg, path, cli_config == NULL && getenv("HOOKFAN_CONFIG") == NULL,
-			   errstr, sizeof(errstr));
+	path = hf_config_path(cli_config, &is_default);
+	r = hf_config_load(&cfg, path, is_default, errstr, sizeof(errstr));
 	if (r != HF_OK) {
 		fprintf(stderr, "hookfan-admin: %s\n", errstr);
 		return ADMIN_ERROR;

@@ -815,6 +815,7 @@ main(int argc, char **argv)
 	sigset_t stop_signals;
 	char errstr[1024] = "", host[64] = "localhost";
 	const char *path;
+	bool is_default;
 	enum hf_result r;
 	int status;
 
@@ -823,10 +824,8 @@ main(int argc, char **argv)
 		return status;
 	hf_log_init("hookfan-sweep", s.opt.verbose ? HF_LOG_DEBUG : HF_LOG_WARN);
 
-	path = hf_config_path(s.opt.config_path);
-	r = hf_config_load(&s.cfg, path,
-			   s.opt.config_path == NULL && getenv("HOOKFAN_CONFIG") == NULL,
-			   errstr, sizeof(errstr));
+	path = hf_config_path(s.opt.config_path, &is_default);
+	r = hf_config_load(&s.cfg, path, is_default, errstr, sizeof(errstr));
 	if (r != HF_OK) {
 		fprintf(stderr, "hookfan-sweep: %s\n", errstr);
 		return 1;

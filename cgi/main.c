@@ -165,6 +165,7 @@ main(int argc, char **argv)
 	struct hf_request req;
 	FCGX_Request fcgx;
 	const char *config = NULL;
+	bool is_default;
 	char errstr[512];
 	int status = 0;
 
@@ -177,8 +178,9 @@ main(int argc, char **argv)
 	memset(&server, 0, sizeof(server));
 	memset(&req, 0, sizeof(req));
 
-	if (hf_config_load(&server.cfg, hf_config_path(config), false, errstr,
-			   sizeof(errstr)) != HF_OK) {
+	/* The API never runs on defaults: its file must exist, even unnamed. */
+	if (hf_config_load(&server.cfg, hf_config_path(config, &is_default), false,
+			   errstr, sizeof(errstr)) != HF_OK) {
 		hf_log(HF_LOG_ERROR, "%s", errstr);
 		if (FCGX_IsCGI()) {
 			req.envp = environ;

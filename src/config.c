@@ -72,15 +72,17 @@ hf_config_defaults(struct hf_config *cfg)
 }
 
 const char *
-hf_config_path(const char *cli_path)
+hf_config_path(const char *cli_path, bool *is_default)
 {
 	const char *env;
 
+	*is_default = false;
 	if (cli_path != NULL)
 		return cli_path;
 	env = getenv("HOOKFAN_CONFIG");
 	if (env != NULL && env[0] != '\0')
 		return env;
+	*is_default = true;
 	return SYSCONFDIR "/hookfan.conf";
 }
 

@@ -37,9 +37,8 @@
 #define HF_SECRET_RANDOM_BYTES 32
 #define HF_SECRET_MAX_LEN 128
 
-/* Config files: longest line, longest value. */
+/* Config files: longest line. */
 #define HF_CONFIG_LINE_MAX 4096
-#define HF_CONFIG_VALUE_MAX 1024
 
 /* retry_schedule: at most this many entries, each at most a week. */
 #define HF_RETRY_SCHEDULE_MAX 32

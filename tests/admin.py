@@ -393,6 +393,34 @@ def config_found_through_environment():
     eq(r.returncode, 1, "a missing HOOKFAN_CONFIG file is an error")
 
 
+def built_sysconfdir():
+    """PREFIX/etc as this build was configured (the Makefile's variables)."""
+    values = {}
+    with open(os.path.join(hftest.BUILDDIR, "Makefile")) as f:
+        for line in f:
+            name, eq_sign, value = line.partition(" = ")
+            if eq_sign and name in ("prefix", "sysconfdir"):
+                values[name] = value.strip()
+    return values["sysconfdir"].replace("${prefix}", values["prefix"])
+
+
+@hftest.test
+def unnamed_config_is_prefix_etc_and_may_be_missing():
+    """No --config and no (or an empty) HOOKFAN_CONFIG: PREFIX/etc/hookfan.conf,
+    and when nobody wrote it, the defaults (db_host localhost)."""
+    if os.path.exists(os.path.join(built_sysconfdir(), "hookfan.conf")):
+        return      # an installed hookfan's own file: not ours to test with
+    env = db.env()
+    for value in (None, ""):
+        env.pop("HOOKFAN_CONFIG", None)
+        if value is not None:
+            env["HOOKFAN_CONFIG"] = value
+        r = subprocess.run([hftest.ADMIN, "workspace", "create", "--name", "X"],
+                           capture_output=True, text=True, env=env)
+        eq(r.returncode, 1, "HOOKFAN_CONFIG=%r" % value)
+        assert r.stderr.startswith("hookfan-admin: cannot connect to localhost"), r.stderr
+
+
 @hftest.test
 def database_unreachable_is_one_clear_line():
     path = db.write_config(path=os.path.join(db.dir, "nodb.conf"),

@@ -20,6 +20,7 @@ main(void)
 	char err[512];
 	int schedule[HF_RETRY_SCHEDULE_MAX];
 	size_t count;
+	bool is_default;
 
 	hf_config_defaults(&cfg);
 	is_str(cfg.db_host, "localhost", "default db_host");
@@ -91,11 +92,18 @@ main(void)
 		       schedule, &count), HF_ERR_LIMIT, "more than 32 entries refused");
 
 	setenv("HOOKFAN_CONFIG", "/tmp/from-env.conf", 1);
-	is_str(hf_config_path("/tmp/cli.conf"), "/tmp/cli.conf", "--config wins");
-	is_str(hf_config_path(NULL), "/tmp/from-env.conf", "then HOOKFAN_CONFIG");
+	is_str(hf_config_path("/tmp/cli.conf", &is_default), "/tmp/cli.conf", "--config wins");
+	ok(!is_default, "--config is not the default");
+	is_str(hf_config_path(NULL, &is_default), "/tmp/from-env.conf", "then HOOKFAN_CONFIG");
+	ok(!is_default, "HOOKFAN_CONFIG is not the default");
+	setenv("HOOKFAN_CONFIG", "", 1);
+	is_str(hf_config_path(NULL, &is_default), SYSCONFDIR "/hookfan.conf",
+	       "an empty HOOKFAN_CONFIG counts as unset");
+	ok(is_default, "so the default may be missing");
 	unsetenv("HOOKFAN_CONFIG");
-	ok(strstr(hf_config_path(NULL), "/hookfan.conf") != NULL,
-	   "then the installed default");
+	is_str(hf_config_path(NULL, &is_default), SYSCONFDIR "/hookfan.conf",
+	       "then the installed default");
+	ok(is_default, "flagged as the default");
 
 	is_int(hf_config_load(&cfg, "/nonexistent/hookfan.conf", false, err,
 			      sizeof(err)), HF_ERR_IO, "missing explicit file is an error");
