@@ -5,8 +5,8 @@
 #include <sys/random.h>
 #include <errno.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 enum hf_result
@@ -76,12 +76,29 @@ hf_base64_decode(const char *in, unsigned char *out, size_t *outlen)
 }
 
 enum hf_result
-hf_hmac_sha256(const unsigned char *key, size_t keylen, const void *data,
-	       size_t len, unsigned char mac[32])
+hf_hmac_sha256(const unsigned char *key, size_t keylen, const void *head,
+	       size_t head_len, const void *tail, size_t tail_len,
+	       unsigned char mac[32])
 {
-	unsigned int maclen = 32;
+	/* Fetched once: the lookup costs more than a short HMAC. */
+	static EVP_MAC *hmac;
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx;
+	size_t mac_len = 0;
+	int ok;
 
-	if (HMAC(EVP_sha256(), key, (int)keylen, data, len, mac, &maclen) == NULL)
+	if (hmac == NULL && (hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
 		return HF_ERR_INVALID;
-	return HF_OK;
+	ctx = EVP_MAC_CTX_new(hmac);
+	if (ctx == NULL)
+		return HF_ERR_NOMEM;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ok = EVP_MAC_init(ctx, key, keylen, params) &&
+	     EVP_MAC_update(ctx, head, head_len) &&
+	     EVP_MAC_update(ctx, tail, tail_len) &&
+	     EVP_MAC_final(ctx, mac, &mac_len, 32) && mac_len == 32;
+	EVP_MAC_CTX_free(ctx);
+	return ok ? HF_OK : HF_ERR_INVALID;
 }

@@ -31,9 +31,14 @@ size_t hf_base64_encode(const unsigned char *in, size_t len, char *out);
 enum hf_result hf_base64_decode(const char *in, unsigned char *out,
 				size_t *outlen);
 
-/* HMAC-SHA256 of data under key into mac[32]. */
+/*
+ * HMAC-SHA256 under key of head followed by tail (either may be empty)
+ * into mac[32]: a signed text made of a short prefix and a large body
+ * needs no copy joining them.
+ */
 enum hf_result hf_hmac_sha256(const unsigned char *key, size_t keylen,
-			      const void *data, size_t len,
+			      const void *head, size_t head_len,
+			      const void *tail, size_t tail_len,
 			      unsigned char mac[32]);
 
 #endif

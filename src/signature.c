@@ -2,7 +2,6 @@
 #include "signature.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -13,8 +12,7 @@ hf_signature_sign(const char *secret, const char *msg_id, long long timestamp,
 {
 	unsigned char key[HF_SECRET_MAX_LEN], mac[32];
 	char prefix[HF_ID_MAX_LEN + 32];
-	size_t key_len = 0, prefix_len;
-	char *signed_text = NULL;
+	size_t key_len = 0;
 	enum hf_result r;
 	int n;
 
@@ -26,15 +24,7 @@ hf_signature_sign(const char *secret, const char *msg_id, long long timestamp,
 	n = snprintf(prefix, sizeof(prefix), "%s.%lld.", msg_id, timestamp);
 	if (n < 0 || (size_t)n >= sizeof(prefix))
 		return HF_ERR_INVALID;
-	prefix_len = (size_t)n;
-	signed_text = malloc(prefix_len + body_len + 1);
-	if (signed_text == NULL)
-		return HF_ERR_NOMEM;
-	memcpy(signed_text, prefix, prefix_len);
-	if (body_len > 0)
-		memcpy(signed_text + prefix_len, body, body_len);
-	r = hf_hmac_sha256(key, key_len, signed_text, prefix_len + body_len, mac);
-	free(signed_text);
+	r = hf_hmac_sha256(key, key_len, prefix, (size_t)n, body, body_len, mac);
 	if (r != HF_OK)
 		return r;
 	memcpy(out, "v1,", 3);

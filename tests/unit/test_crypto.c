@@ -20,10 +20,15 @@ main(void)
 
 	/* RFC 4231 test case 2. */
 	hf_hmac_sha256((const unsigned char *)"Jefe", 4,
-		       "what do ya want for nothing?", 28, mac);
+		       "what do ya want for nothing?", 28, "", 0, mac);
 	hf_hex_encode(mac, 32, hex);
 	is_str(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
 	       "HMAC-SHA256 RFC 4231 case 2");
+	hf_hmac_sha256((const unsigned char *)"Jefe", 4, "what do ya ", 11,
+		       "want for nothing?", 17, mac);
+	hf_hex_encode(mac, 32, hex);
+	is_str(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+	       "the same text in two parts, the same HMAC");
 
 	hf_base64_encode((const unsigned char *)"foobar", 6, b64);
 	is_str(b64, "Zm9vYmFy", "base64 of foobar (RFC 4648)");
