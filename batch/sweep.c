@@ -107,7 +107,6 @@ struct db_worker {
 
 	/* In. */
 	unsigned int claim_room;
-	const char *owner;
 	long lease_ms;
 	long disable_after_s;
 	struct hf_sweep_result *results;	/* owned, n entries */
@@ -130,7 +129,6 @@ struct sweep {
 	struct hf_db *claim_db;		/* the claimer's */
 	struct transport *transport;
 	struct db_worker claimer, writer;
-	char owner[100];
 	long lease_ms;
 	long start_margin_ms;		/* see START_MARGIN_MS */
 
@@ -287,7 +285,7 @@ db_worker_run(struct db_worker *w, enum db_op op)
 	switch (op) {
 	case DB_OP_CLAIM:
 		w->claim_started_ms = hf_monotonic_ms();
-		w->r = hf_sweep_claim(w->db, w->claim_room, w->owner, w->lease_ms,
+		w->r = hf_sweep_claim(w->db, w->claim_room, w->lease_ms,
 				      &w->claimed, &w->count, &w->due, w->errstr,
 				      sizeof(w->errstr));
 		break;
@@ -470,10 +468,11 @@ claim_done(struct sweep *s, uint64_t now, bool stopping)
 		/* The lease started no earlier than the claim did. */
 		j->lease_until_ms = w->claim_started_ms + (uint64_t)s->lease_ms;
 	}
+	if (w->count > 0)
+		hf_log(HF_LOG_DEBUG, "claimed %zu deliveries under lease %s",
+		       w->count, w->claimed[0].lease_token);
 	free(w->claimed);	/* the strings moved into the jobs */
 	w->claimed = NULL;
-	if (w->count > 0)
-		hf_log(HF_LOG_DEBUG, "claimed %zu deliveries", w->count);
 	s->nothing_due = w->due == 0 && w->submitted_idle;
 	/* A short claim means the due work is drained: poll again later. */
 	s->next_claim_ms = w->due < w->claim_room ? now + HF_SWEEP_IDLE_POLL_MS : now;
@@ -813,7 +812,7 @@ main(int argc, char **argv)
 	struct hf_db_limits limits = { 5, 30, 60 };
 	struct sigaction sa;
 	sigset_t stop_signals;
-	char errstr[1024] = "", host[64] = "localhost";
+	char errstr[1024] = "";
 	const char *path;
 	bool is_default;
 	enum hf_result r;
@@ -859,9 +858,6 @@ main(int argc, char **argv)
 		return 1;
 	}
 	raise_open_files_limit(s.opt.concurrency);
-	gethostname(host, sizeof(host) - 1);
-	snprintf(s.owner, sizeof(s.owner), "%s:%ld", host, (long)getpid());
-	s.claimer.owner = s.writer.owner = s.owner;
 	s.claimer.lease_ms = s.writer.lease_ms = s.lease_ms;
 	s.claimer.disable_after_s = s.writer.disable_after_s =
 		s.cfg.endpoint_disable_after_seconds;

@@ -559,7 +559,7 @@ $HTTP["url"] =~ "^/trivial/" {
         the next stage starts with nothing due and the old rows intact."""
         self.db.sql("UPDATE deliveries SET status = 'succeeded', due_at = NULL, "
                     "attempts = GREATEST(attempts, 1), last_status_code = 200, "
-                    "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL "
+                    "lease_token = '' "
                     "WHERE due_at IS NOT NULL")
 
     def learn_prefixes(self):

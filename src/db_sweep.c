@@ -68,19 +68,37 @@ static enum hf_result hand_back(struct hf_db *db,
 				size_t n, bool park, char *errstr,
 				size_t errlen);
 
+/*
+ * The newest numbered migration the sweep's statements rely on
+ * (sql/002_lease_in_place.sql: lease_token NOT NULL, '' for no lease).
+ */
+#define SWEEP_SCHEMA_VERSION 2
+
 enum hf_result
 hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
 {
 	struct hf_query q;
 	enum hf_result r;
+	long long version = 0;
 
-	hf_query_start(&q, db, "SELECT 1 FROM deliveries LIMIT 1");
+	hf_query_start(&q, db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
 	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	if (r == HF_OK)
+		version = hf_query_column_int(&q, 0);
 	hf_query_end(&q);
-	if (r != HF_OK)
-		db_fail(db, r, errstr, errlen);
 	mysql_commit(hf_db_mysql(db));
-	return r;
+	if (r == HF_ERR_DB)
+		return hf_fail(r, errstr, errlen, "no hookfan schema here (%s): run hookfan-admin migrate",
+			       hf_db_error(db));
+	if (r != HF_OK)
+		return db_fail(db, r, errstr, errlen);
+	if (version < SWEEP_SCHEMA_VERSION)
+		return hf_fail(HF_ERR_INVALID, errstr, errlen,
+			       "the schema is at migration %lld, this hookfan-sweep needs %d: run hookfan-admin migrate",
+			       version, SWEEP_SCHEMA_VERSION);
+	return HF_OK;
 }
 
 /* ---- claiming -------------------------------------------------------- */
@@ -90,7 +108,6 @@ struct load_run;
 struct claim_run {
 	struct load_run *load;	/* read in the same transaction */
 	unsigned int limit;
-	const char *owner;
 	long lease_ms;
 	char token[HF_LEASE_TOKEN_LEN + 1];
 	char *ids_json;		/* the claimed ids, owned */
@@ -107,15 +124,16 @@ static const char claim_select_sql[] =
  * The UPDATE touches deliveries only: joining endpoints here would lock
  * their rows and make claims wait on sweeps writing results for the same
  * endpoint (the read that follows is a plain SELECT, which locks nothing).
+ * No column it sets changes size ('pending' and 'sending' are as long,
+ * lease_token is fixed-size and never NULL), so InnoDB rewrites each row
+ * in place.
  */
 static const char claim_update_sql[] =
 	"UPDATE deliveries d"
 	" JOIN JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
 	"   ON d.id = j.id"
 	" SET d.status = 'sending', d.attempts = d.attempts + 1,"
-	"  d.lease_token = ?, d.lease_owner = ?,"
-	"  d.lease_expires_at = NOW(3) + INTERVAL ? MICROSECOND,"
-	"  d.due_at = NOW(3) + INTERVAL ? MICROSECOND,"
+	"  d.lease_token = ?, d.due_at = NOW(3) + INTERVAL ? MICROSECOND,"
 	"  d.updated_at = NOW(3)";
 
 static enum hf_result load_jobs(struct hf_db *db, struct load_run *run);
@@ -170,8 +188,6 @@ claim_txn(struct hf_db *db, void *ctx)
 	hf_query_start(&q, db, claim_update_sql);
 	hf_query_text(&q, run->ids_json);
 	hf_query_text(&q, run->token);
-	hf_query_text(&q, run->owner);
-	hf_query_int(&q, (long long)run->lease_ms * 1000);
 	hf_query_int(&q, (long long)run->lease_ms * 1000);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
@@ -371,8 +387,7 @@ load_jobs(struct hf_db *db, struct load_run *run)
 }
 
 enum hf_result
-hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
-	       long lease_ms, struct hf_sweep_job **jobs, size_t *count,
+hf_sweep_claim(struct hf_db *db, unsigned int limit, long lease_ms, struct hf_sweep_job **jobs, size_t *count,
 	       size_t *claimed, char *errstr, size_t errlen)
 {
 	struct claim_run claim = { 0 };
@@ -383,7 +398,6 @@ hf_sweep_claim(struct hf_db *db, unsigned int limit, const char *owner,
 	*count = 0;
 	*claimed = 0;
 	claim.limit = limit;
-	claim.owner = owner;
 	claim.lease_ms = lease_ms;
 	claim.errstr = errstr;
 	claim.errlen = errlen;
@@ -676,8 +690,7 @@ static const char update_deliveries_sql[] =
 	"  d.due_at = IF(j.outcome = 'retry' AND j.active = 1,"
 	"   NOW(3) + INTERVAL j.delay * 1000 MICROSECOND, NULL),"
 	"  d.last_status_code = j.code, d.last_error = j.error,"
-	"  d.lease_token = NULL, d.lease_owner = NULL, d.lease_expires_at = NULL,"
-	"  d.updated_at = NOW(3)";
+	"  d.lease_token = '', d.updated_at = NOW(3)";
 
 static const char park_deliveries_sql[] =
 	"UPDATE " ID_LIST " JOIN deliveries d ON d.endpoint_id = j.id"
@@ -1093,8 +1106,8 @@ static const char release_sql[] =
 	"   ON d.id = j.id AND d.lease_token = j.token"
 	" SET d.status = IF(? = 1, 'paused', 'pending'),"
 	"  d.attempts = GREATEST(d.attempts, 1) - 1,"
-	"  d.due_at = IF(? = 1, NULL, NOW(3)), d.lease_token = NULL,"
-	"  d.lease_owner = NULL, d.lease_expires_at = NULL, d.updated_at = NOW(3)";
+	"  d.due_at = IF(? = 1, NULL, NOW(3)), d.lease_token = '',"
+	"  d.updated_at = NOW(3)";
 
 static enum hf_result
 release_txn(struct hf_db *db, void *ctx)

@@ -57,14 +57,14 @@ struct hf_sweep_job {
 void hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n);
 
 /*
- * Claim up to limit due deliveries for lease_ms under a fresh token, owned
- * by owner ("host:pid"), and read what to send.  Deliveries of disabled
+ * Claim up to limit due deliveries for lease_ms under a fresh token and
+ * read what to send.  Deliveries of disabled
  * endpoints met on the way are parked as 'paused' instead.  *jobs (freed
  * with hf_sweep_jobs_free) and *count receive the work to send; *claimed
  * receives how many rows were due (sent or parked): 0 means nothing is due.
  */
 enum hf_result hf_sweep_claim(struct hf_db *db, unsigned int limit,
-			      const char *owner, long lease_ms,
+			      long lease_ms,
 			      struct hf_sweep_job **jobs, size_t *count,
 			      size_t *claimed, char *errstr, size_t errlen);
 
@@ -109,7 +109,8 @@ enum hf_result hf_sweep_release(struct hf_db *db,
 				const struct hf_sweep_job *const *jobs,
 				size_t n, char *errstr, size_t errlen);
 
-/* True when the deliveries table can be read (the schema is in place). */
+/* HF_OK when the database holds the schema this sweep needs, else an
+ * error that says to run hookfan-admin migrate. */
 enum hf_result hf_sweep_check_schema(struct hf_db *db, char *errstr,
 				     size_t errlen);
 

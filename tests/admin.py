@@ -2,6 +2,7 @@
 JSON and text output, its errors, and the rows it leaves behind."""
 import base64
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -13,6 +14,8 @@ import hftest  # noqa: E402
 from hftest import eq  # noqa: E402
 
 db = hftest.MariaDB.start()
+# The numbered migrations in sql/ (001_initial.sql, ...).
+NUMBERED = len([n for n in os.listdir(hftest.SQL_DIR) if n[:3].isdigit()])
 ID = re.compile(r"^[a-z]{1,4}_[0-9a-hjkmnp-tv-z]{26}$")
 
 
@@ -34,7 +37,7 @@ def workspace(name="Acme", *extra):
 
 @hftest.test
 def migrate_is_recorded_and_safe_to_repeat():
-    eq(db.value("SELECT COUNT(*) FROM schema_migrations"), "1")
+    eq(db.value("SELECT COUNT(*) FROM schema_migrations"), str(NUMBERED))
     eq(db.admin("migrate"), {"applied": 0})
     tables = {r[0] for r in db.rows("SHOW TABLES")}
     for t in ("workspaces", "environments", "applications", "endpoints",
@@ -60,8 +63,8 @@ def migrate_from_two_shells_at_once():
         eq(code, 0, "concurrent migrate exit (%s)" % err)
     applied = sorted(int(re.search(r'"applied":\s*(\d+)', out).group(1))
                      for out, _, _ in results)
-    eq(applied, [0, 1], "exactly one shell applied the migration")
-    eq(db.root_sql("SELECT COUNT(*) FROM hookfan2.schema_migrations").strip(), "1")
+    eq(applied, [0, NUMBERED], "exactly one shell applied the migrations")
+    eq(db.root_sql("SELECT COUNT(*) FROM hookfan2.schema_migrations").strip(), str(NUMBERED))
 
 
 def routines(schema="hookfan"):
@@ -106,10 +109,56 @@ def migrate_scripts(database, initial, routines_sql):
             f.write(text)
     db.root_sql("CREATE DATABASE %s; GRANT ALL ON %s.* TO 'hookfan'@'localhost';"
                 % (database, database))
-    conf = db.write_config(path=os.path.join(db.dir, database + ".conf"), db_name=database)
-    return subprocess.run([hftest.ADMIN, "--config", conf, "migrate"],
+    return subprocess.run([hftest.ADMIN, "--config", database_config(database), "migrate"],
                           env=dict(db.env(), HOOKFAN_SQL_DIR=folder),
                           capture_output=True, text=True)
+
+
+def database_config(database):
+    return db.write_config(path=os.path.join(db.dir, database + ".conf"), db_name=database)
+
+
+def sql_file(name):
+    with open(os.path.join(hftest.SQL_DIR, name)) as f:
+        return f.read()
+
+
+@hftest.test
+def an_upgrade_from_the_first_schema_keeps_every_delivery_and_lease():
+    """Deliveries written under 001 (free ones with a NULL lease, one held
+    by a sweep) come through 002, which makes the lease fixed-size; a sweep
+    refuses to run until it has."""
+    r = migrate_scripts("hookfan6", sql_file("001_initial.sql"), sql_file("routines.sql"))
+    eq(r.returncode, 0, "migrate to 001: %s" % r.stderr)
+    conf = database_config("hookfan6")
+
+    def admin(*args):
+        r = db.run_admin("--json", *args, config=conf)
+        eq(r.returncode, 0, "hookfan-admin %s: %s" % (args, r.stderr))
+        return json.loads(r.stdout)
+    ws = admin("workspace", "create", "--name", "Old")["id"]
+    ep = admin("endpoint", "create", "--workspace", ws, "--url", "https://example.com/old")["id"]
+    held = "a" * 32
+    db.root_sql("USE hookfan6;"
+                " INSERT INTO messages (id, workspace_id, event_type, payload, status)"
+                " VALUES ('msg_old', '%s', 'user.created', '{}', 'pending');"
+                " INSERT INTO deliveries (id, message_id, endpoint_id, status, due_at,"
+                "  lease_owner, lease_token, lease_expires_at) VALUES"
+                " ('del_free', 'msg_old', '%s', 'pending', NOW(3), NULL, NULL, NULL),"
+                " ('del_held', 'msg_old', '%s', 'sending', NOW(3) + INTERVAL 1 MINUTE,"
+                "  'host:1', '%s', NOW(3) + INTERVAL 1 MINUTE);" % (ws, ep, ep, held))
+    sweep = subprocess.run([hftest.SWEEP, "--config", conf], env=db.env(),
+                           capture_output=True, text=True, timeout=60)
+    eq(sweep.returncode, 1, "sweep on the old schema (%s)" % sweep.stderr)
+    assert "the schema is at migration 1, this hookfan-sweep needs 2:" \
+        " run hookfan-admin migrate" in sweep.stderr, sweep.stderr
+    eq(admin("migrate"), {"applied": NUMBERED - 1})
+    eq(db.root_sql("SELECT id, status, lease_token FROM hookfan6.deliveries ORDER BY id"),
+       "del_free\tpending\t\ndel_held\tsending\t%s\n" % held)
+    columns = db.root_sql("SELECT column_name FROM information_schema.columns"
+                          " WHERE table_schema = 'hookfan6' AND table_name = 'deliveries'"
+                          " AND column_name LIKE 'lease%'").split()
+    eq(columns, ["lease_token"], "the expiry is due_at; nobody read the owner")
 
 
 @hftest.test
