@@ -703,10 +703,11 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 		hf_query_start(&q, db,
 			       "UPDATE deliveries SET status = 'pending', due_at = NOW(3),"
 			       " updated_at = NOW(3) WHERE endpoint_id = ? AND status = 'paused'");
-	else
+	else	/* leased ones are left to their sweep, whose result parks them */
 		hf_query_start(&q, db,
 			       "UPDATE deliveries SET status = 'paused', due_at = NULL,"
-			       " updated_at = NOW(3) WHERE endpoint_id = ? AND status = 'pending'");
+			       " updated_at = NOW(3) WHERE endpoint_id = ? AND status = 'pending'"
+			       " AND lease_token = ''");
 	hf_query_text(&q, endpoint_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);

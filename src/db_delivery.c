@@ -38,8 +38,17 @@ int_or_null(const struct hf_query *q, unsigned int i)
 	return s != NULL ? json_object_new_int64(strtoll(s, NULL, 10)) : NULL;
 }
 
+/*
+ * The status a person sees.  A claim leaves its deliveries 'pending' (see
+ * db_sweep.c): one is "sending" while its lease holds, that is with a
+ * lease token and due_at, the lease's end, still ahead.
+ */
+#define SHOWN_STATUS \
+	"IF(d.status = 'pending' AND d.lease_token <> '' AND d.due_at > NOW(3)," \
+	" 'sending', d.status)"
+
 #define DELIVERY_COLUMNS \
-	"d.id, d.message_id, d.endpoint_id, d.status, d.attempts, " \
+	"d.id, d.message_id, d.endpoint_id, " SHOWN_STATUS ", d.attempts, " \
 	ISO("d.due_at") ", d.last_status_code, d.last_error, " \
 	ISO("d.created_at") ", " ISO("d.updated_at")
 
@@ -99,7 +108,7 @@ hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
 			       " WHERE d.message_id = ? AND (? IS NULL OR d.endpoint_id = ?)"
-			       " AND (? IS NULL OR d.status = ?) ORDER BY d.id DESC LIMIT ?");
+			       " AND (? IS NULL OR " SHOWN_STATUS " = ?) ORDER BY d.id DESC LIMIT ?");
 		hf_query_text(&q, filter->message_id);
 		hf_query_text(&q, filter->endpoint_id);
 		hf_query_text(&q, filter->endpoint_id);
@@ -107,12 +116,12 @@ hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
 			       " WHERE d.endpoint_id = ?"
-			       " AND (? IS NULL OR d.status = ?) ORDER BY d.id DESC LIMIT ?");
+			       " AND (? IS NULL OR " SHOWN_STATUS " = ?) ORDER BY d.id DESC LIMIT ?");
 		hf_query_text(&q, filter->endpoint_id);
 	} else {
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
-			       " WHERE (? IS NULL OR d.status = ?) ORDER BY d.id DESC LIMIT ?");
+			       " WHERE (? IS NULL OR " SHOWN_STATUS " = ?) ORDER BY d.id DESC LIMIT ?");
 	}
 	hf_query_text(&q, filter->status);
 	hf_query_text(&q, filter->status);
@@ -267,7 +276,7 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 	if (r != HF_OK)
 		return r;
 	hf_query_start(&q, db,
-		       "SELECT d.status, e.active, d.endpoint_id FROM deliveries d"
+		       "SELECT " SHOWN_STATUS ", e.active, d.endpoint_id FROM deliveries d"
 		       " JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = ? FOR UPDATE");
 	hf_query_text(&q, delivery_id);
 	r = hf_query_run(&q);
@@ -288,9 +297,10 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 		return hf_fail(HF_ERR_REFUSED, errstr, errlen,
 			       "endpoint %s is disabled: enable it (hookfan-admin endpoint enable --endpoint %s) and its deliveries go out again",
 			       endpoint_id, endpoint_id);
+	/* A lease that ran out is cleared: its dead sweep's result must not land. */
 	hf_query_start(&q, db,
 		       "UPDATE deliveries SET status = 'pending', due_at = NOW(3),"
-		       " updated_at = NOW(3) WHERE id = ?");
+		       " lease_token = '', updated_at = NOW(3) WHERE id = ?");
 	hf_query_text(&q, delivery_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);

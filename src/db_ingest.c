@@ -22,8 +22,8 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
  * hash) with its workspace, event type, asked-for application and
  * endpoint, then one row per target endpoint, or one row with NULL there.
  * target_scope is the condition an endpoint e must meet beyond the
- * subscription.  The backlog probe reads the max_pending-th pending or
- * sending row of the endpoint from the (endpoint_id, status) index: at
+ * subscription.  The backlog probe reads the max_pending-th pending row
+ * (waiting or being sent) of the endpoint from the (endpoint_id, status) index: at
  * most max_pending index entries, never a full count; endpoints the caller
  * knows to be full (FIND_IN_SET list) are not probed.  An endpoint
  * subscribed to both T and "*" comes twice: hf_ingest_lookup sorts and
@@ -36,7 +36,7 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
 	" CASE WHEN ? = 0 OR e.id IS NULL THEN 0" \
 	"  WHEN FIND_IN_SET(e.id, ?) > 0 THEN 2" \
 	"  ELSE (SELECT 1 FROM deliveries d" \
-	"   WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'sending')" \
+	"   WHERE d.endpoint_id = e.id AND d.status = 'pending'" \
 	"   LIMIT 1 OFFSET ?) IS NOT NULL END" \
 	" FROM api_keys k" \
 	" JOIN workspaces w ON w.id = k.workspace_id" \

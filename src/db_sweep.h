@@ -8,9 +8,11 @@
  * The protocol, safe with any number of sweeps on any number of hosts:
  *
  *  - claim: SELECT ... FOR UPDATE SKIP LOCKED picks due rows nobody else
- *    is claiming; one UPDATE marks them 'sending' with attempts + 1, a
- *    fresh lease_token and due_at = lease expiry.  Rows whose lease
- *    expired (a dead sweep) are due again and are claimed the same way.
+ *    is claiming; one UPDATE gives them attempts + 1, a fresh lease_token
+ *    and due_at = lease expiry.  The status stays 'pending': a delivery
+ *    is "sending" while its lease holds (lease_token set, due_at ahead).
+ *    Rows whose lease expired (a dead sweep) are due again and are
+ *    claimed the same way.
  *  - read, in the claim's transaction: a plain (non-locking) SELECT by id
  *    and token fetches url and payload, and one more the secrets in force
  *    of each endpoint of the batch; commit.  A failed read rolls the

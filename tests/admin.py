@@ -154,7 +154,10 @@ def an_upgrade_from_the_first_schema_keeps_every_delivery_and_lease():
         " run hookfan-admin migrate" in sweep.stderr, sweep.stderr
     eq(admin("migrate"), {"applied": NUMBERED - 1})
     eq(db.root_sql("SELECT id, status, lease_token FROM hookfan6.deliveries ORDER BY id"),
-       "del_free\tpending\t\ndel_held\tsending\t%s\n" % held)
+       "del_free\tpending\t\ndel_held\tpending\t%s\n" % held,
+       "a lease alone now makes a delivery sending")
+    eq([(d["id"], d["status"]) for d in admin("delivery", "list", "--message", "msg_old")["deliveries"]],
+       [("del_held", "sending"), ("del_free", "pending")], "what hookfan-admin shows")
     columns = db.root_sql("SELECT column_name FROM information_schema.columns"
                           " WHERE table_schema = 'hookfan6' AND table_name = 'deliveries'"
                           " AND column_name LIKE 'lease%'").split()

@@ -103,6 +103,46 @@ def retry_sends_once_more():
 
 
 @hftest.test
+def a_delivery_is_sending_while_its_lease_holds():
+    """The sweep leaves a claimed delivery 'pending' and gives it a lease:
+    hookfan-admin shows it as sending, will not retry it and will not park
+    it, until the lease runs out."""
+    ep3 = st.endpoint(db, rx.url, ws)[0]
+    held_msg, free_msg = st.messages(db, ws, [ep3], count=2, due="NOW(3) + INTERVAL 1 HOUR")
+    held, free = delivery_of(held_msg, ep3), delivery_of(free_msg, ep3)
+    token = "c" * 32
+    db.root_sql("USE hookfan; UPDATE deliveries SET lease_token = '%s', attempts = 1,"
+                " due_at = NOW(3) + INTERVAL 1 MINUTE WHERE id = '%s'" % (token, held))
+    hftest.eq(db.admin("delivery", "show", held)["status"], "sending", "shown")
+    hftest.eq([r["id"] for r in db.admin("delivery", "list", "--endpoint", ep3,
+                                         "--status", "sending")["deliveries"]],
+              [held], "listed by --status sending")
+    hftest.eq([r["id"] for r in db.admin("delivery", "list", "--endpoint", ep3,
+                                         "--status", "pending")["deliveries"]],
+              [free], "not listed as pending")
+    r = db.run_admin("delivery", "retry", held)
+    hftest.eq(r.returncode, 1, "retry refused")
+    assert "is being sent right now" in r.stderr, r.stderr
+    db.admin("endpoint", "disable", "--endpoint", ep3)
+    hftest.eq(db.rows("SELECT id, status, lease_token FROM deliveries WHERE endpoint_id = '%s'"
+                      " ORDER BY id" % ep3),
+              sorted([(held, "pending", token), (free, "paused", "")]),
+              "disabling parks the waiting one, leaves the held one to its sweep")
+    db.admin("endpoint", "enable", "--endpoint", ep3)
+    # The lease runs out (its sweep died): due again, and retry may take it.
+    db.root_sql("USE hookfan; UPDATE deliveries SET due_at = NOW(3) - INTERVAL 1 SECOND"
+                " WHERE id = '%s'" % held)
+    hftest.eq(db.admin("delivery", "show", held)["status"], "pending", "lease ran out")
+    out = db.admin("delivery", "retry", held)
+    hftest.eq(out["previous_status"], "pending", "retried")
+    hftest.eq(db.value("SELECT lease_token FROM deliveries WHERE id = '%s'" % held), "",
+              "the dead sweep's lease is cleared")
+    st.sweep(db)
+    hftest.eq(db.admin("delivery", "show", held)["status"], "succeeded", "sent")
+    st.retire(db, ep3)
+
+
+@hftest.test
 def resend_makes_new_deliveries_for_the_original_endpoints():
     before = db.value("SELECT COUNT(*) FROM deliveries WHERE message_id = '%s'" % msg)
     out = db.admin("message", "resend", msg)

@@ -143,11 +143,12 @@ def attempts(db, message_id, endpoint_id=None):
 
 
 def make_due(db, message_id=None, endpoint_id=None):
-    """Pull pending retries (of a message, an endpoint, or all) forward to now."""
+    """Pull pending retries (of a message, an endpoint, or all) forward to
+    now; deliveries a sweep holds (under a lease) are left alone."""
     where = " AND message_id = '%s'" % message_id if message_id else ""
     where += " AND endpoint_id = '%s'" % endpoint_id if endpoint_id else ""
     db.root_sql("USE hookfan; UPDATE deliveries SET due_at = NOW(3)"
-                " WHERE status = 'pending'" + where)
+                " WHERE status = 'pending' AND lease_token = ''" + where)
 
 
 def retire(db, endpoint_id):
