@@ -254,6 +254,9 @@ class MariaDB:
                  "CREATE USER 'hookfan'@'localhost' IDENTIFIED BY '%s';"
                  "GRANT ALL ON hookfan.* TO 'hookfan'@'localhost';" % DB_PASSWORD,
                  db=None)
+        # The durable floor's table (commit_fcgi prepares its INSERT at start).
+        self.sql("CREATE TABLE bench_floor (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+                 " body MEDIUMTEXT NOT NULL) ENGINE=InnoDB")
 
     def error_log(self):
         try:
@@ -340,6 +343,7 @@ class Bench:
         self.sweep_bin = os.path.join(self.build, "hookfan-sweep")
         self.fcgi_bin = os.path.join(self.build, "hookfan.fcgi")
         self.trivial_bin = os.path.abspath(args.trivial)
+        self.floor_bin = os.path.abspath(args.commit_floor)
         self.procs = args.procs
         self.conns = args.connections
         self.rows = []          # result table rows
@@ -441,8 +445,9 @@ http {
             raise StageError("nginx did not start: " + open(d + "/nginx.log").read()[-500:])
 
     def start_lighttpd(self):
-        """lighttpd with hookfan.fcgi at / and the trivial responder at
-        /trivial/, the same number of processes each, on Unix sockets."""
+        """lighttpd with hookfan.fcgi at /, the trivial responder at
+        /trivial/ and the durable floor at /floor/, the same number of
+        processes each, on Unix sockets."""
         self.http_port = free_port()
         d = os.path.join(self.work, "lighttpd")
         os.makedirs(os.path.join(d, "www"), exist_ok=True)
@@ -461,13 +466,21 @@ server.max-keep-alive-idle = 60
 $HTTP["url"] =~ "^/trivial/" {
   fastcgi.server = ("/" => (("socket" => "%(d)s/trivial.sock",
     "bin-path" => "%(trivial)s", %(common)s)))
+} else $HTTP["url"] =~ "^/floor/" {
+  fastcgi.server = ("/" => (("socket" => "%(d)s/floor.sock",
+    "bin-path" => "%(floor)s", %(common)s,
+    "bin-environment" => ("BENCH_DB_SOCKET" => "%(db_socket)s",
+      "BENCH_DB_USER" => "hookfan", "BENCH_DB_PASSWORD" => "%(db_password)s",
+      "BENCH_DB_NAME" => "hookfan"))))
 } else {
   fastcgi.server = ("/" => (("socket" => "%(d)s/hookfan.sock",
     "bin-path" => "%(fcgi)s", %(common)s,
     "bin-environment" => ("HOOKFAN_CONFIG" => "%(config)s"))))
 }
 """ % {"d": d, "port": self.http_port, "trivial": self.trivial_bin,
-                "fcgi": self.fcgi_bin, "common": common, "config": self.config})
+                "floor": self.floor_bin, "db_socket": self.db.socket,
+                "db_password": DB_PASSWORD, "fcgi": self.fcgi_bin, "common": common,
+                "config": self.config})
         self.lighttpd = spawn(d, "lighttpd", [find("lighttpd"), "-D", "-f", conf])
         wait_for(lambda: port_open(self.http_port) or self.lighttpd.poll() is not None,
                  20, "lighttpd")
@@ -625,6 +638,27 @@ $HTTP["url"] =~ "^/trivial/" {
             raise StageError("trivial responder: %d non-2xx, %d socket errors"
                              % (w["non2xx"], w["errors"]))
         self.fig["trivial"] = w
+
+    def stage_floor(self):
+        """The least a durable ingest does: one committed INSERT per request."""
+        url = "http://127.0.0.1:%d/floor/api/ingest/event/bench.floor" % self.http_port
+        if self.sizes["warmup_seconds"]:
+            self.wrk(url, self.ingest_body(), "x", seconds=self.sizes["warmup_seconds"])
+        before = int(self.db.value("SELECT COUNT(*) FROM bench_floor"))
+        rounds = []
+
+        def measure():
+            rounds.append(self.wrk(url, self.ingest_body(), "x"))
+            return rounds[-1]
+        w = self.best_of(measure)
+        if any(r["non2xx"] or r["errors"] for r in rounds):
+            raise StageError("durable floor: non-2xx answers or socket errors: %r" % rounds)
+        answered = sum(r["requests"] for r in rounds)
+        stored = int(self.db.value("SELECT COUNT(*) FROM bench_floor")) - before
+        if stored < answered:
+            raise StageError("durable floor: %d requests answered 202, %d rows stored"
+                             % (answered, stored))
+        self.fig["floor"] = w
 
     def best_of(self, measure, before=None):
         """The best of `rounds` measurements: on a shared machine other
@@ -934,7 +968,8 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
     # ------------------------------------------------------------ run
     def run(self):
         os.makedirs(self.work, exist_ok=True)
-        for b in (self.admin_bin, self.sweep_bin, self.fcgi_bin, self.trivial_bin):
+        for b in (self.admin_bin, self.sweep_bin, self.fcgi_bin, self.trivial_bin,
+                  self.floor_bin):
             if not os.access(b, os.X_OK):
                 raise StageError("missing binary " + b)
         t0 = time.monotonic()
@@ -948,6 +983,8 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         want = set(self.args.stages.split(","))
         if "trivial" in want:
             self.stage("trivial FastCGI ceiling", self.stage_trivial)
+        if "floor" in want:
+            self.stage("durable floor (one committed INSERT)", self.stage_floor)
         if "ingest" in want:
             for fanout in (1, 3, 10):
                 self.stage("ingest fan-out %d" % fanout, self.stage_ingest, fanout)
@@ -998,6 +1035,14 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
                 "%s / %s" % (fmt_ms(triv, "p50"), fmt_ms(triv, "p99")) if triv else "—", "",
                 "p99 < 20 ms" if fanout == 3 else "",
                 (w["p99"] < 0.020) if fanout == 3 else None, w)
+        # What the durable commit alone costs, and what hookfan adds to it.
+        fl, ing3 = f.get("floor"), f.get("ingest3_empty")
+        add("durable floor, one committed INSERT per request: req/s", fmt_rate(fl),
+            fmt_rate(triv), fmt_pct(fl["rps"] / triv["rps"] if fl and triv else None),
+            "", None, fl, triv)
+        add("ingest fan-out 3 against the durable floor", fmt_rate(ing3),
+            fmt_rate(fl) + " (floor)" if fl else "—",
+            fmt_pct(ing3["rps"] / fl["rps"] if ing3 and fl else None), "", None, ing3, fl)
         s, rcv = f.get("sweep_empty"), f.get("receiver")
         ratio = s["rate"] / rcv["rps"] if s and rcv else None
         add("sweep: deliveries/s draining %s" % fmt_int(self.sizes["sweep_deliveries"]),
@@ -1184,6 +1229,7 @@ def main():
     ap.add_argument("--srcdir", default=os.path.dirname(HERE))
     ap.add_argument("--workdir", help="scratch directory (default: a new temp dir)")
     ap.add_argument("--trivial", required=True, help="the built trivial_fcgi")
+    ap.add_argument("--commit-floor", required=True, help="the built commit_fcgi")
     ap.add_argument("--results-dir", help="write <date>-<host>.md here and compare "
                     "with the newest earlier file")
     ap.add_argument("--procs", type=int, default=8,
@@ -1198,7 +1244,7 @@ def main():
     ap.add_argument("--wrk-seconds", type=int)
     ap.add_argument("--db-template", help="an initialised MariaDB datadir to copy")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
-    ap.add_argument("--stages", default="trivial,ingest,receiver,sweep,e2e,old",
+    ap.add_argument("--stages", default="trivial,floor,ingest,receiver,sweep,e2e,old",
                     help="comma-separated subset of the stages to run")
     args = ap.parse_args()
     made_workdir = not args.workdir

@@ -35,7 +35,7 @@ def every_benchmark_stage_produces_a_figure():
                     for line in f.read().splitlines()[-10:]:
                         print("# %s: %s" % (name, line))
     hftest.eq(r.returncode, 0, "bench/run --smoke exit status")
-    for figure in ("ingest fan-out 3: req/s", "sweep: deliveries/s",
+    for figure in ("ingest fan-out 3: req/s", "durable floor", "sweep: deliveries/s",
                    "end-to-end ingest", "old deliveries: req/s",
                    "peak RSS, one hookfan.fcgi"):
         assert figure in r.stdout, "no %r row in the table" % figure
