@@ -633,6 +633,13 @@ joblist_drop_front(struct job_list *l, size_t n)
 	l->count -= n;
 }
 
+/* A job may be stamped with a later clock reading than now: that is 0. */
+static uint64_t
+elapsed_ms(uint64_t now, uint64_t since)
+{
+	return now > since ? now - since : 0;
+}
+
 /*
  * Give the writer its next operation: hand-backs first (their leases are
  * blocking other sweeps), then results once a batch waits, the oldest has
@@ -658,7 +665,7 @@ submit_write(struct sweep *s, uint64_t now, bool force)
 	if (s->finished.count == 0 || now < s->next_flush_ms)
 		return;
 	if (!force && s->finished.count < (size_t)s->opt.batch &&
-	    now - s->finished.items[0]->finished_ms < FLUSH_AFTER_MS)
+	    elapsed_ms(now, s->finished.items[0]->finished_ms) < FLUSH_AFTER_MS)
 		return;
 	n = s->finished.count < HF_SWEEP_BATCH_MAX ? s->finished.count : HF_SWEEP_BATCH_MAX;
 	for (i = 0; i < n; i++)
@@ -690,7 +697,7 @@ write_done(struct sweep *s, uint64_t now, enum db_op op)
 		 * Past the lease another sweep may own these deliveries: our
 		 * write would be refused anyway.  They are sent again.
 		 */
-		if (now - s->finished.items[0]->finished_ms < (uint64_t)s->lease_ms)
+		if (elapsed_ms(now, s->finished.items[0]->finished_ms) < (uint64_t)s->lease_ms)
 			return;
 		hf_log(HF_LOG_ERROR, "dropping %zu results the database would not take;"
 		       " their deliveries are retried when the lease expires", n);
