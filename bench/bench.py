@@ -560,6 +560,25 @@ $HTTP["url"] =~ "^/trivial/" {
         key = self.admin("key", "create", "--workspace", ws)["key"]
         self.ws["e2e"] = {"id": ws, "endpoints": [ep], "key": key}
 
+    def settle(self, what, timeout=120):
+        """Let InnoDB finish what the last writes left it -- dirty pages to
+        flush, old row versions to purge -- so that it does not run during
+        the next measurement (the retire UPDATE before an old-rows round
+        left both, and moved that figure by 10-15% either way)."""
+        self.db.sql("SET GLOBAL innodb_max_dirty_pages_pct = 0; "
+                    "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0", db=None)
+        try:
+            wait_for(lambda: self.db.status("Innodb_buffer_pool_pages_dirty") < 1000
+                     and self.db.status("Innodb_history_list_length") < 1000,
+                     timeout, "InnoDB to flush and purge " + what)
+        except StageError as e:
+            self.notes.append("%s (dirty pages %d, history length %d); measured anyway" % (
+                e, self.db.status("Innodb_buffer_pool_pages_dirty"),
+                self.db.status("Innodb_history_list_length")))
+        finally:
+            self.db.sql("SET GLOBAL innodb_max_dirty_pages_pct = 90; "
+                        "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0", db=None)
+
     def clear_traffic(self):
         """Empty the tables a benchmark stage fills (empty-table phase)."""
         tables = [t for t in self.db.sql("SHOW TABLES").split()
@@ -644,6 +663,7 @@ $HTTP["url"] =~ "^/trivial/" {
         url = "http://127.0.0.1:%d/floor/api/ingest/event/bench.floor" % self.http_port
         if self.sizes["warmup_seconds"]:
             self.wrk(url, self.ingest_body(), "x", seconds=self.sizes["warmup_seconds"])
+        self.settle("before the floor")
         before = int(self.db.value("SELECT COUNT(*) FROM bench_floor"))
         rounds = []
 
@@ -698,8 +718,11 @@ $HTTP["url"] =~ "^/trivial/" {
                 raise StageError("ingest fan-out %d: %d requests but %d deliveries stored"
                                  % (fanout, w["requests"], w["stored_deliveries"]))
             return w
+        def before():
+            reset()
+            self.settle("before ingest fan-out %d" % fanout)
         # Each round starts from the same tables: emptied, or old rows only.
-        w = self.best_of(measure, before=reset)
+        w = self.best_of(measure, before=before)
         self.sample_fcgi_rss()
         self.fig["ingest%d_%s" % (fanout, tag)] = w
 
@@ -805,6 +828,7 @@ LIMIT %(n)d;
         self.sweep_round = getattr(self, "sweep_round", 0) + 1
         marker = "bench.sweep.%d" % self.sweep_round
         self.prepare_due(n, marker)
+        self.settle("the due deliveries")
         log("prepared %d due deliveries in %.1fs" % (n, time.monotonic() - started))
         elapsed, rc, rss = self.run_sweep(self.args.sweep_args.split())
         left = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at IS NOT NULL"))
@@ -954,15 +978,7 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         if counts["deliveries"] < total:
             raise StageError("old rows: only %d deliveries" % counts["deliveries"])
         fill = time.monotonic() - started
-        # Let InnoDB write the filled pages out before measuring again.
-        self.db.sql("SET GLOBAL innodb_max_dirty_pages_pct = 0; "
-                    "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0", db=None)
-        try:
-            wait_for(lambda: self.db.status("Innodb_buffer_pool_pages_dirty") < 1000,
-                     300, "InnoDB to flush the old rows")
-        finally:
-            self.db.sql("SET GLOBAL innodb_max_dirty_pages_pct = 90; "
-                        "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0", db=None)
+        self.settle("the old rows", 300)
         self.fig["old"] = dict(counts, seconds=fill, flushed=time.monotonic() - started - fill)
 
     # ------------------------------------------------------------ run
@@ -1231,7 +1247,7 @@ def main():
     ap.add_argument("--workdir", help="scratch directory (default: a new temp dir)")
     ap.add_argument("--trivial", required=True, help="the built trivial_fcgi")
     ap.add_argument("--commit-floor", required=True, help="the built commit_fcgi")
-    ap.add_argument("--results-dir", help="write <date>-<host>.md here and compare "
+    ap.add_argument("--results-dir", help="write <date>-<time>-<host>.md here and compare "
                     "with the newest earlier file")
     ap.add_argument("--procs", type=int, default=8,
                     help="FastCGI processes per program (as the shipped lighttpd config)")

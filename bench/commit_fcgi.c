@@ -81,10 +81,15 @@ main(void)
 		return 1;
 	while (FCGX_Accept_r(&req) >= 0) {
 		int len = FCGX_GetStr(body, BODY_MAX, req.in);
+		int more = 0;
 
 		while (FCGX_GetStr(spill, sizeof(spill), req.in) > 0)
-			;
-		if (len < 0 || store(body, (unsigned long)len) != 0) {
+			more = 1;
+		if (more) {
+			FCGX_FPrintF(req.out, "Status: 413 Content Too Large\r\n"
+				     "Content-Type: application/json\r\n\r\n"
+				     "{\"error\":\"body over %d bytes\"}\n", BODY_MAX);
+		} else if (store(body, (unsigned long)len) != 0) {
 			FCGX_FPrintF(req.out, "Status: 503 Service Unavailable\r\n"
 				     "Content-Type: application/json\r\n\r\n"
 				     "{\"error\":\"not stored\"}\n");

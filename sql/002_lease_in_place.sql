@@ -11,13 +11,24 @@
 -- lease_expires_at always equalled due_at while a delivery was sending,
 -- and lease_owner was read by nobody.
 --
--- Together the sweep spends ~10% less CPU per delivery.  Stop the sweeps
--- before migrating: the ALTER rebuilds the table.
+-- Together: about 8% less CPU per delivery for the whole sweep (122 ->
+-- 110-114 us in the benchmark on a 2-core VM).
+--
+-- Stop the sweeps before migrating (ingest may keep running): the ALTER
+-- rebuilds the table.  Safe to run again if it stops half way.
+
+-- First, so that rows ingest inserts from now on have no NULL to convert.
+ALTER TABLE deliveries ALTER COLUMN lease_token SET DEFAULT '';
+
 UPDATE deliveries SET status = 'pending' WHERE status = 'sending';
 
-UPDATE deliveries SET lease_token = '' WHERE lease_token IS NULL;
-
+-- Outside strict mode the rebuild itself turns the NULLs into '' (one pass
+-- over the table, no UPDATE of every old row).  The session's mode comes
+-- back before routines.sql: a routine keeps the mode it was created in.
+SET @hf_sql_mode = @@SESSION.sql_mode;
+SET SESSION sql_mode = '';
 ALTER TABLE deliveries
   MODIFY lease_token CHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
-  DROP COLUMN lease_owner,
-  DROP COLUMN lease_expires_at;
+  DROP COLUMN IF EXISTS lease_owner,
+  DROP COLUMN IF EXISTS lease_expires_at;
+SET SESSION sql_mode = @hf_sql_mode;

@@ -703,11 +703,12 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 		hf_query_start(&q, db,
 			       "UPDATE deliveries SET status = 'pending', due_at = NOW(3),"
 			       " updated_at = NOW(3) WHERE endpoint_id = ? AND status = 'paused'");
-	else	/* leased ones are left to their sweep, whose result parks them */
+	else	/* as the sweep parks them (db_sweep.c park_deliveries_sql) */
 		hf_query_start(&q, db,
 			       "UPDATE deliveries SET status = 'paused', due_at = NULL,"
-			       " updated_at = NOW(3) WHERE endpoint_id = ? AND status = 'pending'"
-			       " AND lease_token = ''");
+			       " lease_token = '', updated_at = NOW(3)"
+			       " WHERE endpoint_id = ? AND status = 'pending'"
+			       " AND (lease_token = '' OR due_at <= NOW(3))");
 	hf_query_text(&q, endpoint_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);

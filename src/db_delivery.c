@@ -47,6 +47,15 @@ int_or_null(const struct hf_query *q, unsigned int i)
 	"IF(d.status = 'pending' AND d.lease_token <> '' AND d.due_at > NOW(3)," \
 	" 'sending', d.status)"
 
+/*
+ * --status S, or any when NULL (the parameter comes three times).  The
+ * stored status ('pending' for "sending") keeps the (endpoint_id, status)
+ * index usable.
+ */
+#define STATUS_FILTER \
+	"(? IS NULL OR (d.status = IF(? = 'sending', 'pending', ?)" \
+	" AND " SHOWN_STATUS " = ?))"
+
 #define DELIVERY_COLUMNS \
 	"d.id, d.message_id, d.endpoint_id, " SHOWN_STATUS ", d.attempts, " \
 	ISO("d.due_at") ", d.last_status_code, d.last_error, " \
@@ -108,7 +117,7 @@ hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
 			       " WHERE d.message_id = ? AND (? IS NULL OR d.endpoint_id = ?)"
-			       " AND (? IS NULL OR " SHOWN_STATUS " = ?) ORDER BY d.id DESC LIMIT ?");
+			       " AND " STATUS_FILTER " ORDER BY d.id DESC LIMIT ?");
 		hf_query_text(&q, filter->message_id);
 		hf_query_text(&q, filter->endpoint_id);
 		hf_query_text(&q, filter->endpoint_id);
@@ -116,13 +125,15 @@ hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
 			       " WHERE d.endpoint_id = ?"
-			       " AND (? IS NULL OR " SHOWN_STATUS " = ?) ORDER BY d.id DESC LIMIT ?");
+			       " AND " STATUS_FILTER " ORDER BY d.id DESC LIMIT ?");
 		hf_query_text(&q, filter->endpoint_id);
 	} else {
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
-			       " WHERE (? IS NULL OR " SHOWN_STATUS " = ?) ORDER BY d.id DESC LIMIT ?");
+			       " WHERE " STATUS_FILTER " ORDER BY d.id DESC LIMIT ?");
 	}
+	hf_query_text(&q, filter->status);
+	hf_query_text(&q, filter->status);
 	hf_query_text(&q, filter->status);
 	hf_query_text(&q, filter->status);
 	hf_query_int(&q, filter->limit);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <mysqld_error.h>
 
 #include "crypto.h"
 #include "ids.h"
@@ -89,7 +90,7 @@ hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
 		version = hf_query_column_int(&q, 0);
 	hf_query_end(&q);
 	mysql_commit(hf_db_mysql(db));
-	if (r == HF_ERR_DB)
+	if (r == HF_ERR_DB && mysql_errno(hf_db_mysql(db)) == ER_NO_SUCH_TABLE)
 		return hf_fail(r, errstr, errlen, "no hookfan schema here (%s): run hookfan-admin migrate",
 			       hf_db_error(db));
 	if (r != HF_OK)
@@ -127,8 +128,8 @@ static const char claim_select_sql[] =
  * It leaves the status 'pending' (a live lease is what makes a delivery
  * "sending"), so of the secondary indexes only due_at's changes, and no
  * column it sets changes size (lease_token is fixed-size and never NULL),
- * so InnoDB rewrites each row in place.  Together: 8% less CPU per
- * delivery for the whole sweep than setting status = 'sending'.
+ * so InnoDB rewrites each row in place (sql/002_lease_in_place.sql has
+ * what that saved).
  */
 static const char claim_update_sql[] =
 	"UPDATE deliveries d"
@@ -717,11 +718,15 @@ static const char update_deliveries_sql[] =
 	"  d.last_status_code = j.code, d.last_error = j.error,"
 	"  d.lease_token = '', d.updated_at = NOW(3)";
 
-/* Leased deliveries are left to their sweep, whose result parks them. */
+/*
+ * Deliveries under a live lease are left to their sweep, whose result
+ * parks them; a lease that ran out (its sweep died) is cleared.
+ */
 static const char park_deliveries_sql[] =
 	"UPDATE " ID_LIST " JOIN deliveries d ON d.endpoint_id = j.id"
-	" SET d.status = 'paused', d.due_at = NULL, d.updated_at = NOW(3)"
-	" WHERE d.status = 'pending' AND d.lease_token = ''";
+	" SET d.status = 'paused', d.due_at = NULL, d.lease_token = '',"
+	"  d.updated_at = NOW(3)"
+	" WHERE d.status = 'pending' AND (d.lease_token = '' OR d.due_at <= NOW(3))";
 
 /*
  * delivered: all succeeded; failed: one gave up; else still pending.  The

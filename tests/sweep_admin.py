@@ -129,10 +129,17 @@ def a_delivery_is_sending_while_its_lease_holds():
               sorted([(held, "pending", token), (free, "paused", "")]),
               "disabling parks the waiting one, leaves the held one to its sweep")
     db.admin("endpoint", "enable", "--endpoint", ep3)
-    # The lease runs out (its sweep died): due again, and retry may take it.
-    db.root_sql("USE hookfan; UPDATE deliveries SET due_at = NOW(3) - INTERVAL 1 SECOND"
-                " WHERE id = '%s'" % held)
+    # The lease runs out (its sweep died): due again, parked by a disable ...
+    expire = ("USE hookfan; UPDATE deliveries SET lease_token = '%s',"
+              " due_at = NOW(3) - INTERVAL 1 SECOND WHERE id = '%s'" % (token, held))
+    db.root_sql(expire)
     hftest.eq(db.admin("delivery", "show", held)["status"], "pending", "lease ran out")
+    db.admin("endpoint", "disable", "--endpoint", ep3)
+    hftest.eq(db.rows("SELECT status, lease_token FROM deliveries WHERE id = '%s'" % held),
+              [("paused", "")], "a dead sweep's delivery is parked, its lease cleared")
+    db.admin("endpoint", "enable", "--endpoint", ep3)
+    # ... and retry may take it.
+    db.root_sql(expire)
     out = db.admin("delivery", "retry", held)
     hftest.eq(out["previous_status"], "pending", "retried")
     hftest.eq(db.value("SELECT lease_token FROM deliveries WHERE id = '%s'" % held), "",

@@ -154,8 +154,9 @@ def make_due(db, message_id=None, endpoint_id=None):
 def retire(db, endpoint_id):
     """Stop an endpoint's waiting deliveries from being retried by later
     tests of the same file (they would only add time and noise)."""
-    db.root_sql("USE hookfan; UPDATE deliveries SET status = 'failed', due_at = NULL"
-                " WHERE endpoint_id = '%s' AND status = 'pending'" % endpoint_id)
+    db.root_sql("USE hookfan; UPDATE deliveries SET status = 'failed', due_at = NULL,"
+                " lease_token = '' WHERE endpoint_id = '%s' AND status = 'pending'"
+                % endpoint_id)
 
 
 def node_modules():
