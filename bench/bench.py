@@ -40,10 +40,14 @@ ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"   # src/ids.c
 DB_PASSWORD = "hookfan-bench-pw"
 MiB = 1024 * 1024
 
-# Sizes of a full run and of the smoke run (make check).
+# Sizes of a full run and of the smoke run (make check).  The buffer pool
+# holds the 5 million old deliveries (3.4 GB with their messages and
+# attempts), as a database sized for its data does: with 1 GiB it is full,
+# and InnoDB writes ~7,000 pages out during each old-rows sweep round to
+# make room, which cost that round 10-14% more CPU (bench/README.md).
 FULL = dict(wrk_seconds=5, rounds=3, sweep_rounds=2, warmup_seconds=2, sweep_deliveries=100000,
             old_deliveries=5000000, e2e_rate=20, e2e_seconds=10,
-            buffer_pool="1G", log_file_size="1G", sweep_max_seconds=600)
+            buffer_pool="4G", log_file_size="1G", sweep_max_seconds=600)
 SMOKE = dict(wrk_seconds=1, rounds=1, sweep_rounds=1, warmup_seconds=0, sweep_deliveries=1000,
              old_deliveries=10000, e2e_rate=10, e2e_seconds=1,
              buffer_pool="128M", log_file_size="48M", sweep_max_seconds=15)
@@ -332,6 +336,8 @@ class Bench:
         self.sizes = dict(SMOKE if args.smoke else FULL)
         if args.old_deliveries is not None:
             self.sizes["old_deliveries"] = args.old_deliveries
+        if args.buffer_pool:
+            self.sizes["buffer_pool"] = args.buffer_pool
         if args.sweep_deliveries is not None:
             self.sizes["sweep_deliveries"] = args.sweep_deliveries
         if args.wrk_seconds is not None:
@@ -613,6 +619,7 @@ $HTTP["url"] =~ "^/trivial/" {
         cmd = [find("wrk"), "-t%d" % threads, "-c%d" % (connections or self.conns),
                "-d%ds" % seconds, "--timeout", "10s", "--latency",
                "-s", os.path.join(HERE, "post.lua"), url]
+        io = self.db_io()
         snap = cpu_snapshot()
         r = subprocess.run(cmd, capture_output=True, text=True, env=env,
                            timeout=seconds + 60)
@@ -620,11 +627,20 @@ $HTTP["url"] =~ "^/trivial/" {
             raise StageError("wrk failed: " + (r.stderr or r.stdout)[-500:])
         res = parse_wrk(r.stdout)
         res["foreign_cpu"] = foreign_cpu(snap)
+        res.update(self.db_io(since=io))
         # CPU the benchmark's own processes (servers, wrk) spent per
         # request: steadier than the rate on a shared machine.
         own = (cpu_snapshot()[2] - snap[2]) * 1e6 / os.sysconf("SC_CLK_TCK")
         res["cpu_us_per_request"] = int(own / res["requests"]) if res["requests"] else 0
         return res
+
+    def db_io(self, since=None):
+        """InnoDB's page reads from disk and page writes (flushes), or their
+        growth since an earlier call: a round that had to read pages did
+        not find its working set in the buffer pool."""
+        now = {"db_pages_read": self.db.status("Innodb_buffer_pool_reads"),
+               "db_pages_flushed": self.db.status("Innodb_buffer_pool_pages_flushed")}
+        return {k: v - since[k] for k, v in now.items()} if since else now
 
     def ingest_body(self):
         return json.dumps({"payload": PAYLOAD}, separators=(",", ":"))
@@ -779,6 +795,7 @@ LIMIT %(n)d;
         cmd = [self.sweep_bin, "--config", self.config,
                "--max-seconds", str(self.sizes["sweep_max_seconds"])] + list(extra)
         err = open(os.path.join(self.work, "sweep.log"), "ab")
+        io = self.db_io()
         snap = cpu_snapshot()
         started = time.monotonic()
         p = subprocess.Popen(cmd, stdout=err, stderr=err, env=self.env(),
@@ -798,6 +815,7 @@ LIMIT %(n)d;
         elapsed = time.monotonic() - started
         self.last_foreign = foreign_cpu(snap)
         self.last_own_cpu_us = (cpu_snapshot()[2] - snap[2]) * 1e6 / os.sysconf("SC_CLK_TCK")
+        self.last_io = self.db_io(since=io)
         p.returncode = os.waitstatus_to_exitcode(status)
         _procs.remove(p)
         return elapsed, p.returncode, ru.ru_maxrss
@@ -845,7 +863,7 @@ LIMIT %(n)d;
         # As cpu_us_per_request: the CPU of the sweep, MariaDB and nginx.
         return {"rate": done / elapsed, "delivered": done, "left": left,
                 "seconds": elapsed, "rss_kib": rss, "foreign_cpu": self.last_foreign,
-                "cpu_us_per_delivery": int(self.last_own_cpu_us / done)}
+                "cpu_us_per_delivery": int(self.last_own_cpu_us / done), **self.last_io}
 
     def stage_e2e(self):
         self.clear_traffic()
@@ -979,7 +997,10 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
             raise StageError("old rows: only %d deliveries" % counts["deliveries"])
         fill = time.monotonic() - started
         self.settle("the old rows", 300)
-        self.fig["old"] = dict(counts, seconds=fill, flushed=time.monotonic() - started - fill)
+        size = self.db.value("SELECT ROUND(SUM(data_length + index_length) / 1048576)"
+                             " FROM information_schema.tables WHERE table_schema = 'hookfan'")
+        self.fig["old"] = dict(counts, seconds=fill, flushed=time.monotonic() - started - fill,
+                               mib_on_disk=int(size or 0))
 
     # ------------------------------------------------------------ run
     def run(self):
@@ -1257,6 +1278,7 @@ def main():
     ap.add_argument("--sweep-args", default="--batch 1000 --concurrency 64",
                     help="hookfan-sweep options for the drain (measured best on 2 cores)")
     ap.add_argument("--old-deliveries", type=int)
+    ap.add_argument("--buffer-pool", help="innodb_buffer_pool_size, e.g. 1G (default 4G)")
     ap.add_argument("--sweep-deliveries", type=int)
     ap.add_argument("--wrk-seconds", type=int)
     ap.add_argument("--db-template", help="an initialised MariaDB datadir to copy")
