@@ -45,7 +45,7 @@ MiB = 1024 * 1024
 # attempts), as a database sized for its data does: with 1 GiB it is full,
 # and InnoDB writes ~7,000 pages out during each old-rows sweep round to
 # make room, which cost that round 10-14% more CPU (bench/README.md).
-FULL = dict(wrk_seconds=5, rounds=3, sweep_rounds=2, warmup_seconds=2, sweep_deliveries=100000,
+FULL = dict(wrk_seconds=5, rounds=3, sweep_rounds=3, warmup_seconds=2, sweep_deliveries=100000,
             old_deliveries=5000000, e2e_rate=20, e2e_seconds=10,
             buffer_pool="4G", log_file_size="1G", sweep_max_seconds=600)
 SMOKE = dict(wrk_seconds=1, rounds=1, sweep_rounds=1, warmup_seconds=0, sweep_deliveries=1000,
