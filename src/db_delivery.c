@@ -48,7 +48,7 @@ int_or_null(const struct hf_query *q, unsigned int i)
 	" 'sending', d.status)"
 
 /*
- * --status S, or any when NULL (the parameter comes three times).  The
+ * --status S, or any when NULL (the parameter comes four times).  The
  * stored status ('pending' for "sending") keeps the (endpoint_id, status)
  * index usable.
  */
