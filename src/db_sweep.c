@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 #include <mysqld_error.h>
 
 #include "crypto.h"
@@ -31,16 +30,105 @@ db_fail(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
 	return hf_fail(r, errstr, errlen, "%s", hf_db_error(db));
 }
 
-/* A JSON text the caller frees, or NULL when out of memory. */
-static char *
-json_text(json_object *obj)
-{
-	const char *s;
+/*
+ * The lists the statements take (ids, keys, results) travel as JSON text
+ * written here directly, not through json-c: building and printing a
+ * json-c tree of every result cost the sweep more CPU than sending the
+ * requests.  Every value is either a
+ * number, an id or token (ASCII letters, digits, '_'), hex, a fixed word,
+ * or an error text made printable ASCII and escaped below.
+ */
+struct text {
+	char *s;
+	size_t len, cap;
+	bool failed;		/* out of memory: s is unusable */
+};
 
-	if (obj == NULL)
-		return NULL;
-	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-	return s != NULL ? strdup(s) : NULL;
+static void
+text_reserve(struct text *t, size_t more)
+{
+	char *grown;
+	size_t cap;
+
+	if (t->failed || t->len + more + 1 <= t->cap)
+		return;
+	cap = t->cap ? t->cap : 4096;
+	while (cap < t->len + more + 1)
+		cap *= 2;
+	grown = realloc(t->s, cap);
+	if (grown == NULL) {
+		t->failed = true;
+		return;
+	}
+	t->s = grown;
+	t->cap = cap;
+}
+
+static void
+text_add(struct text *t, const char *s, size_t len)
+{
+	text_reserve(t, len);
+	if (t->failed)
+		return;
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+}
+
+static void
+text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+static void
+text_printf(struct text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+text_printf(struct text *t, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		t->failed = true;
+	else
+		text_add(t, buf, (size_t)n);
+}
+
+/* A JSON string of a value known to need no escaping (ids, tokens, hex). */
+static void
+text_plain_string(struct text *t, const char *value)
+{
+	text_add(t, "\"", 1);
+	text_str(t, value);
+	text_add(t, "\"", 1);
+}
+
+/* ["delivery id","lease token"]: a key that names a delivery under a lease. */
+static void
+text_key(struct text *t, const struct hf_sweep_job *job)
+{
+	text_add(t, "[", 1);
+	text_plain_string(t, job->delivery_id);
+	text_add(t, ",", 1);
+	text_plain_string(t, job->lease_token);
+	text_add(t, "]", 1);
+}
+
+/* The text built, or NULL (and nothing to free) when memory ran out. */
+static char *
+text_finish(struct text *t)
+{
+	if (!t->failed)
+		return t->s;
+	free(t->s);
+	return NULL;
 }
 
 static void
@@ -150,7 +238,7 @@ static enum hf_result
 claim_txn(struct hf_db *db, void *ctx)
 {
 	struct claim_run *run = ctx;
-	json_object *ids = NULL;
+	struct text ids = { 0 };
 	struct hf_query q;
 	enum hf_result r;
 	unsigned char raw[HF_LEASE_TOKEN_LEN / 2];
@@ -164,30 +252,26 @@ claim_txn(struct hf_db *db, void *ctx)
 			       "no random bytes for a lease token");
 	hf_hex_encode(raw, sizeof(raw), run->token);
 
-	ids = json_object_new_array();
-	if (ids == NULL)
-		return HF_ERR_NOMEM;
+	/* In due order: the list drives the load's join (load_sql). */
+	text_add(&ids, "[", 1);
 	hf_query_start(&q, db, claim_select_sql);
 	hf_query_int(&q, run->limit);
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		json_object_array_add(ids, json_object_new_string(hf_query_column(&q, 0, NULL)));
-		run->claimed++;
+		if (run->claimed++ > 0)
+			text_add(&ids, ",", 1);
+		text_plain_string(&ids, hf_query_column(&q, 0, NULL));
 	}
 	hf_query_end(&q);
-	if (r != HF_ERR_NOT_FOUND) {
-		json_object_put(ids);
+	text_add(&ids, "]", 1);
+	run->ids_json = text_finish(&ids);
+	if (r != HF_ERR_NOT_FOUND)
 		return db_fail(db, r, run->errstr, run->errlen);
-	}
-	r = HF_OK;
-	if (run->claimed == 0) {
-		json_object_put(ids);
-		return HF_OK;
-	}
-	run->ids_json = json_text(ids);
-	json_object_put(ids);
 	if (run->ids_json == NULL)
 		return HF_ERR_NOMEM;
+	r = HF_OK;
+	if (run->claimed == 0)
+		return HF_OK;
 	hf_query_start(&q, db, claim_update_sql);
 	hf_query_text(&q, run->ids_json);
 	hf_query_text(&q, run->token);
@@ -448,84 +532,6 @@ out:
 
 /* ---- results --------------------------------------------------------- */
 
-/*
- * A batch of results travels as JSON text written here directly, not
- * through json-c: building and printing a json-c tree of every result cost
- * the sweep more CPU than sending the requests.  Every value is either a
- * number, an id or token (ASCII letters, digits, '_'), hex, a fixed word,
- * or an error text made printable ASCII and escaped below.
- */
-struct text {
-	char *s;
-	size_t len, cap;
-	bool failed;		/* out of memory: s is unusable */
-};
-
-static void
-text_reserve(struct text *t, size_t more)
-{
-	char *grown;
-	size_t cap;
-
-	if (t->failed || t->len + more + 1 <= t->cap)
-		return;
-	cap = t->cap ? t->cap : 4096;
-	while (cap < t->len + more + 1)
-		cap *= 2;
-	grown = realloc(t->s, cap);
-	if (grown == NULL) {
-		t->failed = true;
-		return;
-	}
-	t->s = grown;
-	t->cap = cap;
-}
-
-static void
-text_add(struct text *t, const char *s, size_t len)
-{
-	text_reserve(t, len);
-	if (t->failed)
-		return;
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-}
-
-static void
-text_str(struct text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
-}
-
-static void
-text_printf(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-text_printf(struct text *t, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		t->failed = true;
-	else
-		text_add(t, buf, (size_t)n);
-}
-
-/* A JSON string of a value known to need no escaping (ids, tokens, hex). */
-static void
-text_plain_string(struct text *t, const char *value)
-{
-	text_add(t, "\"", 1);
-	text_str(t, value);
-	text_add(t, "\"", 1);
-}
 
 struct record_run {
 	const struct hf_sweep_result *results;
@@ -782,11 +788,7 @@ unique_id_list(const char **ids, size_t n)
 		text_add(&t, "\"", 1);
 	}
 	text_add(&t, "]", 1);
-	if (t.failed) {
-		free(t.s);
-		return NULL;
-	}
-	return t.s;
+	return text_finish(&t);
 }
 
 /* What the batch says about one endpoint, and what it was. */
@@ -969,11 +971,7 @@ matched_list(const struct record_run *run)
 		text_result(&t, &run->results[i], run->attempt_ids[i], run->active[i]);
 	}
 	text_add(&t, "]", 1);
-	if (t.failed) {
-		free(t.s);
-		return NULL;
-	}
-	return t.s;
+	return text_finish(&t);
 }
 
 static enum hf_result
@@ -1085,14 +1083,11 @@ hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
 		msgs[i] = results[i].job->message_id;
 		if (i > 0)
 			text_add(&keys, ",", 1);
-		text_add(&keys, "[", 1);
-		text_plain_string(&keys, results[i].job->delivery_id);
-		text_add(&keys, ",", 1);
-		text_plain_string(&keys, results[i].job->lease_token);
-		text_add(&keys, "]", 1);
+		text_key(&keys, results[i].job);
 	}
 	text_add(&keys, "]", 1);
-	if (r == HF_OK && keys.failed)
+	run.keys_json = text_finish(&keys);
+	if (r == HF_OK && run.keys_json == NULL)
 		r = HF_ERR_NOMEM;
 	if (r == HF_OK && (run.msgs_json = unique_id_list(msgs, n)) == NULL)
 		r = HF_ERR_NOMEM;
@@ -1100,7 +1095,6 @@ hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
 		hf_fail(r, errstr, errlen, "cannot build the results batch");
 		goto out;
 	}
-	run.keys_json = keys.s;
 	run.results = results;
 	run.n = n;
 	run.disable_after_s = disable_after_s;
@@ -1110,7 +1104,7 @@ hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
 	if (r == HF_OK)
 		*written = run.written;
 out:
-	free(keys.s);
+	free(run.keys_json);
 	free(msgs);
 	free(run.msgs_json);
 	free(run.attempt_ids);
@@ -1131,10 +1125,7 @@ struct release_run {
 /* Due again now (release) or parked with nothing due (park); the attempt
  * counted at claim is taken back either way. */
 static const char release_sql[] =
-	"UPDATE deliveries d"
-	" JOIN JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$.id',"
-	"   token " TOKEN_COLUMN " PATH '$.token')) j"
-	"   ON d.id = j.id AND d.lease_token = j.token"
+	"UPDATE deliveries d JOIN " KEY_LIST " ON d.id = j.id AND d.lease_token = j.token"
 	" SET d.status = IF(? = 1, 'paused', 'pending'),"
 	"  d.attempts = GREATEST(d.attempts, 1) - 1,"
 	"  d.due_at = IF(? = 1, NULL, NOW(3)), d.lease_token = '',"
@@ -1161,25 +1152,21 @@ hand_back(struct hf_db *db, const struct hf_sweep_job *const *jobs, size_t n,
 	  bool park, char *errstr, size_t errlen)
 {
 	struct release_run run = { 0 };
-	json_object *list;
+	struct text keys = { 0 };
 	char *json;
 	enum hf_result r;
 	size_t i;
 
 	if (n == 0)
 		return HF_OK;
-	list = json_object_new_array();
-	if (list == NULL)
-		return HF_ERR_NOMEM;
+	text_add(&keys, "[", 1);
 	for (i = 0; i < n; i++) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "id", json_object_new_string(jobs[i]->delivery_id));
-		json_object_object_add(o, "token", json_object_new_string(jobs[i]->lease_token));
-		json_object_array_add(list, o);
+		if (i > 0)
+			text_add(&keys, ",", 1);
+		text_key(&keys, jobs[i]);
 	}
-	json = json_text(list);
-	json_object_put(list);
+	text_add(&keys, "]", 1);
+	json = text_finish(&keys);
 	if (json == NULL)
 		return HF_ERR_NOMEM;
 	run.json = json;
