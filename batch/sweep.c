@@ -50,9 +50,25 @@
  * started: the room to write its result while the lease still holds.
  * At least this, and an eighth of the lease (5 s of the default 40 s), so
  * a result write slowed by lock waits does not outlive the lease and
- * let another sweep send the delivery again.
+ * let another sweep send the delivery again -- but never so much that a
+ * transfer claimed this instant could not start (see start_margin).
  */
 #define START_MARGIN_MS 1000
+
+/*
+ * An eighth of the lease, capped so that timeout + margin leaves
+ * START_MARGIN_MS of the lease for a job to wait in the queue (the
+ * shortest lease accepted is the timeout + 2 * START_MARGIN_MS).
+ */
+static long
+start_margin(long lease_ms, long timeout_ms)
+{
+	long margin = lease_ms / 8, most = lease_ms - timeout_ms - START_MARGIN_MS;
+
+	if (margin > most)
+		margin = most;
+	return margin > START_MARGIN_MS ? margin : START_MARGIN_MS;
+}
 
 struct options {
 	const char *config_path;
@@ -845,7 +861,7 @@ main(int argc, char **argv)
 			path);
 		return 1;
 	}
-	s.start_margin_ms = s.lease_ms / 8 > START_MARGIN_MS ? s.lease_ms / 8 : START_MARGIN_MS;
+	s.start_margin_ms = start_margin(s.lease_ms, s.cfg.delivery_timeout_ms);
 	r = hf_db_open(&s.db, &s.cfg, &limits, errstr, sizeof(errstr));
 	if (r == HF_OK)
 		r = hf_sweep_check_schema(s.db, errstr, sizeof(errstr));

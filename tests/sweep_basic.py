@@ -192,6 +192,26 @@ def loop_picks_up_new_work_within_a_second_and_stops_on_sigterm():
 
 
 @hftest.test
+def the_shortest_lease_accepted_still_sends():
+    """lease_seconds may be as short as delivery_timeout_ms + 2 s: the room
+    kept to write a result (an eighth of the lease) must not grow past what
+    that leaves, or every claimed delivery would be handed back unsent."""
+    rx = Receiver()
+    ep, _, ws = st.endpoint(db, rx.url)
+    [msg] = st.messages(db, ws, [ep])
+    short = db.write_config(os.path.join(db.dir, "short-lease.conf"),
+                            delivery_timeout_ms=30000, lease_seconds=32)
+    st.sweep(db, config=short)
+    hftest.eq(st.delivery(db, msg)[:2], ("succeeded", "1"), "sent at once")
+    hftest.eq(rx.ids(), [msg], "received once")
+    shorter = db.write_config(os.path.join(db.dir, "shorter-lease.conf"),
+                              delivery_timeout_ms=30000, lease_seconds=31)
+    r = st.sweep(db, config=shorter, check=False)
+    hftest.eq(r.returncode, 1, "a lease under the timeout + 2 s is refused")
+    assert "lease_seconds must exceed delivery_timeout_ms by at least 2 seconds" in r.stderr, r.stderr
+
+
+@hftest.test
 def unusable_config_or_database_exits_1_with_one_line():
     bad = os.path.join(db.dir, "bad.conf")
     with open(bad, "w") as f:
