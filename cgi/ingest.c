@@ -86,7 +86,7 @@ check_access(const struct ingest_input *in, struct ingest_outcome *out)
 	return HF_OK;
 }
 
-/* ["del_..","ep_.."],... for the one multi-row INSERT; caller frees. */
+/* ["del_..","ep_.."],... for CALL hf_ingest_store; caller frees. */
 static char *
 delivery_pairs(const struct ingest_outcome *out, char (*endpoints)[HF_ID_MAX_LEN + 1])
 {

@@ -165,7 +165,6 @@ main(int argc, char **argv)
 	struct hf_request req;
 	FCGX_Request fcgx;
 	const char *config = NULL;
-	bool is_default;
 	char errstr[512];
 	int status = 0;
 
@@ -179,7 +178,7 @@ main(int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 
 	/* The API never runs on defaults: its file must exist, even unnamed. */
-	if (hf_config_load(&server.cfg, hf_config_path(config, &is_default), false,
+	if (hf_config_load(&server.cfg, hf_config_path(config, NULL), false,
 			   errstr, sizeof(errstr)) != HF_OK) {
 		hf_log(HF_LOG_ERROR, "%s", errstr);
 		if (FCGX_IsCGI()) {

@@ -74,16 +74,13 @@ hf_config_defaults(struct hf_config *cfg)
 const char *
 hf_config_path(const char *cli_path, bool *is_default)
 {
-	const char *env;
+	const char *env = getenv("HOOKFAN_CONFIG"), *path = cli_path;
 
-	*is_default = false;
-	if (cli_path != NULL)
-		return cli_path;
-	env = getenv("HOOKFAN_CONFIG");
-	if (env != NULL && env[0] != '\0')
-		return env;
-	*is_default = true;
-	return SYSCONFDIR "/hookfan.conf";
+	if (path == NULL && env != NULL && env[0] != '\0')
+		path = env;
+	if (is_default != NULL)
+		*is_default = path == NULL;
+	return path != NULL ? path : SYSCONFDIR "/hookfan.conf";
 }
 
 enum hf_result

@@ -42,7 +42,8 @@ void hf_config_defaults(struct hf_config *cfg);
 /*
  * The file a program should read: cli_path if not NULL, else
  * $HOOKFAN_CONFIG if set and not empty, else the installed default, in
- * which case *is_default is set (a file nobody named may be missing).
+ * which case *is_default is set (a file nobody named may be missing);
+ * is_default may be NULL.
  * The returned string is static or cli_path/getenv's; do not free.
  */
 const char *hf_config_path(const char *cli_path, bool *is_default);
