@@ -257,54 +257,50 @@ transport_open(struct transport **out, const struct hf_config *cfg,
 		return hf_fail(HF_ERR_IO, errstr, errlen, "curl_global_init failed");
 	/* Refuse to run with a libcurl that cannot restrict protocols. */
 	probe = curl_easy_init();
-	if (probe == NULL)
-		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "curl_easy_init failed");
-	rc = curl_easy_setopt(probe, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = probe != NULL ? curl_easy_setopt(probe, CURLOPT_PROTOCOLS_STR, "http,https")
+			   : CURLE_OUT_OF_MEMORY;
 	curl_easy_cleanup(probe);
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
+		curl_global_cleanup();
 		return hf_fail(HF_ERR_IO, errstr, errlen,
 			       "libcurl cannot restrict protocols: %s",
 			       curl_easy_strerror(rc));
+	}
 	t = calloc(1, sizeof(*t));
-	if (t == NULL)
-		return HF_ERR_NOMEM;
-	t->multi = curl_multi_init();
-	if (t->multi == NULL) {
-		free(t);
-		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "curl_multi_init failed");
+	if (t == NULL) {
+		curl_global_cleanup();
+		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "out of memory");
 	}
-	t->slots = calloc(concurrency, sizeof(*t->slots));
-	if (t->slots == NULL) {
-		curl_multi_cleanup(t->multi);
-		free(t);
-		return HF_ERR_NOMEM;
-	}
-	t->spare = calloc(concurrency, sizeof(*t->spare));
+	/* From here on transport_close undoes whatever was set up. */
 	t->epoll_fd = t->wake_fd = -1;
-	if (t->spare == NULL) {
-		curl_multi_cleanup(t->multi);
-		free(t->slots);
-		free(t);
-		return HF_ERR_NOMEM;
-	}
+	t->cfg = cfg;
+	t->multi = curl_multi_init();
+	t->slots = calloc(concurrency, sizeof(*t->slots));
+	t->spare = calloc(concurrency, sizeof(*t->spare));
 	t->headers = calloc(concurrency, sizeof(*t->headers));
+	if (t->multi == NULL || t->slots == NULL || t->spare == NULL || t->headers == NULL) {
+		transport_close(t);
+		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "out of memory for %u transfers",
+			       concurrency);
+	}
+	t->concurrency = concurrency;
 	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (t->headers == NULL || t->epoll_fd < 0 || t->wake_fd < 0) {
+	if (t->epoll_fd < 0 || t->wake_fd < 0) {
 		hf_fail(HF_ERR_IO, errstr, errlen, "cannot set up the event loop: %s",
 			strerror(errno));
-		goto fail;
+		transport_close(t);
+		return HF_ERR_IO;
 	}
 	{
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = t->wake_fd };
 
 		if (epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, t->wake_fd, &ev) != 0) {
 			hf_fail(HF_ERR_IO, errstr, errlen, "epoll_ctl: %s", strerror(errno));
-			goto fail;
+			transport_close(t);
+			return HF_ERR_IO;
 		}
 	}
-	t->cfg = cfg;
-	t->concurrency = concurrency;
 	curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
 	curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -319,17 +315,6 @@ transport_open(struct transport **out, const struct hf_config *cfg,
 				  : (long)HF_SWEEP_IDLE_CONNECTIONS_MAX);
 	*out = t;
 	return HF_OK;
-fail:
-	if (t->epoll_fd >= 0)
-		close(t->epoll_fd);
-	if (t->wake_fd >= 0)
-		close(t->wake_fd);
-	curl_multi_cleanup(t->multi);
-	free(t->headers);
-	free(t->spare);
-	free(t->slots);
-	free(t);
-	return HF_ERR_IO;
 }
 
 /*
@@ -363,9 +348,12 @@ transport_close(struct transport *t)
 	}
 	while (t->nspare > 0)
 		curl_easy_cleanup(t->spare[--t->nspare]);
-	curl_multi_cleanup(t->multi);
-	close(t->epoll_fd);
-	close(t->wake_fd);
+	if (t->multi != NULL)
+		curl_multi_cleanup(t->multi);
+	if (t->epoll_fd >= 0)
+		close(t->epoll_fd);
+	if (t->wake_fd >= 0)
+		close(t->wake_fd);
 	free(t->watch);
 	free(t->headers);
 	free(t->spare);
