@@ -224,7 +224,12 @@ def workspace_create_rejections():
 def env_create_and_errors():
     ws = workspace()
     env = db.admin("env", "create", "--workspace", ws, "--name", "production")
-    assert env["id"].startswith("env_"), env
+    eq(list(env), ["id"], "--json: {\"id\": ...} alone")
+    assert ID.match(env["id"]) and env["id"].startswith("env_"), env
+    r = db.run_admin("env", "create", "--workspace", ws, "--name", "qa")
+    eq(r.returncode, 0, r.stderr)
+    eq(r.stdout.splitlines()[0], db.value("SELECT id FROM environments WHERE name = 'qa'"),
+       "text output: the new id alone on the first line")
     eq(db.rows("SELECT workspace_id, name FROM environments WHERE id = '%s'" % env["id"]),
        [(ws, "production")])
     fails(["env", "create", "--workspace", ws, "--name", "production"], 1, "already has")
@@ -237,8 +242,14 @@ def env_create_and_errors():
 def app_create_activate_deactivate():
     ws = workspace()
     env = db.admin("env", "create", "--workspace", ws, "--name", "staging")["id"]
-    app = db.admin("app", "create", "--workspace", ws, "--env", env, "--name", "Billing")["id"]
-    assert app.startswith("app_")
+    made = db.admin("app", "create", "--workspace", ws, "--env", env, "--name", "Billing")
+    eq(list(made), ["id"], "--json: {\"id\": ...} alone")
+    app = made["id"]
+    assert ID.match(app) and app.startswith("app_"), app
+    r = db.run_admin("app", "create", "--workspace", ws, "--name", "Plain")
+    eq(r.returncode, 0, r.stderr)
+    eq(r.stdout.splitlines()[0], db.value("SELECT id FROM applications WHERE name = 'Plain'"),
+       "text output: the new id alone on the first line")
     eq(db.rows("SELECT workspace_id, environment_id, name, active FROM applications"
                " WHERE id = '%s'" % app), [(ws, env, "Billing", "1")])
     by_name = db.admin("app", "create", "--workspace", ws, "--env", "staging",

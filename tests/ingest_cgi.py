@@ -184,4 +184,22 @@ def cgi_bad_config_is_500_and_missing_database_503():
     eq(cgi("GET", "/healthz", config=gone)[0], 503)
 
 
+
+@hftest.test
+def config_comes_from_the_option_before_the_environment():
+    """CONTRACT §2: --config FILE, else HOOKFAN_CONFIG, else the default."""
+    bad = os.path.join(db.dir, "bad-env.conf")
+    with open(bad, "w") as f:
+        f.write("no_such_key = 1\n")
+    env = dict(os.environ, REQUEST_METHOD="GET", REQUEST_URI="/healthz",
+               GATEWAY_INTERFACE="CGI/1.1", HOOKFAN_CONFIG=bad)
+    r = subprocess.run([hftest.FCGI, "--config", db.config_path], env=env,
+                       capture_output=True, timeout=60)
+    eq(r.returncode, 0, "--config wins over HOOKFAN_CONFIG: %r" % r.stderr)
+    assert b"Status: 200" in r.stdout and b'"status":"ok"' in r.stdout, r.stdout
+    r = subprocess.run([hftest.FCGI], env=env, capture_output=True, timeout=60)
+    eq(r.returncode, 1, "without --config, HOOKFAN_CONFIG is read")
+    assert b"bad-env.conf:1" in r.stderr, r.stderr
+
+
 hftest.main()

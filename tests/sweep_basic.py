@@ -4,6 +4,7 @@ default and --loop modes (§5), and its exit statuses."""
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -230,6 +231,15 @@ def unusable_config_or_database_exits_1_with_one_line():
 
     r = st.sweep(db, "--batch", "0", check=False)
     hftest.eq(r.returncode, 2, "bad usage")
+
+    # CONTRACT §2: without --config the sweep reads HOOKFAN_CONFIG.
+    env = dict(db.env(), HOOKFAN_CONFIG=bad)
+    r = subprocess.run([hftest.SWEEP], env=env, capture_output=True, text=True, timeout=60)
+    hftest.eq(r.returncode, 1, "HOOKFAN_CONFIG read")
+    assert "bad.conf:1" in r.stderr, r.stderr
+    r = subprocess.run([hftest.SWEEP], env=dict(db.env()), capture_output=True, text=True,
+                       timeout=60)
+    hftest.eq(r.returncode, 0, "a good HOOKFAN_CONFIG alone: %s" % r.stderr)
 
 
 hftest.main()

@@ -77,4 +77,23 @@ def a_sent_message_arrives_signed_and_its_status_follows():
     hftest.eq(st.verify([(secret, r) for r in reqs]), [(True, None)] * 2, "both verify")
 
 
+
+@hftest.test
+def a_string_or_null_payload_arrives_as_that_json_body():
+    """CONTRACT §6: the body is the message payload as JSON, whatever JSON
+    value the send-message call may carry: an object (above), a string or
+    null (the seed sends "payload": null)."""
+    for payload in ("plain text", None):
+        before = len(rx.requests)
+        status, answer = post("/v1/applications/%s/messages" % app,
+                              {"event_type": "order.paid", "payload": payload})
+        hftest.eq(status, 201, "accepted: %r" % answer)
+        st.sweep(db)
+        [req] = rx.requests[before:]
+        hftest.eq(req.headers["webhook-id"], answer["message"]["id"], "this message")
+        hftest.eq(req.headers["content-type"], "application/json", "content type")
+        hftest.eq(json.loads(req.body), payload, "body of %r" % (payload,))
+        hftest.eq(st.verify([(secret, req)]), [(True, None)], "verifies: %r" % (payload,))
+
+
 hftest.main()
