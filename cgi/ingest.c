@@ -198,7 +198,8 @@ ingest_transaction(struct hf_db *db, void *arg)
 	ask.key_hash = in->key_hash;
 	ask.event_type = in->event_type;
 	ask.application_id = in->kind == INGEST_SEND_MESSAGE ? in->application_id : NULL;
-	ask.max_pending = cfg->max_pending_per_endpoint;
+	/* A request refused after the key check needs no backlog probes. */
+	ask.max_pending = in->invalid_status != 0 ? 0 : cfg->max_pending_per_endpoint;
 	ask.known_full = known_full;
 	r = hf_ingest_lookup(db, &ask, &out->lookup, &ctx->targets);
 	if (r == HF_OK)
