@@ -1,6 +1,7 @@
 """hookfan-admin against a real MariaDB: every command of CONTRACT §3, its
 JSON and text output, its errors, and the rows it leaves behind."""
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -467,21 +468,91 @@ def built_sysconfdir():
     return values["sysconfdir"].replace("${prefix}", values["prefix"])
 
 
+def make_environment():
+    """os.environ without the variables of an enclosing make (its
+    jobserver descriptors are not ours)."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES")}
+
+
+def private_prefix_admin():
+    """A hookfan-admin built from these sources with its own prefix, in
+    BUILDDIR/tests/.cache (made once, then brought up to date by make):
+    its PREFIX/etc is ours to fill and empty.  Returns (binary, prefix);
+    the caller holds the returned lock while it uses PREFIX/etc."""
+    cache = os.path.join(hftest.BUILDDIR, "tests", ".cache", "private-prefix")
+    build = os.path.join(cache, "build")
+    prefix = os.path.join(cache, "p")
+    os.makedirs(build, exist_ok=True)
+    lock = open(os.path.join(cache, "lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    env = make_environment()
+    if not os.path.exists(os.path.join(build, "Makefile")):
+        r = subprocess.run([os.path.join(hftest.SRCDIR, "configure"), "--prefix=" + prefix,
+                            "CFLAGS=-O0"], cwd=build, env=env, capture_output=True,
+                           text=True, timeout=600)
+        eq(r.returncode, 0, "configure --prefix=%s: %s" % (prefix, r.stdout[-2000:] + r.stderr))
+    r = subprocess.run(["make", "hookfan-admin"], cwd=build, env=env,
+                       capture_output=True, text=True, timeout=600)
+    eq(r.returncode, 0, "make hookfan-admin: %s" % (r.stdout[-2000:] + r.stderr))
+    return os.path.join(build, "hookfan-admin"), prefix, lock
+
+
+def unnamed_config_runs(admin, value):
+    """Run admin with no --config and HOOKFAN_CONFIG unset (value None) or
+    set to value."""
+    env = db.env()
+    env.pop("HOOKFAN_CONFIG", None)
+    if value is not None:
+        env["HOOKFAN_CONFIG"] = value
+    return subprocess.run([admin, "--json", "workspace", "create", "--name", "Unnamed"],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
 @hftest.test
 def unnamed_config_is_prefix_etc_and_may_be_missing():
     """No --config and no (or an empty) HOOKFAN_CONFIG: PREFIX/etc/hookfan.conf,
-    and when nobody wrote it, the defaults (db_host localhost)."""
-    if os.path.exists(os.path.join(built_sysconfdir(), "hookfan.conf")):
-        return      # an installed hookfan's own file: not ours to test with
-    env = db.env()
-    for value in (None, ""):
-        env.pop("HOOKFAN_CONFIG", None)
-        if value is not None:
-            env["HOOKFAN_CONFIG"] = value
-        r = subprocess.run([hftest.ADMIN, "workspace", "create", "--name", "X"],
-                           capture_output=True, text=True, env=env)
-        eq(r.returncode, 1, "HOOKFAN_CONFIG=%r" % value)
-        assert r.stderr.startswith("hookfan-admin: cannot connect to localhost"), r.stderr
+    and when nobody wrote it, the defaults (db_host localhost).  This
+    build's PREFIX/etc may hold a real hookfan's file, so the rule is
+    checked both ways on a hookfan-admin built with a prefix of our own,
+    and also on this build's binary when its file is absent."""
+    checked = []
+    if not os.path.exists(os.path.join(built_sysconfdir(), "hookfan.conf")):
+        for value in (None, ""):
+            r = unnamed_config_runs(hftest.ADMIN, value)
+            eq(r.returncode, 1, "HOOKFAN_CONFIG=%r" % value)
+            assert r.stderr.startswith("hookfan-admin: cannot connect to localhost"), r.stderr
+        checked.append("this build")
+    admin, prefix, lock = private_prefix_admin()
+    try:
+        etc = os.path.join(prefix, "etc")
+        conf = os.path.join(etc, "hookfan.conf")
+        if os.path.exists(conf):
+            os.unlink(conf)     # left by an interrupted run
+        for value in (None, ""):
+            r = unnamed_config_runs(admin, value)
+            eq(r.returncode, 1, "no %s, HOOKFAN_CONFIG=%r" % (conf, value))
+            assert r.stderr.startswith("hookfan-admin: cannot connect to localhost"), r.stderr
+        os.makedirs(etc, exist_ok=True)
+        db.write_config(path=conf)
+        for value in (None, ""):
+            r = unnamed_config_runs(admin, value)
+            eq(r.returncode, 0, "%s read, HOOKFAN_CONFIG=%r: %s" % (conf, value, r.stderr))
+            made = json.loads(r.stdout)["id"]
+            eq(db.value("SELECT name FROM workspaces WHERE id = '%s'" % made), "Unnamed")
+        with open(conf) as f:
+            bad_line = len(f.readlines()) + 1
+        with open(conf, "a") as f:
+            f.write("no_such_key = 1\n")
+        r = unnamed_config_runs(admin, None)
+        eq(r.returncode, 1, "a bad PREFIX/etc/hookfan.conf stops it")
+        assert '%s:%d: unknown key "no_such_key"' % (conf, bad_line) in r.stderr, r.stderr
+        checked.append("a private prefix")
+    finally:
+        if os.path.exists(conf):
+            os.unlink(conf)
+        lock.close()
+    print("# unnamed config checked on %s" % " and ".join(checked))
 
 
 @hftest.test
@@ -492,6 +563,60 @@ def database_unreachable_is_one_clear_line():
     eq(r.returncode, 1)
     eq(len(r.stderr.strip().splitlines()), 1, r.stderr)
     assert "cannot connect" in r.stderr, r.stderr
+
+
+@hftest.test
+def db_host_and_db_port_reach_a_server_over_tcp_and_db_socket_wins():
+    """CONTRACT §2: db_host/db_port without db_socket is a TCP connection;
+    a wrong port is one clear line and exit 1; db_socket, when set, wins
+    over both.  The TCP account has its own password, so a success with
+    it cannot have come through the socket (whose account is
+    'hookfan'@'localhost' with another password)."""
+    port = hftest.free_port()
+    tcp = hftest.MariaDB.start(migrate=False, tcp_port=port)
+    tcp.root_sql("CREATE USER 'hookfan'@'127.0.0.1' IDENTIFIED BY 'over-tcp';"
+                 "GRANT ALL ON hookfan.* TO 'hookfan'@'127.0.0.1';")
+    settings = {"db_name": "hookfan", "db_user": "hookfan", "db_password": "over-tcp"}
+
+    def config(name, **keys):
+        # Not write_config: it always names the socket.
+        path = os.path.join(tcp.dir, name)
+        with open(path, "w") as f:
+            for key, value in dict(settings, **keys).items():
+                f.write("%s = %s\n" % (key, value))
+        return path
+    over_tcp = config("tcp.conf", db_host="127.0.0.1", db_port=port)
+    r = tcp.run_admin("--json", "migrate", config=over_tcp)
+    eq(r.returncode, 0, "migrate over TCP: %s" % r.stderr)
+    eq(json.loads(r.stdout), {"applied": NUMBERED}, "every migration applied over TCP")
+    r = tcp.run_admin("--json", "workspace", "create", "--name", "Tcp", config=over_tcp)
+    eq(r.returncode, 0, "workspace create over TCP: %s" % r.stderr)
+    made = json.loads(r.stdout)["id"]
+    eq(tcp.value("SELECT name FROM workspaces WHERE id = '%s'" % made), "Tcp", "row written")
+
+    closed = hftest.free_port()
+    wrong = config("wrong-port.conf", db_host="127.0.0.1", db_port=closed)
+    r = tcp.run_admin("workspace", "create", "--name", "Never", config=wrong)
+    eq(r.returncode, 1, "exit status with a wrong port (%s)" % r.stderr)
+    eq(r.stdout, "", "stdout on error")
+    eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
+    assert r.stderr.startswith("hookfan-admin: cannot connect to 127.0.0.1"), r.stderr
+    eq(tcp.value("SELECT COUNT(*) FROM workspaces WHERE name = 'Never'"), "0", "nothing written")
+
+    # The socket's account ('hookfan'@'localhost') has the suite's password.
+    both = config("both.conf", db_host="127.0.0.1", db_port=closed, db_socket=tcp.socket,
+                  db_password=hftest.DB_PASSWORD)
+    r = tcp.run_admin("--json", "workspace", "create", "--name", "Sock", config=both)
+    eq(r.returncode, 0, "db_socket wins over a closed db_port: %s" % r.stderr)
+    eq(tcp.value("SELECT COUNT(*) FROM workspaces WHERE name = 'Sock'"), "1", "row written")
+    # The other way round proves the socket was used: the TCP account's
+    # password does not open the socket's account.
+    tcp_password = config("both-tcp-pw.conf", db_host="127.0.0.1", db_port=port,
+                          db_socket=tcp.socket)
+    r = tcp.run_admin("workspace", "create", "--name", "Never", config=tcp_password)
+    eq(r.returncode, 1, "the socket, not the good TCP port, was used (%s)" % r.stderr)
+    assert "cannot connect to %s" % tcp.socket in r.stderr, r.stderr
+    tcp._destroy()
 
 
 @hftest.test

@@ -168,8 +168,11 @@ def _template_datadir():
 class MariaDB:
     """A private mariadbd on a Unix socket in a temp directory."""
 
-    def __init__(self):
+    def __init__(self, tcp_port=None):
         self.dir = tempfile.mkdtemp(prefix="hf-db-")
+        # None: the Unix socket alone (--skip-networking); else also TCP
+        # on 127.0.0.1 at this port.
+        self.tcp_port = tcp_port
         self.datadir = os.path.join(self.dir, "data")
         self.socket = os.path.join(self.dir, "mysqld.sock")
         self.proc = None
@@ -177,10 +180,12 @@ class MariaDB:
         cleanup(self._destroy)
 
     @classmethod
-    def start(cls, migrate=True, **config):
+    def start(cls, migrate=True, tcp_port=None, **config):
         """Start a server, create the hookfan database and account, and
-        (unless migrate is False) apply the migrations."""
-        db = cls()
+        (unless migrate is False) apply the migrations.  tcp_port: also
+        listen on 127.0.0.1 at that port (hookfan's account is still
+        'hookfan'@'localhost', the socket's; the caller grants more)."""
+        db = cls(tcp_port)
         shutil.copytree(_template_datadir(), db.datadir, symlinks=True)
         db.boot()
         db.root_sql("CREATE DATABASE hookfan CHARACTER SET utf8mb4;"
@@ -195,12 +200,16 @@ class MariaDB:
         """Start mariadbd on the existing data directory; wait until ready."""
         cmd = [_find("mariadbd", "mysqld"), "--no-defaults",
                "--datadir=" + self.datadir, "--socket=" + self.socket,
-               "--skip-networking", "--pid-file=" + os.path.join(self.dir, "pid"),
+               "--pid-file=" + os.path.join(self.dir, "pid"),
                "--log-error=" + os.path.join(self.dir, "error.log"),
                # Its own temp folder: nothing else may clean up under it.
                "--tmpdir=" + self.dir,
                "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
                "--max-connections=500", "--skip-name-resolve"]
+        if self.tcp_port is None:
+            cmd.append("--skip-networking")
+        else:
+            cmd += ["--bind-address=127.0.0.1", "--port=%d" % self.tcp_port]
         if os.geteuid() == 0:
             cmd.append("--user=root")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
