@@ -11,7 +11,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest  # noqa: E402
 import sweeptest as st  # noqa: E402
-from receivers import Receiver, closed_port  # noqa: E402
+from receivers import Receiver, closed_port, unanswered_port  # noqa: E402
 
 db = st.start_db()
 
@@ -214,6 +214,41 @@ def a_refused_connection_is_retried():
     status, attempts, last_code, last_error = st.delivery(db, msg)
     hftest.eq((status, last_code), ("pending", None), "delivery")
     hftest.eq(last_error, error, "last_error")
+    st.retire(db, ep)
+
+
+@hftest.test
+def a_connect_that_never_completes_is_given_up_after_connect_timeout_ms():
+    """CONTRACT §2: connect_timeout_ms bounds the TCP connect of each
+    attempt on its own, well inside delivery_timeout_ms."""
+    connect_ms, delivery_ms = 500, 10000
+    config = db.write_config(os.path.join(db.dir, "connect-timeout.conf"),
+                             **dict(st.FAST, connect_timeout_ms=connect_ms,
+                                    delivery_timeout_ms=delivery_ms))
+    ep, _, ws = st.endpoint(db, "http://127.0.0.1:%d/hook" % unanswered_port())
+    [msg] = st.messages(db, ws, [ep])
+    started = time.monotonic()
+    st.sweep(db, config=config)
+    elapsed = time.monotonic() - started
+    # The handshake never completes: only connect_timeout_ms ends it.
+    assert elapsed < delivery_ms / 2000.0, \
+        "the sweep took %.1fs, near delivery_timeout_ms (%d ms)" % (elapsed, delivery_ms)
+    [(n, code, error, duration, _)] = st.attempts(db, msg)
+    hftest.eq((n, code), ("1", None), "one attempt, no status code")
+    assert error.startswith("timeout:") and "connect" in error.lower(), error
+    assert connect_ms - 50 <= int(duration) <= connect_ms + 2500, \
+        "attempt took %s ms for a %d ms connect timeout" % (duration, connect_ms)
+    status, attempts, last_code, last_error = st.delivery(db, msg)
+    hftest.eq((status, attempts, last_code, last_error), ("pending", "1", None, error),
+              "the failed attempt is on record, the delivery kept")
+    due = float(db.value("SELECT TIMESTAMPDIFF(MICROSECOND, a.started_at, d.due_at) / 1e6"
+                         " FROM deliveries d JOIN attempts a ON a.delivery_id = d.id"
+                         " WHERE d.message_id = '%s'" % msg))
+    # retry_schedule 1,1: due 1 s after the attempt ended.
+    assert 1.0 + connect_ms / 1000.0 - 0.1 <= due <= 4.0, \
+        "retry due %.2fs after the attempt started" % due
+    hftest.eq(db.value("SELECT lease_token FROM deliveries WHERE message_id = '%s'" % msg),
+              "", "no lease left: a retry, not an attempt in flight")
     st.retire(db, ep)
 
 

@@ -15,12 +15,14 @@ A behaviour is a status ("200", "503"), or a tuple:
     ("trickle",)       answer 200 and then one body byte a second
     ("big", nbytes)    answer 200 with nbytes of body
 
-closed_port() gives a loopback port nobody listens on (connection refused).
+closed_port() gives a loopback port nobody listens on (connection refused);
+unanswered_port() one whose TCP handshake never completes.
 Only the standard library is used.
 """
 import collections
 import hftest
 import http.server
+import select
 import socket
 import socketserver
 import sys
@@ -196,3 +198,41 @@ class Receiver:
 def closed_port():
     """A loopback port with no listener: connecting is refused."""
     return hftest.free_port()
+
+
+def unanswered_port():
+    """A loopback port whose TCP connects never complete: a listener with
+    a backlog of 0 that never accepts, its queue filled by connections of
+    our own, so the kernel drops every further SYN.  Checked before it is
+    returned; closed at exit."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    held = [listener]
+    for _ in range(64):
+        c = socket.socket()
+        c.setblocking(False)
+        held.append(c)
+        c.connect_ex(("127.0.0.1", port))
+        _, writable, _ = select.select([], [c], [], 0.3)
+        if not writable:
+            break       # this one hangs: the queue is full
+    else:
+        raise RuntimeError("the backlog of port %d never filled" % port)
+    # Every connect from now on hangs as this last one does.
+    probe = socket.socket()
+    probe.settimeout(0.5)
+    held.append(probe)
+    try:
+        probe.connect(("127.0.0.1", port))
+    except socket.timeout:
+        pass
+    else:
+        raise RuntimeError("port %d still completes connections" % port)
+
+    @hftest.cleanup
+    def _close():
+        for s in held:
+            s.close()
+    return port
