@@ -143,6 +143,26 @@ def max_seconds_ends_a_run_and_hands_back_the_rest():
 
 
 @hftest.test
+def without_max_seconds_a_run_is_not_cut_short():
+    """CONTRACT §5: --max-seconds defaults to 55.  Only the lower side is
+    checked here (the upper one would take a minute): a plain run with
+    about 6 s of work does all of it and exits, handing nothing back."""
+    count, each = 10, 0.6
+    rx = Receiver(default=("slow", each))
+    ep, _, ws = st.endpoint(db, rx.url)
+    ids = st.messages(db, ws, [ep], count=count)
+    started = time.monotonic()
+    r = st.sweep(db, "--concurrency", "1")
+    elapsed = time.monotonic() - started
+    hftest.eq(r.returncode, 0, "exit status")
+    assert elapsed >= count * each - 0.1, "the work took %.1fs only" % elapsed
+    hftest.eq(sorted(rx.ids()), sorted(ids), "everything sent in one run")
+    hftest.eq(db.rows("SELECT status, attempts, COUNT(*) FROM deliveries"
+                      " WHERE endpoint_id = '%s' GROUP BY status, attempts" % ep),
+              [("succeeded", "1", str(count))], "nothing handed back")
+
+
+@hftest.test
 def not_yet_due_is_left_alone():
     rx = Receiver()
     ep, _, ws = st.endpoint(db, rx.url)
