@@ -264,14 +264,135 @@ def send_message_is_rate_limited_too_with_retry_after():
         raise AssertionError("machine too slow to fit the requests in one second")
 
 
+def burst(targets, keys, count=50, threads=8):
+    """count triggers spread over targets and keys by threads at once;
+    returns the statuses and the most messages stored in one second."""
+    results = []
+    lock = threading.Lock()
+    jobs = list(range(count))
+
+    def worker():
+        while True:
+            with lock:
+                if not jobs:
+                    return
+                i = jobs.pop()
+            status = trigger(targets[i % len(targets)], keys[i % len(keys)])[0]
+            with lock:
+                results.append(status)
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    return results
+
+
+def densest_second(workspace):
+    return int(db.value("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM messages"
+                        " WHERE workspace_id = '%s' GROUP BY UNIX_TIMESTAMP(created_at) DIV 1) s"
+                        % workspace))
+
+
+@hftest.test
+def without_rate_limit_keys_a_burst_is_never_429():
+    """CONTRACT §2: rate_limit_per_key and rate_limit_per_workspace
+    default to 0, unlimited.  `servers` run on a config naming neither;
+    one key sends 50 requests at once."""
+    with open(db.config_path) as f:
+        assert "rate_limit" not in f.read(), "the default config names no rate limit"
+    w = db.admin("workspace", "create", "--name", "unlimited")["id"]
+    db.admin("endpoint", "create", "--workspace", w, "--url", "http://127.0.0.1:9/hook")
+    k = db.admin("key", "create", "--workspace", w)["key"]
+    statuses = burst(servers, [k])
+    eq(sorted(set(statuses)), [202], "every request accepted: %r" % statuses)
+    eq(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % w), "50",
+       "every request stored")
+    peak = densest_second(w)
+    # A limit at or under this many a second would have shown a 429.
+    assert peak >= 10, "only %d requests fell in one second: not a burst" % peak
+
+
+@hftest.test
+def rate_limit_per_workspace_unset_is_unlimited_beside_a_per_key_limit():
+    """With rate_limit_per_key set, every request is counted against its
+    key and its workspace; the workspace's limit, left out, is 0:
+    unlimited.  25 keys of one workspace send 2 requests each at once."""
+    per_key = 5
+    config = db.write_config(path=os.path.join(db.dir, "per-key-only.conf"),
+                             rate_limit_per_key=per_key)
+    server = webservers.Lighttpd(db, config_path=config)
+    w = db.admin("workspace", "create", "--name", "per-key-only")["id"]
+    db.admin("endpoint", "create", "--workspace", w, "--url", "http://127.0.0.1:9/hook")
+    keys = [db.admin("key", "create", "--workspace", w)["key"] for _ in range(25)]
+    statuses = burst([server], keys)
+    eq(sorted(set(statuses)), [202], "every request accepted: %r" % statuses)
+    eq(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % w), "50",
+       "every request stored")
+    peak = densest_second(w)
+    assert peak > per_key * 2, "only %d requests fell in one second: not a burst" % peak
+    # The per-key limit is live on this server (so the workspace was counted).
+    for attempt in range(3):
+        at_start_of_second()
+        started = time.time()
+        one = [trigger(server, keys[0])[0] for _ in range(per_key + 1)]
+        if int(time.time()) != int(started):
+            continue        # crossed into the next window: try again
+        eq(one.count(429), 1, "the per-key limit holds: %r" % one)
+        break
+    else:
+        raise AssertionError("machine too slow to fit the requests in one second")
+
+
+def fcgi_processes(server):
+    """{pid: uids (real, effective, saved, filesystem)} of the hookfan.fcgi
+    processes below the server's main process, found through /proc."""
+    parent_of = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                parent_of[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue        # gone meanwhile
+    found = {}
+    for pid in parent_of:
+        ancestor = parent_of.get(pid)
+        while ancestor not in (None, 0, 1, server.proc.pid):
+            ancestor = parent_of.get(ancestor)
+        if ancestor != server.proc.pid:
+            continue
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                program = f.read().split(b"\0")[0].decode(errors="replace")
+            with open("/proc/%d/status" % pid) as f:
+                uids = [line.split()[1:5] for line in f if line.startswith("Uid:")][0]
+        except OSError:
+            continue
+        if os.path.basename(program) == "hookfan.fcgi":
+            found[pid] = tuple(int(u) for u in uids)
+    return found
+
+
 @hftest.test
 def fastcgi_processes_are_many_and_reach_the_database():
-    # lighttpd runs two processes; mod_fcgid as many as it needs.
-    out = subprocess.run(["ps", "-eo", "user,args"], capture_output=True, text=True).stdout
-    lines = [line for line in out.splitlines() if "hookfan.fcgi" in line
-             and servers[1].dir in line]
-    if os.geteuid() == 0 and lines and not all(not line.startswith("root") for line in lines):
-        raise AssertionError("Apache runs hookfan.fcgi as root: %r" % lines)
+    # lighttpd runs two processes; mod_fcgid as many as it needs, at least
+    # one once a request came (it starts them on demand).
+    lighttpd, apache = servers
+    for server in servers:
+        eq(server.api("GET", "/healthz", content_type=None)[0], 200, server.name)
+    processes = hftest.wait_for(lambda: len(fcgi_processes(lighttpd)) == 2 and
+                                fcgi_processes(lighttpd), 10, "lighttpd's two processes")
+    for pid, uids in processes.items():
+        eq(uids, (os.geteuid(),) * 4, "lighttpd's hookfan.fcgi %d runs as lighttpd" % pid)
+    processes = hftest.wait_for(lambda: fcgi_processes(apache), 10,
+                                "a hookfan.fcgi under Apache")
+    # As root, Apache hands its FastCGI processes to its unprivileged user.
+    expected = webservers._apache_user().pw_uid if os.geteuid() == 0 else os.geteuid()
+    for pid, uids in processes.items():
+        eq(uids, (expected,) * 4, "Apache's hookfan.fcgi %d: real, effective, saved,"
+           " filesystem uid" % pid)
     run = os.path.join(servers[0].dir, "run")
     sockets = os.listdir(run)
     eq(len(sockets) >= 2, True, "lighttpd sockets %r" % sockets)
