@@ -22,7 +22,8 @@ key = db.admin("key", "create", "--workspace", ws)["key"]
 
 def cgi(method, uri, body=b"", config=None, extra=None, content_length=None,
         stdin_extra=b""):
-    """Run the binary as a CGI; returns (status, headers, parsed body)."""
+    """Run the binary as a CGI; returns (status, headers, parsed body)
+    after checking that it exited 0."""
     env = {"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
            "REQUEST_METHOD": method, "REQUEST_URI": uri,
            "SCRIPT_NAME": "", "CONTENT_TYPE": "application/json",
@@ -44,8 +45,11 @@ def cgi(method, uri, body=b"", config=None, extra=None, content_length=None,
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     status = int(headers.get("status", "0").split()[0])
-    eq(r.returncode, 0 if status < 500 or status == 503 else r.returncode,
-       "exit status; stderr: %s" % r.stderr.decode(errors="replace")[-2000:])
+    # Whatever the answer (a 500 or 504 too), a request served ends the
+    # process normally; only a config it cannot start with is exit 1
+    # (cgi_bad_config_is_500_and_missing_database_503).
+    eq(r.returncode, 0, "exit status after a %d; stderr: %s"
+       % (status, r.stderr.decode(errors="replace")[-2000:]))
     return status, headers, json.loads(payload) if payload else None
 
 
@@ -183,6 +187,35 @@ def cgi_bad_config_is_500_and_missing_database_503():
     eq((status, body["code"]), (503, "unavailable"))
     eq(cgi("GET", "/healthz", config=gone)[0], 503)
 
+
+
+@hftest.test
+def cgi_server_errors_are_json_and_the_process_exits_0():
+    """A 500 (the store procedure gone) and a 504 (a table locked past the
+    5 s budget) are JSON answers with nothing stored, and the process that
+    gave them exits 0 (checked by cgi())."""
+    before = db.value("SELECT COUNT(*) FROM messages")
+    db.root_sql("DROP PROCEDURE hookfan.hf_ingest_store")
+    try:
+        status, headers, body = cgi("POST", "/api/ingest/event/a", b'{"payload":{}}')
+    finally:
+        db.admin("migrate")         # puts the procedure back
+    eq((status, body["code"]), (500, "internal_error"))
+    eq(headers["content-type"], "application/json")
+    locker = subprocess.Popen(db._client() + ["--unbuffered", "hookfan"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    hftest.cleanup(lambda: locker.poll() is None and locker.kill())
+    try:
+        locker.stdin.write("LOCK TABLES messages WRITE; SELECT 'locked';\n")
+        locker.stdin.flush()
+        eq(locker.stdout.readline().strip(), "locked", "the lock taken")
+        status, headers, body = cgi("POST", "/api/ingest/event/a", b'{"payload":{}}')
+    finally:
+        locker.stdin.close()        # the client exits, the lock goes
+        locker.wait(10)
+    eq((status, body["code"]), (504, "ingest_timeout"))
+    eq(db.value("SELECT COUNT(*) FROM messages"), before, "nothing stored")
+    eq(cgi("POST", "/api/ingest/event/a", b'{"payload":{}}')[0], 202, "served again")
 
 
 @hftest.test
