@@ -1,0 +1,208 @@
+"""make install (CONTRACT §1): `make install DESTDIR=...` from the build
+tree lays out PREFIX as the contract says, the ready configs name the
+installed paths, and the installed programs work from where they landed."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+from hftest import eq  # noqa: E402
+
+
+def make_variables():
+    """The `name = value` lines of the build's Makefile."""
+    values = {}
+    with open(os.path.join(hftest.BUILDDIR, "Makefile")) as f:
+        for line in f:
+            m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*) = (.*)$", line.rstrip("\n"))
+            if m:
+                values[m.group(1)] = m.group(2).strip()
+    return values
+
+
+VARIABLES = make_variables()
+
+
+def expand(name):
+    """A directory variable of the Makefile with ${x} and $(x) expanded."""
+    value = VARIABLES[name]
+    for _ in range(20):
+        expanded = re.sub(r"\$[{(]([A-Za-z_][A-Za-z0-9_]*)[})]",
+                          lambda m: VARIABLES[m.group(1)], value)
+        if expanded == value:
+            return value
+        value = expanded
+    raise AssertionError("cannot expand %s: %s" % (name, value))
+
+
+PREFIX = expand("prefix")
+SYSCONFDIR = expand("sysconfdir")
+# The contract's layout for ./configure --prefix=P.
+BIN = PREFIX + "/bin"
+LIBEXEC = PREFIX + "/libexec/hookfan"
+SHARE = PREFIX + "/share/hookfan"
+CONFIG = SYSCONFDIR + "/hookfan.conf"
+CONFIGS = ("hookfan-apache.conf", "hookfan-lighttpd.conf", "hookfan-sweep.service",
+           "hookfan-sweep-once.service", "hookfan-sweep.timer", "hookfan-sweep.cron")
+
+DEST = tempfile.mkdtemp(prefix="hf-install-")
+hftest.cleanup(lambda: shutil.rmtree(DEST, ignore_errors=True))
+
+
+def installed(path):
+    """Where an installed PREFIX path is under DESTDIR."""
+    return DEST + path
+
+
+def make_install():
+    # Not the variables of an enclosing `make check` (its jobserver
+    # descriptors are not ours).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "DESTDIR")}
+    r = subprocess.run(["make", "-C", hftest.BUILDDIR, "install", "DESTDIR=" + DEST],
+                       env=env, capture_output=True, text=True, timeout=600)
+    eq(r.returncode, 0, "make install: %s" % (r.stdout[-3000:] + r.stderr[-3000:]))
+
+
+make_install()
+print("# prefix %s, sysconfdir %s, installed under %s" % (PREFIX, SYSCONFDIR, DEST))
+
+
+def read(path):
+    with open(installed(path)) as f:
+        return f.read()
+
+
+@hftest.test
+def the_programs_sql_and_configs_land_where_the_contract_says():
+    for path in (BIN + "/hookfan-admin", BIN + "/hookfan-sweep", LIBEXEC + "/hookfan.fcgi"):
+        assert os.path.isfile(installed(path)), "%s not installed" % path
+        assert os.access(installed(path), os.X_OK), "%s not executable" % path
+    shipped = sorted(n for n in os.listdir(hftest.SQL_DIR) if n.endswith(".sql"))
+    numbered = [n for n in shipped if re.match(r"^\d{3}_.*\.sql$", n)]
+    assert numbered and numbered[0].startswith("001_"), shipped
+    eq(sorted(os.listdir(installed(SHARE + "/sql"))), shipped,
+       "every .sql of sql/ (the numbered migrations and the routines) in %s/sql" % SHARE)
+    for name in shipped:
+        with open(os.path.join(hftest.SQL_DIR, name), "rb") as f:
+            source = f.read()
+        with open(installed(SHARE + "/sql/" + name), "rb") as f:
+            eq(f.read() == source, True, "%s installed as shipped" % name)
+    for name in CONFIGS + ("hookfan.conf.example",):
+        assert os.path.isfile(installed(SHARE + "/" + name)), "%s/%s not installed" % (SHARE, name)
+    # Everything went under PREFIX (given through DESTDIR), nothing elsewhere.
+    for folder, _, files in os.walk(DEST):
+        for name in files:
+            path = os.path.join(folder, name)[len(DEST):]
+            assert path.startswith(PREFIX + "/"), "installed outside the prefix: " + path
+
+
+@hftest.test
+def the_configs_name_the_installed_paths():
+    fcgi = LIBEXEC + "/hookfan.fcgi"
+    sweep = BIN + "/hookfan-sweep"
+    texts = {name: read(SHARE + "/" + name) for name in CONFIGS}
+    for name, text in texts.items():
+        left = re.findall(r"@[A-Z_]+@", text)
+        eq(left, [], "%s: placeholders left" % name)
+        assert DEST not in text, "%s names the DESTDIR" % name
+    apache = texts["hookfan-apache.conf"]
+    for line in ("FcgidInitialEnv HOOKFAN_CONFIG %s" % CONFIG,
+                 "ScriptAlias / %s/" % fcgi,
+                 '<Directory "%s">' % LIBEXEC):
+        assert line + "\n" in apache, "hookfan-apache.conf lacks %r" % line
+    lighttpd = texts["hookfan-lighttpd.conf"]
+    for line in ('"bin-path" => "%s",' % fcgi,
+                 '"bin-environment" => ( "HOOKFAN_CONFIG" => "%s" ),' % CONFIG,
+                 'include "%s/hookfan-lighttpd.conf"' % SHARE):
+        assert line in lighttpd, "hookfan-lighttpd.conf lacks %r" % line
+    loop = texts["hookfan-sweep.service"]
+    assert "\nExecStart=%s --loop\n" % sweep in loop, loop
+    assert "\nEnvironment=HOOKFAN_CONFIG=%s\n" % CONFIG in loop, loop
+    once = texts["hookfan-sweep-once.service"]
+    assert "\nExecStart=%s --max-seconds 55\n" % sweep in once, once
+    assert "\nEnvironment=HOOKFAN_CONFIG=%s\n" % CONFIG in once, once
+    timer = texts["hookfan-sweep.timer"]
+    unit = re.search(r"^Unit=(.+)$", timer, re.M)
+    assert unit and os.path.isfile(installed(SHARE + "/" + unit.group(1))), \
+        "the timer's unit is installed beside it: %r" % (unit and unit.group(1))
+    assert re.search(r"^OnUnitActiveSec=", timer, re.M), timer
+    jobs = [line for line in texts["hookfan-sweep.cron"].splitlines()
+            if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    eq(len(jobs), 1, "one crontab line: %r" % jobs)
+    fields = jobs[0].split()
+    # /etc/cron.d format: five time fields, the user, the command.
+    eq(fields[5:7], ["hookfan", sweep], "the crontab line's user and program")
+    assert "HOOKFAN_CONFIG=%s\n" % CONFIG in texts["hookfan-sweep.cron"]
+
+
+@hftest.test
+def the_installed_web_server_configs_parse():
+    """apache2 -t and lighttpd -t on a minimal server config that
+    includes the installed file as the README says."""
+    folder = tempfile.mkdtemp(dir=DEST)
+    apache = os.path.join(folder, "httpd.conf")
+    with open(apache, "w") as f:
+        f.write("ServerRoot %s\nServerName 127.0.0.1\nListen 127.0.0.1:%d\n"
+                "PidFile %s/httpd.pid\nErrorLog %s/error.log\n"
+                % (folder, hftest.free_port(), folder, folder))
+        for mod in ("mpm_event", "authz_core", "alias", "headers", "fcgid"):
+            f.write("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (mod, mod))
+        f.write("Include %s\n" % installed(SHARE + "/hookfan-apache.conf"))
+    r = subprocess.run(["apache2", "-t", "-f", apache], capture_output=True, text=True,
+                       timeout=60)
+    eq(r.returncode, 0, "apache2 -t: %s%s" % (r.stdout, r.stderr))
+    lighttpd = os.path.join(folder, "lighttpd.conf")
+    with open(lighttpd, "w") as f:
+        f.write('server.document-root = "%s"\nserver.bind = "127.0.0.1"\n'
+                'server.port = %d\ninclude "%s"\n'
+                % (folder, hftest.free_port(), installed(SHARE + "/hookfan-lighttpd.conf")))
+    r = subprocess.run(["lighttpd", "-t", "-f", lighttpd], capture_output=True, text=True,
+                       timeout=60)
+    eq(r.returncode, 0, "lighttpd -t: %s%s" % (r.stdout, r.stderr))
+
+
+@hftest.test
+def the_installed_programs_run_from_the_install():
+    admin = installed(BIN + "/hookfan-admin")
+    r = subprocess.run([admin, "--help"], capture_output=True, text=True, timeout=60)
+    eq(r.returncode, 0, "hookfan-admin --help: %s" % r.stderr)
+    assert "migrate" in r.stdout and "endpoint create" in r.stdout, r.stdout
+    missing = os.path.join(DEST, "no-such.conf")
+    r = subprocess.run([admin, "--config", missing, "migrate"], capture_output=True,
+                       text=True, timeout=60)
+    eq(r.returncode, 1, "a missing --config file")
+    assert missing in r.stderr, r.stderr
+    # The paths the programs were built with are the installed ones.
+    with open(admin, "rb") as f:
+        binary = f.read()
+    for path in (CONFIG, SHARE + "/sql"):
+        assert path.encode() + b"\0" in binary, "hookfan-admin does not name %s" % path
+
+    # The installed migrations build a working schema for the installed programs.
+    db = hftest.MariaDB.start(migrate=False)
+    env = dict(os.environ, HOOKFAN_CONFIG=db.config_path,
+               HOOKFAN_SQL_DIR=installed(SHARE + "/sql"))
+    r = subprocess.run([admin, "--json", "migrate"], capture_output=True, text=True,
+                       env=env, timeout=120)
+    eq(r.returncode, 0, "installed migrate: %s" % r.stderr)
+    numbered = [n for n in os.listdir(installed(SHARE + "/sql")) if n[:3].isdigit()]
+    eq(json.loads(r.stdout), {"applied": len(numbered)}, "every installed migration applied")
+    r = subprocess.run([installed(BIN + "/hookfan-sweep")], capture_output=True, text=True,
+                       env=env, timeout=120)
+    eq(r.returncode, 0, "installed hookfan-sweep with nothing due: %s" % r.stderr)
+    cgi = dict(env, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
+               REQUEST_URI="/healthz", SCRIPT_NAME="")
+    r = subprocess.run([installed(LIBEXEC + "/hookfan.fcgi")], capture_output=True,
+                       env=cgi, timeout=60)
+    eq(r.returncode, 0, "installed hookfan.fcgi as a CGI: %r" % r.stderr)
+    assert r.stdout.startswith(b"Status: 200") and r.stdout.endswith(b'{"status":"ok"}'), \
+        r.stdout
+
+
+hftest.main()
