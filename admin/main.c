@@ -133,7 +133,10 @@ main(int argc, char **argv)
 	const struct admin_command *command = NULL;
 	const char *cli_config = NULL, *path;
 	bool is_default;
-	struct hf_db_limits limits = { 10, 0, 60 };
+	struct hf_db_limits limits = {
+		.connect_seconds = 10, .lock_wait_seconds = 10,
+		.statement_seconds = 0, .read_timeout_seconds = 60,
+	};
 	struct command_run run = { 0 };
 	struct hf_db *db = NULL;
 	char errstr[1024] = "";

@@ -832,7 +832,10 @@ int
 main(int argc, char **argv)
 {
 	static struct sweep s;
-	struct hf_db_limits limits = { 5, 30, 60 };
+	struct hf_db_limits limits = {
+		.connect_seconds = 5, .lock_wait_seconds = 5,
+		.statement_seconds = 30, .read_timeout_seconds = 60,
+	};
 	struct sigaction sa;
 	sigset_t stop_signals;
 	char errstr[1024] = "";

@@ -33,6 +33,7 @@ struct hf_db *
 server_db(struct hf_server *server)
 {
 	struct hf_db_limits limits = {
+		.connect_seconds = HF_INGEST_CONNECT_SECONDS,
 		.lock_wait_seconds = HF_INGEST_LOCK_WAIT_SECONDS,
 		.statement_seconds = HF_INGEST_STATEMENT_SECONDS,
 		.read_timeout_seconds = HF_INGEST_READ_TIMEOUT_SECONDS,

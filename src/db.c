@@ -100,7 +100,7 @@ static enum hf_result
 connect_now(struct hf_db *db)
 {
 	const struct hf_config *cfg = db->cfg;
-	unsigned int connect_s = (unsigned int)((cfg->connect_timeout_ms + 999) / 1000);
+	unsigned int connect_s = db->limits.connect_seconds;
 	unsigned int rw_s = db->limits.read_timeout_seconds;
 	static const char isolation[] =
 		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
@@ -123,9 +123,14 @@ connect_now(struct hf_db *db)
 			       cfg->db_name, cfg->db_port,
 			       cfg->db_socket[0] ? cfg->db_socket : NULL,
 			       0) == NULL) {
-		snprintf(db->error, sizeof(db->error), "cannot connect to %s: %s",
-			 cfg->db_socket[0] ? cfg->db_socket : cfg->db_host,
-			 mysql_error(m));
+		if (cfg->db_socket[0])
+			snprintf(db->error, sizeof(db->error),
+				 "cannot connect to %s: %s", cfg->db_socket,
+				 mysql_error(m));
+		else
+			snprintf(db->error, sizeof(db->error),
+				 "cannot connect to %s port %u: %s",
+				 cfg->db_host, cfg->db_port, mysql_error(m));
 		mysql_close(m);
 		return HF_ERR_DB_GONE;
 	}

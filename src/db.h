@@ -26,6 +26,7 @@ struct hf_db;
 
 /* Server-side bounds applied to the session at every (re)connect. */
 struct hf_db_limits {
+	unsigned int connect_seconds;	/* to reach the server */
 	unsigned int lock_wait_seconds;	/* row and metadata lock waits */
 	double statement_seconds;	/* max_statement_time, 0 = none */
 	unsigned int read_timeout_seconds; /* client side, 0 = none */

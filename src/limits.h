@@ -48,11 +48,13 @@
 #define HF_INGEST_TIMEOUT_MS 5000
 
 /*
- * hookfan.fcgi's session bounds, inside HF_INGEST_TIMEOUT_MS: a row or
- * metadata lock wait, any one statement (server side), a client read (a
- * server that stops answering; longer than any statement may run).  Two
- * lock waits fit before the deadline; a third try is not started.
+ * hookfan.fcgi's session bounds, inside HF_INGEST_TIMEOUT_MS: reaching
+ * the server, a row or metadata lock wait, any one statement (server
+ * side), a client read (a server that stops answering; longer than any
+ * statement may run).  Two lock waits fit before the deadline; a third
+ * try is not started.
  */
+#define HF_INGEST_CONNECT_SECONDS 2
 #define HF_INGEST_LOCK_WAIT_SECONDS 2
 #define HF_INGEST_STATEMENT_SECONDS 3.0
 #define HF_INGEST_READ_TIMEOUT_SECONDS 4

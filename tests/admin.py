@@ -600,7 +600,8 @@ def db_host_and_db_port_reach_a_server_over_tcp_and_db_socket_wins():
     eq(r.returncode, 1, "exit status with a wrong port (%s)" % r.stderr)
     eq(r.stdout, "", "stdout on error")
     eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
-    assert r.stderr.startswith("hookfan-admin: cannot connect to 127.0.0.1"), r.stderr
+    assert r.stderr.startswith("hookfan-admin: cannot connect to 127.0.0.1 port %d: " % closed), \
+        r.stderr
     eq(tcp.value("SELECT COUNT(*) FROM workspaces WHERE name = 'Never'"), "0", "nothing written")
 
     # The socket's account ('hookfan'@'localhost') has the suite's password.

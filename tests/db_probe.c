@@ -80,7 +80,10 @@ insert_then_wait(struct hf_db *db, void *ctx)
 int
 main(int argc, char **argv)
 {
-	struct hf_db_limits limits = { 1, 0, 10 };
+	struct hf_db_limits limits = {
+		.connect_seconds = 2, .lock_wait_seconds = 1,
+		.statement_seconds = 0, .read_timeout_seconds = 10,
+	};
 	struct hf_config cfg;
 	struct hf_db *db;
 	char errstr[512], line[16];
