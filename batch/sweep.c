@@ -177,6 +177,23 @@ usage(FILE *to)
 	      " [--batch N] [--concurrency N] [--verbose]\n", to);
 }
 
+static void
+help(void)
+{
+	usage(stdout);
+	printf("Delivers every due webhook, then exits 0 (one cron line or timer tick).\n"
+	       "  --config FILE     config file (else $HOOKFAN_CONFIG, else %s)\n"
+	       "  --loop            keep sweeping until SIGTERM\n"
+	       "  --max-seconds N   stop taking new work after N seconds (default %d;\n"
+	       "                    with --loop, no limit unless given)\n"
+	       "  --batch N         deliveries claimed at a time (default %d, at most %d)\n"
+	       "  --concurrency N   requests in flight at once (default %d, at most %d)\n"
+	       "  --verbose         log what it does on stderr\n",
+	       HF_CONFIG_DEFAULT_PATH, HF_SWEEP_MAX_SECONDS_DEFAULT,
+	       HF_SWEEP_BATCH_DEFAULT, HF_SWEEP_BATCH_MAX,
+	       HF_SWEEP_CONCURRENCY_DEFAULT, HF_SWEEP_CONCURRENCY_MAX);
+}
+
 static bool
 parse_number(const char *text, long min, long max, long *out)
 {
@@ -203,7 +220,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		} else if (strcmp(a, "--verbose") == 0) {
 			opt->verbose = true;
 		} else if (strcmp(a, "--help") == 0) {
-			usage(stdout);
+			help();
 			exit(0);
 		} else if (strcmp(a, "--config") == 0 && v != NULL) {
 			opt->config_path = v;

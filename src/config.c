@@ -12,10 +12,6 @@
 
 #include "strparse.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-
 enum value_kind { KIND_STRING, KIND_PORT, KIND_LONG, KIND_BOOL, KIND_SCHEDULE };
 
 struct config_key {
@@ -80,7 +76,7 @@ hf_config_path(const char *cli_path, bool *is_default)
 		path = env;
 	if (is_default != NULL)
 		*is_default = path == NULL;
-	return path != NULL ? path : SYSCONFDIR "/hookfan.conf";
+	return path != NULL ? path : HF_CONFIG_DEFAULT_PATH;
 }
 
 enum hf_result

@@ -48,6 +48,12 @@ void hf_config_defaults(struct hf_config *cfg);
  */
 const char *hf_config_path(const char *cli_path, bool *is_default);
 
+/* The file read when neither --config nor HOOKFAN_CONFIG names one. */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define HF_CONFIG_DEFAULT_PATH SYSCONFDIR "/hookfan.conf"
+
 /*
  * Parse text (len bytes, need not be NUL-terminated) on top of whatever cfg
  * holds.  filename is used only in messages.  On error errstr reads

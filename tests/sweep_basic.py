@@ -163,6 +163,23 @@ def without_max_seconds_a_run_is_not_cut_short():
 
 
 @hftest.test
+def help_states_the_defaults():
+    """--help (exit 0, stdout) names every option with its default, so
+    the 55 s of CONTRACT §5 can be read off the installed program."""
+    r = subprocess.run([hftest.SWEEP, "--help"], capture_output=True, text=True, timeout=60)
+    hftest.eq(r.returncode, 0, "exit status")
+    hftest.eq(r.stderr, "", "stderr")
+    assert r.stdout.startswith("usage: hookfan-sweep [--config FILE] [--loop] [--max-seconds N]"
+                               " [--batch N] [--concurrency N] [--verbose]\n"), r.stdout
+    for line in ("--max-seconds N   stop taking new work after N seconds (default 55;",
+                 "--batch N         deliveries claimed at a time (default 200, at most 5000)",
+                 "--concurrency N   requests in flight at once (default 64, at most 1024)",
+                 "--config FILE     config file (else $HOOKFAN_CONFIG, else "):
+        assert line in r.stdout, "%r not in %r" % (line, r.stdout)
+    assert "/etc/hookfan.conf)" in r.stdout, r.stdout
+
+
+@hftest.test
 def not_yet_due_is_left_alone():
     rx = Receiver()
     ep, _, ws = st.endpoint(db, rx.url)
