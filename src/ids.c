@@ -54,6 +54,14 @@ hf_id_new(char *out, const char *prefix)
 	return HF_OK;
 }
 
+void
+hf_id_floor(char *out, const char *prefix, uint64_t unix_ms)
+{
+	static const unsigned char zeros[10] = { 0 };
+
+	hf_id_format(out, prefix, unix_ms, zeros);
+}
+
 static bool
 body_valid(const char *body)
 {

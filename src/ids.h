@@ -25,6 +25,14 @@ enum hf_result hf_id_new(char *out, const char *prefix);
 void hf_id_format(char *out, const char *prefix, uint64_t unix_ms,
 		  const unsigned char random10[10]);
 
+/*
+ * The smallest id of prefix made at unix_ms (its random part all zero):
+ * every id made earlier sorts before it, every id made then or later sorts
+ * at or after it, so "id < floor" means "made before unix_ms" and is one
+ * range of a primary key.  out as for hf_id_new.
+ */
+void hf_id_floor(char *out, const char *prefix, uint64_t unix_ms);
+
 /* True when id is prefix "_" followed by 26 base32 characters. */
 bool hf_id_valid(const char *id, const char *prefix);
 

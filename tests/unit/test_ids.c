@@ -1,4 +1,4 @@
-/* Unit tests of src/ids.c: format, validity, time order. */
+/* Unit tests of src/ids.c: format, validity, time order, floors. */
 #include <string.h>
 #include <unistd.h>
 
@@ -25,6 +25,21 @@ main(void)
 	hf_id_format(a, "del", 1000, ones);
 	hf_id_format(b, "del", 1001, zeros);
 	ok(strcmp(a, b) < 0, "a later millisecond sorts later whatever the random part");
+
+	/* hf_id_floor: the bound "made before" compares ids against. */
+	hf_id_floor(a, "msg", 0);
+	is_str(a, "msg_00000000000000000000000000", "floor of the epoch");
+	hf_id_floor(a, "msg", 1700000000000ULL);
+	is_str(a, "msg_01hf7yat00" "0000000000000000",
+	       "floor of 2023-11-14T22:13:20Z (as bench.py's id_bound spells it)");
+	hf_id_format(b, "msg", 1700000000000ULL, zeros);
+	is_str(a, b, "the floor is the id of that millisecond with no random bits");
+	hf_id_format(b, "msg", 1700000000000ULL - 1, ones);
+	ok(strcmp(b, a) < 0, "the last id of the millisecond before sorts below the floor");
+	hf_id_format(b, "msg", 1700000000000ULL, ones);
+	ok(strcmp(b, a) > 0, "an id of that millisecond sorts at or above it");
+	hf_id_format(b, "msg", 1700000000001ULL, zeros);
+	ok(strcmp(b, a) > 0, "an id of a later millisecond sorts above it");
 
 	is_int(hf_id_new(a, "ws"), HF_OK, "new id");
 	ok(hf_id_valid(a, "ws"), "new id is valid");
