@@ -51,6 +51,13 @@ struct admin_command {
 			      json_object **result, char *errstr,
 			      size_t errlen);
 	const char *list_key;	/* set: *result is an array printed as a list */
+	/*
+	 * Set: checks the option values before any file or connection is
+	 * opened; returns ADMIN_OK, or ADMIN_USAGE once it said why on stderr.
+	 */
+	int (*check)(const struct admin_args *args);
+	/* Set: prints *result (consumed) without --json, as a sentence. */
+	void (*print_text)(json_object *result);
 };
 
 extern const struct admin_command admin_commands[];

@@ -192,6 +192,8 @@ main(int argc, char **argv)
 		}
 	}
 	status = check_options(command, &args);
+	if (status == ADMIN_OK && command->check != NULL)
+		status = command->check(&args);
 	if (status != ADMIN_OK)
 		return status;
 
@@ -227,6 +229,8 @@ main(int argc, char **argv)
 	}
 	if (command->list_key != NULL)
 		output_list(run.result, command->list_key, args.json);
+	else if (run.result != NULL && !args.json && command->print_text != NULL)
+		command->print_text(run.result);
 	else if (run.result != NULL)
 		output_object(run.result, args.json);
 	hf_db_close(db);

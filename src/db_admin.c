@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/json.h>
+
 #include "crypto.h"
 #include "ids.h"
 #include "validate.h"
@@ -791,5 +793,217 @@ hf_api_key_revoke(struct hf_db *db, const char *key_id, char *errstr,
 	hf_query_text(&q, key_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+}
+
+/* ---- purging old messages -------------------------------------------- */
+
+/*
+ * "Made before the cutoff" is a range of the messages' primary key: ids
+ * are time-ordered (ids.h), so every message made earlier has an id below
+ * the cutoff's floor, and a batch reads the next HF_PURGE_BATCH_MESSAGES
+ * keys of that range, however many messages there are.  created_at says
+ * the same thing, but its one index (message_workspace) leads with the
+ * workspace, so a global created_at range would be a scan of every
+ * message.  An id holds the time its FastCGI host made it, created_at
+ * the same request's time: they differ by far less than a day.
+ */
+#define MESSAGE_ID_PREFIX "msg"	/* as cgi/ingest.c makes them */
+
+#define PURGE_LIST \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(40) CHARACTER SET ascii" \
+	" COLLATE ascii_bin PATH '$')) j"
+
+/*
+ * A delivery of message m that is not finished (sql/001, sql/002):
+ * something is due (a retry waiting, or a sweep's lease, which ends at
+ * due_at), or it is paused, or its status is anything but a final one.
+ * Finished is succeeded or failed with due_at NULL.  Read through the
+ * delivery_message index.
+ */
+#define UNFINISHED_DELIVERY_OF_M \
+	"SELECT 1 FROM deliveries d WHERE d.message_id = m.id" \
+	" AND (d.due_at IS NOT NULL OR d.status NOT IN ('succeeded', 'failed'))"
+
+/* The next messages of the range, each with whether it may go.  A plain
+ * read: it locks nothing, so a batch that keeps everything waits on no one. */
+static const char purge_examine_sql[] =
+	"SELECT m.id, NOT EXISTS (" UNFINISHED_DELIVERY_OF_M ") FROM messages m"
+	" WHERE m.id > ? AND m.id < ? ORDER BY m.id LIMIT ?";
+
+/*
+ * Lock the candidates: messages first, as every writer does (db_sweep.c),
+ * in id order (the list is in the examining read's order, and the join
+ * follows it).  One that is locked is being worked on (a sweep writing a
+ * result, a retry, a resend): it is skipped, and the next purge looks at
+ * it again, rather than this one waiting.
+ */
+static const char purge_lock_sql[] =
+	"SELECT m.id FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id"
+	" FOR UPDATE SKIP LOCKED";
+
+/*
+ * The check again, now that the messages are locked: "delivery retry" and
+ * "message resend" lock the message before they make a delivery due, so
+ * one that committed between the examining read and the lock is seen by
+ * this statement (READ COMMITTED: a fresh view per statement), and none
+ * can start until the batch commits.  The sweep never makes a finished
+ * delivery due again, and its claims take due ones only.
+ */
+static const char purge_recheck_sql[] =
+	"SELECT m.id FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id"
+	" WHERE NOT EXISTS (" UNFINISHED_DELIVERY_OF_M ")";
+
+/*
+ * Children first (deliveries refer to messages; attempts have no foreign
+ * key, so nothing else would remove them).  The list drives each join, as
+ * in db_sweep.c: "WHERE message_id IN (subquery)" may be run as a scan.
+ */
+static const char purge_attempts_sql[] =
+	"DELETE a FROM " PURGE_LIST
+	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id"
+	" STRAIGHT_JOIN attempts a ON a.delivery_id = d.id";
+
+static const char purge_deliveries_sql[] =
+	"DELETE d FROM " PURGE_LIST
+	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id";
+
+static const char purge_messages_sql[] =
+	"DELETE m FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id";
+
+/* --dry-run: what the deletes would remove. */
+static const char purge_count_sql[] =
+	"SELECT COUNT(DISTINCT d.id), COUNT(a.id) FROM " PURGE_LIST
+	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id"
+	" LEFT JOIN attempts a ON a.delivery_id = d.id";
+
+void
+hf_purge_init(struct hf_purge *p, uint64_t before_unix_ms, bool dry_run)
+{
+	memset(p, 0, sizeof(*p));
+	hf_id_floor(p->below, MESSAGE_ID_PREFIX, before_unix_ms);
+	/* Below every message id: the prefix and "_" alone. */
+	snprintf(p->after, sizeof(p->after), "%s_", MESSAGE_ID_PREFIX);
+	p->dry_run = dry_run;
+}
+
+/* An id list as the JSON text PURGE_LIST reads; owned by list. */
+static const char *
+id_list_text(json_object *list)
+{
+	return json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* Up to HF_PURGE_BATCH_MESSAGES ids after p->after; the ones that may go
+ * are added to candidates. */
+static enum hf_result
+purge_examine(struct hf_db *db, struct hf_purge *p, json_object *candidates)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, purge_examine_sql);
+	hf_query_text(&q, p->after);
+	hf_query_text(&q, p->below);
+	hf_query_int(&q, HF_PURGE_BATCH_MESSAGES);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		const char *id = hf_query_column(&q, 0, NULL);
+
+		snprintf(p->last, sizeof(p->last), "%s", id);
+		if (hf_query_column_int(&q, 1) == 1)
+			json_object_array_add(candidates, json_object_new_string(id));
+	}
+	hf_query_end(&q);
+	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+}
+
+/* The ids sql selects from the list, as a new array in *out (the caller's). */
+static enum hf_result
+select_ids(struct hf_db *db, const char *sql, json_object *list,
+	   json_object **out)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	*out = json_object_new_array();
+	hf_query_start(&q, db, sql);
+	hf_query_text(&q, id_list_text(list));
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK)
+		json_object_array_add(*out, json_object_new_string(hf_query_column(&q, 0, NULL)));
+	hf_query_end(&q);
+	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+}
+
+static enum hf_result
+delete_listed(struct hf_db *db, const char *sql, json_object *list,
+	      unsigned long long *deleted)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, sql);
+	hf_query_text(&q, id_list_text(list));
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		*deleted = hf_query_affected(&q);
+	hf_query_end(&q);
+	return r;
+}
+
+static enum hf_result
+count_listed(struct hf_db *db, json_object *list, struct hf_purge *p)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, purge_count_sql);
+	hf_query_text(&q, id_list_text(list));
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	if (r == HF_OK) {
+		p->messages = json_object_array_length(list);
+		p->deliveries = (unsigned long long)hf_query_column_int(&q, 0);
+		p->attempts = (unsigned long long)hf_query_column_int(&q, 1);
+	}
+	hf_query_end(&q);
+	return r;
+}
+
+enum hf_result
+hf_purge_batch(struct hf_db *db, struct hf_purge *p, char *errstr,
+	       size_t errlen)
+{
+	json_object *candidates = json_object_new_array(), *locked = NULL;
+	json_object *doomed = NULL;
+	enum hf_result r;
+
+	p->last[0] = '\0';
+	p->messages = p->deliveries = p->attempts = 0;
+	r = purge_examine(db, p, candidates);
+	if (r != HF_OK || json_object_array_length(candidates) == 0)
+		goto out;
+	if (p->dry_run) {
+		r = count_listed(db, candidates, p);
+		goto out;
+	}
+	r = select_ids(db, purge_lock_sql, candidates, &locked);
+	if (r != HF_OK || json_object_array_length(locked) == 0)
+		goto out;
+	r = select_ids(db, purge_recheck_sql, locked, &doomed);
+	if (r != HF_OK || json_object_array_length(doomed) == 0)
+		goto out;
+	r = delete_listed(db, purge_attempts_sql, doomed, &p->attempts);
+	if (r == HF_OK)
+		r = delete_listed(db, purge_deliveries_sql, doomed, &p->deliveries);
+	if (r == HF_OK)
+		r = delete_listed(db, purge_messages_sql, doomed, &p->messages);
+out:
+	json_object_put(candidates);
+	json_object_put(locked);
+	json_object_put(doomed);
 	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
 }

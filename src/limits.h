@@ -120,6 +120,16 @@
 #define HF_ROTATE_GRACE_HOURS_DEFAULT 24
 #define HF_ROTATE_GRACE_HOURS_MAX (30 * 24)
 
+/*
+ * hookfan-admin purge: --older-than is a whole number of days up to this
+ * (ten years: the cutoff stays well after the epoch ids count from).
+ * Each transaction examines this many messages and deletes the finished
+ * ones with their deliveries and attempts (about 0.1 s on a 2-core VM),
+ * so its locks are short and ingest and the sweeps run between batches.
+ */
+#define HF_PURGE_DAYS_MAX 3650
+#define HF_PURGE_BATCH_MESSAGES 1000
+
 /* hookfan-admin delivery list: default and largest --limit. */
 #define HF_LIST_LIMIT_DEFAULT 100
 #define HF_LIST_LIMIT_MAX 10000

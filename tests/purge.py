@@ -1,0 +1,497 @@
+"""hookfan-admin purge against a real MariaDB: what goes (old messages
+whose deliveries all finished, with their deliveries and attempts), what
+stays whole (anything recent, pending, paused or under a lease), batches,
+usage errors, the output, and the crontab line that runs it.
+
+Rows are inserted with SQL, with ids shaped as src/ids.c makes them
+(their first 10 characters are the creation time), so a message can be
+made 40 days old."""
+import calendar
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import hftest  # noqa: E402
+import sweeptest  # noqa: E402
+from hftest import eq  # noqa: E402
+from receivers import Receiver  # noqa: E402
+
+db = hftest.MariaDB.start()
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+DAY_MS = 24 * 3600 * 1000
+TOKEN = "a" * 32        # a sweep's lease token
+
+
+def limit(name):
+    """A named limit of src/limits.h (a plain number or a product)."""
+    with open(os.path.join(hftest.SRCDIR, "src", "limits.h")) as f:
+        m = re.search(r"^#define %s \(?([0-9* ]+)\)?$" % name, f.read(), re.M)
+    value = 1
+    for factor in m.group(1).split("*"):
+        value *= int(factor)
+    return value
+
+
+BATCH = limit("HF_PURGE_BATCH_MESSAGES")
+DAYS_MAX = limit("HF_PURGE_DAYS_MAX")
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def encode_ms(ms):
+    """The first 10 characters of an id made at unix ms (src/ids.c)."""
+    return "".join(ALPHABET[(ms >> (5 * (9 - i))) & 31] for i in range(10))
+
+
+def new_id(prefix, ms):
+    return "%s_%s%s" % (prefix, encode_ms(ms), "".join(random.choice(ALPHABET)
+                                                       for _ in range(16)))
+
+
+def sql_id(prefix, ms_expr):
+    """SQL for such an id made at the time ms_expr (as bench/bench.py)."""
+    ts = ", ".join("SUBSTRING('%s', ((%s) >> %d & 31) + 1, 1)" % (ALPHABET, ms_expr, 5 * (9 - i))
+                   for i in range(10))
+    rnd = ", ".join("SUBSTRING('%s', FLOOR(RAND() * 32) + 1, 1)" % ALPHABET for _ in range(16))
+    return "CONCAT('%s_', %s, %s)" % (prefix, ts, rnd)
+
+
+def workspace_and_endpoint(name):
+    ws = db.admin("workspace", "create", "--name", name)["id"]
+    ep = db.admin("endpoint", "create", "--workspace", ws,
+                  "--url", "https://example.com/" + name)["id"]
+    return ws, ep
+
+
+WS, EP = workspace_and_endpoint("main")
+WS2, EP2 = workspace_and_endpoint("other")
+
+
+def message(days_old, ws=WS, deliveries=(), status="delivered", at_ms=None):
+    """A message made days_old days ago (a float), or at unix ms at_ms,
+    with deliveries, each (status, due_at SQL, lease token, attempts), on
+    ws's endpoint.  Returns (message id, [delivery ids], [attempt ids])."""
+    ms = at_ms if at_ms is not None else now_ms() - int(days_old * DAY_MS)
+    mid = new_id("msg", ms)
+    ep = EP if ws == WS else EP2
+    sql = ["USE hookfan;",
+           "INSERT INTO messages (id, workspace_id, event_type, payload, status, created_at)"
+           " VALUES ('%s', '%s', 'order.paid', '{\"n\":1}', '%s', FROM_UNIXTIME(%d / 1000));"
+           % (mid, ws, status, ms)]
+    dids, aids = [], []
+    for state, due, token, tries in deliveries:
+        did = new_id("del", ms)
+        dids.append(did)
+        sql.append("INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts,"
+                   " due_at, lease_token, created_at)"
+                   " VALUES ('%s', '%s', '%s', '%s', %d, %s, '%s', FROM_UNIXTIME(%d / 1000));"
+                   % (did, mid, ep, state, tries, due, token, ms))
+        for n in range(1, tries + 1):
+            aid = new_id("att", ms + n)
+            aids.append(aid)
+            sql.append("INSERT INTO attempts (id, delivery_id, attempt_number, started_at,"
+                       " duration_ms, status_code) VALUES ('%s', '%s', %d, NOW(3), 12, 500);"
+                       % (aid, did, n))
+    db.root_sql(" ".join(sql))
+    return mid, dids, aids
+
+
+SUCCEEDED = ("succeeded", "NULL", "", 1)
+FAILED = ("failed", "NULL", "", 3)
+PENDING = ("pending", "NOW(3) + INTERVAL 5 MINUTE", "", 1)      # a retry waiting
+DUE_NOW = ("pending", "NOW(3)", "", 0)
+PAUSED = ("paused", "NULL", "", 2)
+LEASED = ("pending", "NOW(3) + INTERVAL 1 MINUTE", TOKEN, 1)    # a sweep is sending it
+LEASE_ENDED = ("pending", "NOW(3) - INTERVAL 1 MINUTE", TOKEN, 1)  # its sweep died
+
+
+def counts():
+    return tuple(int(db.value("SELECT COUNT(*) FROM %s" % t))
+                 for t in ("messages", "deliveries", "attempts"))
+
+
+def present(table, ids):
+    """Which of ids are rows of table."""
+    if not ids:
+        return set()
+    return {r[0] for r in db.rows("SELECT id FROM %s WHERE id IN (%s)"
+                                  % (table, ", ".join("'%s'" % i for i in ids)))}
+
+
+def assert_gone(made):
+    mid, dids, aids = made
+    eq(present("messages", [mid]), set(), "message %s deleted" % mid)
+    eq(present("deliveries", dids), set(), "its deliveries deleted")
+    eq(present("attempts", aids), set(), "their attempts deleted")
+
+
+def assert_whole(made):
+    mid, dids, aids = made
+    eq(present("messages", [mid]), {mid}, "message %s kept" % mid)
+    eq(present("deliveries", dids), set(dids), "every delivery of %s kept" % mid)
+    eq(present("attempts", aids), set(aids), "every attempt of %s kept" % mid)
+
+
+def run_purge(*args):
+    """Run purge --json; assert success; returns the JSON."""
+    r = db.run_admin("--json", "purge", *args)
+    eq(r.returncode, 0, "purge %s: %s" % (args, r.stderr))
+    eq(r.stderr, "", "stderr of a purge that worked")
+    return json.loads(r.stdout)
+
+
+def purge(*args):
+    """run_purge, and check that the counts it prints are the rows that
+    went (nothing else may write meanwhile)."""
+    before = counts()
+    out = run_purge(*args)
+    after = counts()
+    if "--dry-run" in args:
+        eq(after, before, "a dry run deletes nothing")
+    else:
+        eq((out["messages"], out["deliveries"], out["attempts"]),
+           tuple(b - a for b, a in zip(before, after)), "the counts printed are the rows gone")
+    return out
+
+
+@hftest.test
+def old_finished_messages_go_with_deliveries_and_attempts_in_every_workspace():
+    gone = [message(40, deliveries=[SUCCEEDED, FAILED]),
+            message(31, deliveries=[SUCCEEDED]),
+            message(400, deliveries=[FAILED, FAILED, SUCCEEDED]),
+            message(35, deliveries=[], status="no_subscribers"),    # went to nobody
+            message(33, ws=WS2, deliveries=[SUCCEEDED, FAILED])]    # another workspace
+    kept = [message(29, deliveries=[SUCCEEDED]),                   # not old enough
+            message(2, deliveries=[FAILED]),
+            message(0, deliveries=[SUCCEEDED], ws=WS2)]
+    out = purge("--older-than", "30")
+    eq((out["messages"], out["deliveries"], out["attempts"]),
+       (5, 8, 1 + 3 + 1 + 3 + 3 + 1 + 1 + 3), "what went")
+    for made in gone:
+        assert_gone(made)
+    for made in kept:
+        assert_whole(made)
+    # The next day's run finds nothing new.
+    eq(purge("--older-than", "30")["messages"], 0, "a second run purges nothing")
+    out = purge("--older-than", "1")
+    eq(out["messages"], 2, "with a shorter period the 29- and 2-day-old go too")
+    assert_whole(kept[2])
+
+
+@hftest.test
+def a_message_with_any_unfinished_delivery_is_kept_whole():
+    kept = {"pending retry": message(50, deliveries=[PENDING]),
+            "due now": message(50, deliveries=[DUE_NOW]),
+            "paused": message(50, deliveries=[PAUSED]),
+            "live lease": message(50, deliveries=[LEASED]),
+            "lease of a dead sweep": message(50, deliveries=[LEASE_ENDED]),
+            "mixed: succeeded and pending": message(50, deliveries=[SUCCEEDED, FAILED, PENDING]),
+            "mixed: failed and paused": message(50, deliveries=[FAILED, PAUSED]),
+            "mixed: succeeded and leased": message(50, deliveries=[SUCCEEDED, LEASED])}
+    finished = message(50, deliveries=[SUCCEEDED, FAILED])
+    out = purge("--older-than", "1")
+    eq((out["messages"], out["deliveries"], out["attempts"]), (1, 2, 4),
+       "only the finished message went")
+    assert_gone(finished)
+    for what, made in kept.items():
+        try:
+            assert_whole(made)
+        except AssertionError as e:
+            raise AssertionError("%s: %s" % (what, e))
+    # Once the sweep has finished them, they go like any other.
+    ids = ", ".join("'%s'" % made[0] for made in kept.values())
+    db.root_sql("USE hookfan; UPDATE deliveries SET status = 'failed', due_at = NULL,"
+                " lease_token = '' WHERE message_id IN (%s) AND status <> 'succeeded'" % ids)
+    out = purge("--older-than", "1")
+    eq(out["messages"], len(kept), "finished since: purged")
+    for made in kept.values():
+        assert_gone(made)
+
+
+def bulk_messages(ws, ep, count, days_old):
+    """count messages inserted with SQL, each with one succeeded delivery
+    (one attempt) and one failed delivery (two); made one millisecond
+    apart from days_old days ago on.  Returns the first one's unix ms."""
+    start = now_ms() - int(days_old * DAY_MS) + 1
+    db.root_sql(
+        "USE hookfan;"
+        "INSERT INTO messages (id, workspace_id, event_type, payload, status)"
+        " SELECT %s, '%s', 'bulk.event', CONCAT('{\"n\":', seq, '}'), 'failed'"
+        " FROM seq_1_to_%d;" % (sql_id("msg", "%d + seq" % start), ws, count))
+    db.root_sql(
+        "USE hookfan;"
+        "INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts)"
+        " SELECT CONCAT('del_', SUBSTRING(m.id, 5, 25), s.seq), m.id, '%s',"
+        "  IF(s.seq = 1, 'succeeded', 'failed'), s.seq"
+        " FROM messages m JOIN seq_1_to_2 s WHERE m.workspace_id = '%s'"
+        " AND m.event_type = 'bulk.event';"
+        "INSERT INTO attempts (id, delivery_id, attempt_number, started_at, duration_ms)"
+        " SELECT CONCAT('att_', SUBSTRING(m.id, 5, 24), d.attempts, s.seq), d.id, s.seq,"
+        "  NOW(3), 5"
+        " FROM messages m JOIN deliveries d ON d.message_id = m.id"
+        " JOIN seq_1_to_2 s ON s.seq <= d.attempts"
+        " WHERE m.workspace_id = '%s' AND m.event_type = 'bulk.event';" % (ep, ws, ws))
+    return start
+
+
+def global_status(*names):
+    rows = db.rows("SHOW GLOBAL STATUS WHERE Variable_name IN (%s)"
+                   % ", ".join("'%s'" % n for n in names))
+    return {name: int(value) for name, value in rows}
+
+
+@hftest.test
+def more_than_a_batch_all_goes_in_several_transactions():
+    count = 2 * BATCH + BATCH // 2
+    ws, ep = workspace_and_endpoint("bulk")
+    start = bulk_messages(ws, ep, count, 60)
+    # Unfinished ones among them, in each batch's range, and after the last.
+    kept = [message(None, deliveries=[SUCCEEDED, PAUSED], at_ms=start + k * BATCH * 9 // 10)
+            for k in range(4)]
+    kept.append(message(59, deliveries=[PENDING]))
+    eq(int(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % ws)), count)
+    before = global_status("Com_commit")
+    started = time.monotonic()
+    out = purge("--older-than", "7")
+    took = time.monotonic() - started
+    commits = global_status("Com_commit")["Com_commit"] - before["Com_commit"]
+    eq((out["messages"], out["deliveries"], out["attempts"]), (count, 2 * count, 3 * count),
+       "every old finished message, with its deliveries and attempts")
+    eq(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % ws), "0")
+    eq(db.value("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '%s'" % ep), "0")
+    for made in kept:
+        assert_whole(made)
+    assert commits >= count // BATCH + 1, \
+        "%d messages in batches of %d: %d commits" % (count, BATCH, commits)
+    print("# purged %d messages, %d deliveries, %d attempts in %.2f s (%d commits)"
+          % (out["messages"], out["deliveries"], out["attempts"], took, commits))
+    eq(purge("--older-than", "7")["messages"], 0, "a second run purges nothing")
+    db.root_sql("USE hookfan; UPDATE deliveries SET status = 'failed', due_at = NULL"
+                " WHERE message_id IN (%s)" % ", ".join("'%s'" % m[0] for m in kept))
+    eq(purge("--older-than", "7")["messages"], len(kept), "cleaned up")
+
+
+@hftest.test
+def no_scan_of_recent_rows():
+    """Each batch reads the old range of the messages' key and the rows of
+    its own messages: many recent rows cost the purge nothing.  A full
+    scan of a table (Handler_read_rnd_next) or an index range running into
+    the recent rows (Handler_read_next) would read them all."""
+    recent = 10000
+    ws, ep = workspace_and_endpoint("recent")
+    bulk_messages(ws, ep, recent, 0.5)
+    old = [message(20, deliveries=[SUCCEEDED, FAILED]) for _ in range(10)]
+    names = ("Handler_read_rnd_next", "Handler_read_next", "Handler_read_key")
+    # What reading the counters itself costs.
+    first, second = global_status(*names), global_status(*names)
+    overhead = {n: second[n] - first[n] for n in names}
+    r = db.run_admin("--json", "purge", "--older-than", "10")
+    after = global_status(*names)
+    eq(r.returncode, 0, r.stderr)
+    eq(json.loads(r.stdout)["messages"], 10)
+    read = {n: after[n] - second[n] - overhead[n] for n in names}
+    for made in old:
+        assert_gone(made)
+    print("# rows read purging 10 old messages beside %d recent ones (%d deliveries,"
+          " %d attempts): %r" % (recent, 2 * recent, 3 * recent, read))
+    assert read["Handler_read_rnd_next"] < 1000, read
+    assert read["Handler_read_next"] < 1000, read
+
+
+@hftest.test
+def a_message_another_transaction_holds_is_skipped_not_waited_for():
+    held = message(45, deliveries=[SUCCEEDED])
+    free = message(45, deliveries=[FAILED])
+    # A client that holds the message's row lock until told to commit.
+    locker = subprocess.Popen(db._client() + ["hookfan"], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    hftest.cleanup(lambda: locker.poll() is None and locker.kill())
+    locker.stdin.write("BEGIN; SELECT id FROM messages WHERE id = '%s' FOR UPDATE;\n" % held[0])
+    locker.stdin.flush()
+
+    def holding():
+        if locker.poll() is not None:
+            raise AssertionError("the locking client exited %d: %s"
+                                 % (locker.returncode, locker.stderr.read()))
+        try:    # NOWAIT: "locked by someone" at once, as error 1205
+            db.rows("SELECT id FROM messages WHERE id = '%s' FOR UPDATE NOWAIT" % held[0])
+        except RuntimeError as e:
+            if "ERROR 1205" not in str(e):
+                raise
+            return True
+        return False
+    hftest.wait_for(holding, what="the other transaction's lock")
+    started = time.monotonic()
+    out = purge("--older-than", "30")
+    took = time.monotonic() - started
+    assert took < 5, "the purge waited on the lock (%.1f s)" % took
+    eq(out["messages"], 1, "the free one went")
+    assert_gone(free)
+    assert_whole(held)
+    locker.communicate("COMMIT;\n", timeout=30)
+    eq(locker.returncode, 0, "the locking client")
+    eq(purge("--older-than", "30")["messages"], 1, "the next run takes the one that was held")
+    assert_gone(held)
+
+
+@hftest.test
+def purging_beside_a_running_sweep_loses_no_delivery():
+    """Old messages whose deliveries a sweep is still sending: purge runs
+    back to back while the sweep finishes them one by one, and takes each
+    message only once its delivery is done.  Every delivery reaches the
+    receiver; in the end every message has gone."""
+    count = 600
+    receiver = Receiver(default=("slow", 0.02))
+    hftest.cleanup(receiver.close)
+    ws = db.admin("workspace", "create", "--name", "swept")["id"]
+    ep = db.admin("endpoint", "create", "--workspace", ws, "--url", receiver.url)["id"]
+    start = now_ms() - 40 * DAY_MS
+    db.root_sql(
+        "USE hookfan;"
+        "INSERT INTO messages (id, workspace_id, event_type, payload, status)"
+        " SELECT %s, '%s', 'swept.event', CONCAT('{\"n\":', seq, '}'), 'pending'"
+        " FROM seq_1_to_%d;"
+        "INSERT INTO deliveries (id, message_id, endpoint_id, status, due_at)"
+        " SELECT CONCAT('del_', SUBSTRING(m.id, 5)), m.id, '%s', 'pending', NOW(3)"
+        " FROM messages m WHERE m.workspace_id = '%s';"
+        % (sql_id("msg", "%d + seq" % start), ws, count, ep, ws))
+    ids = {r[0] for r in db.rows("SELECT id FROM messages WHERE workspace_id = '%s'" % ws)}
+    sweep = sweeptest.start_sweep(db, "--loop", "--concurrency", "4", "--batch", "20")
+    runs = purged = 0
+    deadline = time.monotonic() + 120
+    while receiver.count() < count and time.monotonic() < deadline:
+        purged += run_purge("--older-than", "30")["messages"]
+        runs += 1
+    sweep.terminate()
+    status, err = sweeptest.finish(sweep)
+    eq(status, 0, "the sweep (%s)" % err)
+    eq(db.value("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '%s'"
+                " AND status <> 'succeeded'" % ep), "0", "all delivered")
+    purged += purge("--older-than", "30")["messages"]
+    eq(sorted(set(receiver.ids())), sorted(ids), "every message was delivered")
+    eq(receiver.count(), count, "once each")
+    eq(purged, count, "and then purged")
+    eq(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % ws), "0")
+    assert runs > 2, "the purges ran while the sweep worked (%d runs)" % runs
+    print("# %d purge runs while the sweep delivered %d" % (runs, count))
+
+
+@hftest.test
+def bad_or_missing_older_than_is_bad_usage_and_deletes_nothing():
+    made = message(100, deliveries=[SUCCEEDED])
+    before = counts()
+    for args in (["--older-than", "0"], ["--older-than", "-1"], ["--older-than", "abc"],
+                 ["--older-than", ""], ["--older-than", "1.5"], ["--older-than", "7d"],
+                 ["--older-than", " 7"], ["--older-than", "+7"],
+                 ["--older-than", str(DAYS_MAX + 1)], ["--older-than", "9" * 30],
+                 ["--older-than"], [], ["--dry-run"], ["--older-than", "3", "--force"],
+                 ["--older-than", "3", "--older-than", "4"], ["--older-than", "3", "extra"]):
+        for json_flag in ([], ["--json"]):
+            r = db.run_admin(*(json_flag + ["purge"] + args))
+            eq(r.returncode, 2, "purge %s: exit status (stderr %r)" % (args, r.stderr))
+            eq(r.stdout, "", "stdout of purge %s" % args)
+            assert r.stderr.startswith("hookfan-admin: ") or r.stderr.startswith("usage:"), \
+                r.stderr
+    r = db.run_admin("purge", "--older-than", "0")
+    eq(r.stderr, "hookfan-admin: purge: --older-than must be a whole number of days"
+       " from 1 to %d\n" % DAYS_MAX)
+    r = db.run_admin("purge")
+    assert "--older-than is required" in r.stderr, r.stderr
+    eq(counts(), before, "nothing deleted")
+    assert_whole(made)
+    eq(purge("--older-than", str(DAYS_MAX))["messages"], 0, "the largest period is accepted")
+    eq(purge("--older-than", "99")["messages"], 1)
+
+
+@hftest.test
+def json_and_text_output():
+    made = message(12, deliveries=[SUCCEEDED, FAILED])
+    started = now_ms()
+    out = purge("--older-than", "10")
+    eq(sorted(out), ["attempts", "before", "deliveries", "dry_run", "messages"], "keys")
+    eq((out["messages"], out["deliveries"], out["attempts"], out["dry_run"]), (1, 2, 4, False))
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", out["before"]), out
+    before_ms = calendar.timegm(time.strptime(out["before"][:19], "%Y-%m-%dT%H:%M:%S")) \
+        * 1000 + int(out["before"][20:23])
+    assert abs(before_ms - (started - 10 * DAY_MS)) < 60000, (out["before"], started)
+    assert_gone(made)
+
+    made = message(12, deliveries=[SUCCEEDED])
+    r = db.run_admin("purge", "--older-than", "10")
+    eq(r.returncode, 0, r.stderr)
+    assert re.match(r"^purged 1 message made before \d{4}-\d\d-\d\dT[0-9:.]+Z,"
+                    r" with 1 delivery and 1 attempt\n$", r.stdout), r.stdout
+    assert_gone(made)
+    r = db.run_admin("purge", "--older-than", "10")
+    assert re.match(r"^purged 0 messages made before \S+Z, with 0 deliveries and 0 attempts\n$",
+                    r.stdout), r.stdout
+    r = db.run_admin("--help")
+    assert "  purge --older-than DAYS [--dry-run]\n" in r.stdout, r.stdout
+
+
+@hftest.test
+def dry_run_counts_what_would_go_and_deletes_nothing():
+    gone = [message(15, deliveries=[SUCCEEDED, FAILED]), message(16, deliveries=[])]
+    kept = message(15, deliveries=[SUCCEEDED, PAUSED])
+    dry = purge("--older-than", "14", "--dry-run")
+    eq((dry["messages"], dry["deliveries"], dry["attempts"], dry["dry_run"]),
+       (1 + 1, 2, 4, True))
+    for made in gone + [kept]:
+        assert_whole(made)
+    r = db.run_admin("purge", "--older-than", "14", "--dry-run")
+    assert r.stdout.startswith("would purge 2 messages made before "), r.stdout
+    real = purge("--older-than", "14")
+    eq((real["messages"], real["deliveries"], real["attempts"]),
+       (dry["messages"], dry["deliveries"], dry["attempts"]), "the dry run's counts were right")
+    for made in gone:
+        assert_gone(made)
+    assert_whole(kept)
+
+
+@hftest.test
+def an_unusable_database_is_one_line_and_exit_1():
+    path = db.write_config(path=os.path.join(db.dir, "nodb.conf"),
+                           db_socket=os.path.join(db.dir, "no.sock"))
+    r = db.run_admin("purge", "--older-than", "30", config=path)
+    eq(r.returncode, 1, r.stderr)
+    eq(r.stdout, "")
+    eq(len(r.stderr.strip().splitlines()), 1, r.stderr)
+    db.root_sql("CREATE DATABASE empty; GRANT ALL ON empty.* TO 'hookfan'@'localhost';")
+    path = db.write_config(path=os.path.join(db.dir, "empty.conf"), db_name="empty")
+    r = db.run_admin("purge", "--older-than", "30", config=path)
+    eq(r.returncode, 1, r.stderr)
+    eq(len(r.stderr.strip().splitlines()), 1, r.stderr)
+    assert r.stderr.startswith("hookfan-admin: purge stopped after 0 messages"), r.stderr
+    assert "messages' doesn't exist" in r.stderr, r.stderr
+
+
+@hftest.test
+def the_shipped_crontab_has_a_daily_purge_line_that_runs():
+    """apache/hookfan-sweep.cron (as the build made it) carries the purge
+    line commented out: a retention period is the sysadmin's choice."""
+    with open(os.path.join(hftest.BUILDDIR, "apache", "hookfan-sweep.cron")) as f:
+        text = f.read()
+    lines = [line for line in text.splitlines() if " purge " in line]
+    eq(len(lines), 1, "one purge line: %r" % lines)
+    assert lines[0].startswith("#"), "commented out: %r" % lines[0]
+    fields = lines[0].lstrip("#").split()
+    # /etc/cron.d format: five time fields (once a day), the user, the command.
+    assert fields[0].isdigit() and fields[1].isdigit() and fields[2:5] == ["*", "*", "*"], fields
+    eq(fields[5], "hookfan", "the user")
+    assert fields[6].endswith("/bin/hookfan-admin"), fields
+    assert "@" not in lines[0], "placeholders substituted: %r" % lines[0]
+    args = [a for a in fields[7:] if not a.startswith(">")]
+    made = message(45, deliveries=[SUCCEEDED])
+    r = db.run_admin(*args)
+    eq(r.returncode, 0, "the line's command %r: %s" % (args, r.stderr))
+    assert_gone(made)
+
+
+hftest.main()
