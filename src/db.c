@@ -123,9 +123,11 @@ connect_now(struct hf_db *db)
 			       cfg->db_name, cfg->db_port,
 			       cfg->db_socket[0] ? cfg->db_socket : NULL,
 			       0) == NULL) {
-		if (cfg->db_socket[0])
+		/* "localhost" means the library's default socket, not TCP. */
+		if (cfg->db_socket[0] || strcmp(cfg->db_host, "localhost") == 0)
 			snprintf(db->error, sizeof(db->error),
-				 "cannot connect to %s: %s", cfg->db_socket,
+				 "cannot connect to %s: %s",
+				 cfg->db_socket[0] ? cfg->db_socket : cfg->db_host,
 				 mysql_error(m));
 		else
 			snprintf(db->error, sizeof(db->error),
@@ -174,6 +176,8 @@ hf_db_open(struct hf_db **out, const struct hf_config *cfg,
 	db->limits = *limits;
 	if (db->limits.lock_wait_seconds == 0)
 		db->limits.lock_wait_seconds = 10;
+	if (db->limits.connect_seconds == 0)
+		db->limits.connect_seconds = 10;
 	r = connect_now(db);
 	if (r != HF_OK) {
 		hf_fail(r, errstr, errlen, "%s", db->error);
@@ -254,8 +258,12 @@ time_for_another_try(const struct hf_db *db)
 {
 	if (db->deadline_ms == 0)
 		return true;
-	return hf_monotonic_ms() + db->limits.lock_wait_seconds * 1000u <
-	       db->deadline_ms;
+	unsigned int wait_s = db->limits.lock_wait_seconds;
+
+	/* A try may wait for a lock, or to reconnect first. */
+	if (db->limits.connect_seconds > wait_s)
+		wait_s = db->limits.connect_seconds;
+	return hf_monotonic_ms() + wait_s * 1000u < db->deadline_ms;
 }
 
 enum hf_result

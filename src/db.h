@@ -24,7 +24,10 @@
 
 struct hf_db;
 
-/* Server-side bounds applied to the session at every (re)connect. */
+/*
+ * Bounds of every (re)connect and of the session it opens.
+ * connect_seconds and lock_wait_seconds of 0 mean 10 s.
+ */
 struct hf_db_limits {
 	unsigned int connect_seconds;	/* to reach the server */
 	unsigned int lock_wait_seconds;	/* row and metadata lock waits */
