@@ -134,8 +134,10 @@ main(int argc, char **argv)
 	const char *cli_config = NULL, *path;
 	bool is_default;
 	struct hf_db_limits limits = {
-		.connect_seconds = 10, .lock_wait_seconds = 10,
-		.statement_seconds = 0, .read_timeout_seconds = 60,
+		.connect_seconds = HF_ADMIN_CONNECT_SECONDS,
+		.lock_wait_seconds = HF_ADMIN_LOCK_WAIT_SECONDS,
+		.statement_seconds = 0,
+		.read_timeout_seconds = HF_ADMIN_READ_TIMEOUT_SECONDS,
 	};
 	struct command_run run = { 0 };
 	struct hf_db *db = NULL;

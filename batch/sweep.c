@@ -181,16 +181,19 @@ static void
 help(void)
 {
 	usage(stdout);
-	printf("Delivers every due webhook, then exits 0 (one cron line or timer tick).\n"
+	printf("Delivers what is due until nothing is or --max-seconds has passed,\n"
+	       "then exits 0 (one cron line or timer tick).  Exit 1: the config or\n"
+	       "the database is unusable; 2: bad usage.\n"
 	       "  --config FILE     config file (else $HOOKFAN_CONFIG, else %s)\n"
-	       "  --loop            keep sweeping until SIGTERM\n"
-	       "  --max-seconds N   stop taking new work after N seconds (default %d;\n"
-	       "                    with --loop, no limit unless given)\n"
+	       "  --loop            keep sweeping until SIGTERM (or --max-seconds, if given)\n"
+	       "  --max-seconds N   after N seconds take no new work, hand back what has\n"
+	       "                    not started, finish what is in flight (1 to %d,\n"
+	       "                    default %d; with --loop no limit unless given)\n"
 	       "  --batch N         deliveries claimed at a time (default %d, at most %d)\n"
 	       "  --concurrency N   requests in flight at once (default %d, at most %d)\n"
 	       "  --verbose         log what it does on stderr\n",
-	       HF_CONFIG_DEFAULT_PATH, HF_SWEEP_MAX_SECONDS_DEFAULT,
-	       HF_SWEEP_BATCH_DEFAULT, HF_SWEEP_BATCH_MAX,
+	       HF_CONFIG_DEFAULT_PATH, HF_SWEEP_MAX_SECONDS_MAX,
+	       HF_SWEEP_MAX_SECONDS_DEFAULT, HF_SWEEP_BATCH_DEFAULT, HF_SWEEP_BATCH_MAX,
 	       HF_SWEEP_CONCURRENCY_DEFAULT, HF_SWEEP_CONCURRENCY_MAX);
 }
 
@@ -226,9 +229,9 @@ parse_options(int argc, char **argv, struct options *opt)
 			opt->config_path = v;
 			i++;
 		} else if (strcmp(a, "--max-seconds") == 0) {
-			if (!parse_number(v, 1, 7L * 24 * 3600, &opt->max_seconds)) {
-				fprintf(stderr, "hookfan-sweep: --max-seconds needs a whole number from 1 to %ld\n",
-					7L * 24 * 3600);
+			if (!parse_number(v, 1, HF_SWEEP_MAX_SECONDS_MAX, &opt->max_seconds)) {
+				fprintf(stderr, "hookfan-sweep: --max-seconds needs a whole number from 1 to %d\n",
+					HF_SWEEP_MAX_SECONDS_MAX);
 				return 2;
 			}
 			opt->max_seconds_given = true;
@@ -850,8 +853,10 @@ main(int argc, char **argv)
 {
 	static struct sweep s;
 	struct hf_db_limits limits = {
-		.connect_seconds = 5, .lock_wait_seconds = 5,
-		.statement_seconds = 30, .read_timeout_seconds = 60,
+		.connect_seconds = HF_SWEEP_CONNECT_SECONDS,
+		.lock_wait_seconds = HF_SWEEP_LOCK_WAIT_SECONDS,
+		.statement_seconds = HF_SWEEP_STATEMENT_SECONDS,
+		.read_timeout_seconds = HF_SWEEP_READ_TIMEOUT_SECONDS,
 	};
 	struct sigaction sa;
 	sigset_t stop_signals;

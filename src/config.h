@@ -50,7 +50,7 @@ const char *hf_config_path(const char *cli_path, bool *is_default);
 
 /* The file read when neither --config nor HOOKFAN_CONFIG names one. */
 #ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
+#error "SYSCONFDIR must be defined (Makefile.am passes configure's)"
 #endif
 #define HF_CONFIG_DEFAULT_PATH SYSCONFDIR "/hookfan.conf"
 

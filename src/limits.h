@@ -86,12 +86,31 @@
 /* Response bytes kept per attempt; the rest is read and dropped. */
 #define HF_RESPONSE_EXCERPT_MAX 1024
 
-/* Sweep: claim batch size and concurrent transfers. */
+/* Sweep: claim batch size, concurrent transfers, --max-seconds. */
 #define HF_SWEEP_BATCH_DEFAULT 200
 #define HF_SWEEP_BATCH_MAX 5000
 #define HF_SWEEP_CONCURRENCY_DEFAULT 64
 #define HF_SWEEP_CONCURRENCY_MAX 1024
 #define HF_SWEEP_MAX_SECONDS_DEFAULT 55
+#define HF_SWEEP_MAX_SECONDS_MAX (7 * 24 * 3600)
+
+/*
+ * The sweep's database bounds: reaching the server, a lock wait, one
+ * statement (server side), a client read.  Its statements touch at most
+ * a batch of rows, so 30 s means a server in trouble.
+ */
+#define HF_SWEEP_CONNECT_SECONDS 5
+#define HF_SWEEP_LOCK_WAIT_SECONDS 5
+#define HF_SWEEP_STATEMENT_SECONDS 30.0
+#define HF_SWEEP_READ_TIMEOUT_SECONDS 60
+
+/*
+ * hookfan-admin's: a sysadmin waits longer, and migrate's statements
+ * (rebuilding a big table) are not bounded at all.
+ */
+#define HF_ADMIN_CONNECT_SECONDS 10
+#define HF_ADMIN_LOCK_WAIT_SECONDS 10
+#define HF_ADMIN_READ_TIMEOUT_SECONDS 60
 
 /* Retry-After is honoured between these bounds (seconds). */
 #define HF_RETRY_AFTER_MAX_SECONDS (24 * 3600)
