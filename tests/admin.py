@@ -457,17 +457,6 @@ def config_found_through_environment():
     eq(r.returncode, 1, "a missing HOOKFAN_CONFIG file is an error")
 
 
-def built_sysconfdir():
-    """PREFIX/etc as this build was configured (the Makefile's variables)."""
-    values = {}
-    with open(os.path.join(hftest.BUILDDIR, "Makefile")) as f:
-        for line in f:
-            name, eq_sign, value = line.partition(" = ")
-            if eq_sign and name in ("prefix", "sysconfdir"):
-                values[name] = value.strip()
-    return values["sysconfdir"].replace("${prefix}", values["prefix"])
-
-
 def make_environment():
     """os.environ without the variables of an enclosing make (its
     jobserver descriptors are not ours)."""
@@ -517,7 +506,7 @@ def unnamed_config_is_prefix_etc_and_may_be_missing():
     checked both ways on a hookfan-admin built with a prefix of our own,
     and also on this build's binary when its file is absent."""
     checked = []
-    if not os.path.exists(os.path.join(built_sysconfdir(), "hookfan.conf")):
+    if not os.path.exists(os.path.join(hftest.build_variable("sysconfdir"), "hookfan.conf")):
         for value in (None, ""):
             r = unnamed_config_runs(hftest.ADMIN, value)
             eq(r.returncode, 1, "HOOKFAN_CONFIG=%r" % value)

@@ -14,34 +14,8 @@ import hftest  # noqa: E402
 from hftest import eq  # noqa: E402
 
 
-def make_variables():
-    """The `name = value` lines of the build's Makefile."""
-    values = {}
-    with open(os.path.join(hftest.BUILDDIR, "Makefile")) as f:
-        for line in f:
-            m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*) = (.*)$", line.rstrip("\n"))
-            if m:
-                values[m.group(1)] = m.group(2).strip()
-    return values
-
-
-VARIABLES = make_variables()
-
-
-def expand(name):
-    """A directory variable of the Makefile with ${x} and $(x) expanded."""
-    value = VARIABLES[name]
-    for _ in range(20):
-        expanded = re.sub(r"\$[{(]([A-Za-z_][A-Za-z0-9_]*)[})]",
-                          lambda m: VARIABLES[m.group(1)], value)
-        if expanded == value:
-            return value
-        value = expanded
-    raise AssertionError("cannot expand %s: %s" % (name, value))
-
-
-PREFIX = expand("prefix")
-SYSCONFDIR = expand("sysconfdir")
+PREFIX = hftest.build_variable("prefix")
+SYSCONFDIR = hftest.build_variable("sysconfdir")
 # The contract's layout for ./configure --prefix=P.
 BIN = PREFIX + "/bin"
 LIBEXEC = PREFIX + "/libexec/hookfan"

@@ -15,6 +15,7 @@ import atexit
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,6 +33,27 @@ SWEEP = os.path.join(BUILDDIR, "hookfan-sweep")
 FCGI = os.path.join(BUILDDIR, "hookfan.fcgi")
 SQL_DIR = os.path.join(SRCDIR, "sql")
 DB_PASSWORD = "hookfan-test-pw"
+
+
+
+def build_variable(name):
+    """A variable of the build's Makefile (prefix, sysconfdir...) with
+    ${x} and $(x) expanded: what this build was configured with."""
+    values = {}
+    with open(os.path.join(BUILDDIR, "Makefile")) as f:
+        for line in f:
+            m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*) = (.*)$", line.rstrip("\n"))
+            if m:
+                values[m.group(1)] = m.group(2).strip()
+    value = values[name]
+    for _ in range(20):
+        expanded = re.sub(r"\$[{(]([A-Za-z_][A-Za-z0-9_]*)[})]",
+                          lambda m: values[m.group(1)], value)
+        if expanded == value:
+            return value
+        value = expanded
+    raise AssertionError("cannot expand %s: %s" % (name, value))
+
 
 _tests = []
 _cleanups = []
