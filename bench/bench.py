@@ -377,9 +377,9 @@ class Bench:
         self.fcgi_hwm = 0
         self.notes = []
         self.prefix = {"msg": "msg", "del": "del", "att": "att"}
-        self.main = Install("empty", "hookfan", os.path.join(self.work, "hookfan.conf"))
-        self.aged = Install("old", "hookfan_old", os.path.join(self.work, "hookfan-old.conf"))
-        self.installs = (self.main, self.aged)
+        self.empty = Install("empty", "hookfan", os.path.join(self.work, "hookfan.conf"))
+        self.old = Install("old", "hookfan_old", os.path.join(self.work, "hookfan-old.conf"))
+        self.installs = (self.empty, self.old)
 
     # ------------------------------------------------------------ plumbing
     def env(self, inst):
@@ -434,7 +434,7 @@ class Bench:
                                capture_output=True, text=True, env=self.env(inst))
             m = re.search(r'unknown key "([a-z_]+)"', r.stderr)
             if r.returncode != 0 and m and m.group(1) in settings:
-                if inst is self.main:
+                if inst is self.empty:
                     self.notes.append("config key %s unknown to this build" % m.group(1))
                 del settings[m.group(1)]
                 continue
@@ -481,8 +481,8 @@ http {
         /trivial/ and the durable floor at /floor/, the same number of
         processes each, on Unix sockets; the old-rows installation's
         hookfan.fcgi on a second port."""
-        self.main.port = free_port()
-        self.aged.port = free_port()
+        self.empty.port = free_port()
+        self.old.port = free_port()
         d = os.path.join(self.work, "lighttpd")
         os.makedirs(os.path.join(d, "www"), exist_ok=True)
         conf = os.path.join(d, "lighttpd.conf")
@@ -515,13 +515,13 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
     "bin-path" => "%(fcgi)s", %(common)s,
     "bin-environment" => ("HOOKFAN_CONFIG" => "%(config)s"))))
 }
-""" % {"d": d, "port": self.main.port, "trivial": self.trivial_bin,
+""" % {"d": d, "port": self.empty.port, "trivial": self.trivial_bin,
                 "floor": self.floor_bin, "db_socket": self.db.socket,
                 "db_password": DB_PASSWORD, "fcgi": self.fcgi_bin, "common": common,
-                "config": self.main.config, "old_port": self.aged.port,
-                "old_config": self.aged.config})
+                "config": self.empty.config, "old_port": self.old.port,
+                "old_config": self.old.config})
         self.lighttpd = spawn(d, "lighttpd", [find("lighttpd"), "-D", "-f", conf])
-        wait_for(lambda: (port_open(self.main.port) and port_open(self.aged.port))
+        wait_for(lambda: (port_open(self.empty.port) and port_open(self.old.port))
                  or self.lighttpd.poll() is not None, 20, "lighttpd")
         if self.lighttpd.poll() is not None:
             raise StageError("lighttpd did not start: " + open(d + "/error.log").read()[-800:])
@@ -621,7 +621,7 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         """Start a round with nothing due: the empty installation's tables
         are emptied; the old one's waiting deliveries are marked done, so
         that its old rows stay intact."""
-        if inst is self.main:
+        if inst is self.empty:
             tables = [t for t in self.db.sql("SHOW TABLES", inst.db).split()
                       if t in ("attempts", "deliveries", "messages", "rate_limits")]
             self.db.sql("SET foreign_key_checks = 0; " +
@@ -703,7 +703,7 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
 
     # ------------------------------------------------------------ stages
     def stage_trivial(self):
-        url = "http://127.0.0.1:%d/trivial/api/ingest/event/bench.trivial" % self.main.port
+        url = "http://127.0.0.1:%d/trivial/api/ingest/event/bench.trivial" % self.empty.port
         if self.sizes["warmup_seconds"]:
             self.wrk(url, self.ingest_body(), "x", seconds=self.sizes["warmup_seconds"])
         w = self.best_of(lambda: self.wrk(url, self.ingest_body(), "x"))
@@ -714,7 +714,7 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
 
     def stage_floor(self):
         """The least a durable ingest does: one committed INSERT per request."""
-        url = "http://127.0.0.1:%d/floor/api/ingest/event/bench.floor" % self.main.port
+        url = "http://127.0.0.1:%d/floor/api/ingest/event/bench.floor" % self.empty.port
         if self.sizes["warmup_seconds"]:
             self.wrk(url, self.ingest_body(), "x", seconds=self.sizes["warmup_seconds"])
         self.settle("before the floor")
@@ -778,9 +778,9 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         return w
 
     def stage_ingest(self, fanout):
-        self.warm_ingest(self.main, fanout)
+        self.warm_ingest(self.empty, fanout)
         self.fig["ingest%d_empty" % fanout] = self.best_of(
-            lambda: self.ingest_round(self.main, fanout))
+            lambda: self.ingest_round(self.empty, fanout))
         self.sample_fcgi_rss()
 
     def stage_old_ingest(self):
@@ -788,11 +788,17 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         alternating rounds."""
         for inst in self.installs:
             self.warm_ingest(inst, 3)
-        runs = self.alternate(lambda inst: self.ingest_round(inst, 3))
-        self.fig["ingest3_old"] = fastest(runs["old"], "rps")
-        self.fig["ingest3_control"] = fastest(runs["empty"], "rps")
-        self.fig["ingest3_old"]["round_costs"] = round_costs(runs, "rps")
+        self.old_rows_figures("ingest3", "rps", lambda inst: self.ingest_round(inst, 3),
+                              lambda runs: fastest(runs, "rps"))
         self.sample_fcgi_rss()
+
+    def old_rows_figures(self, name, rate, measure, summary):
+        """NAME_old and NAME_control (the empty tables) from alternating
+        rounds; NAME_old also gets each pair of rounds' cost."""
+        runs = self.alternate(measure)
+        self.fig[name + "_old"] = summary(runs["old"])
+        self.fig[name + "_control"] = summary(runs["empty"])
+        self.fig[name + "_old"]["round_costs"] = round_costs(runs, rate)
 
     def stage_receiver_ceiling(self):
         body = json.dumps(PAYLOAD, separators=(",", ":"))
@@ -848,69 +854,71 @@ LIMIT %(n)d;
         DIR/<profile>.data."""
         cmd = [self.sweep_bin, "--config", inst.config,
                "--max-seconds", str(self.sizes["sweep_max_seconds"])] + list(extra)
-        err = open(os.path.join(self.work, "sweep.log"), "ab")
         perf = self.start_perf(profile)
-        io = self.db_io()
-        snap = cpu_snapshot()
-        started = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=err, stderr=err, env=self.env(inst),
-                             stdin=subprocess.DEVNULL, start_new_session=True)
-        err.close()
-        p.bench_name = "sweep"
-        _procs.append(p)
-        deadline = started + (timeout or self.sizes["sweep_max_seconds"] + 60)
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                stop(p)
-                raise StageError("hookfan-sweep did not exit in time")
-            time.sleep(0.01)
-        elapsed = time.monotonic() - started
-        self.last_foreign = foreign_cpu(snap)
-        self.last_own_cpu_us = (cpu_snapshot()[2] - snap[2]) * 1e6 / os.sysconf("SC_CLK_TCK")
-        self.last_io = self.db_io(since=io)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        _procs.remove(p)
-        if perf:
-            perf.send_signal(signal.SIGINT)
-            perf.wait(timeout=60)
+        try:
+            io = self.db_io()
+            snap = cpu_snapshot()
+            started = time.monotonic()
+            p = spawn(self.work, "sweep", cmd, env=self.env(inst))
+            deadline = started + (timeout or self.sizes["sweep_max_seconds"] + 60)
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() > deadline:
+                    stop(p)
+                    raise StageError("hookfan-sweep did not exit in time")
+                time.sleep(0.01)
+            elapsed = time.monotonic() - started
+            self.last_foreign = foreign_cpu(snap)
+            self.last_own_cpu_us = ((cpu_snapshot()[2] - snap[2]) * 1e6
+                                    / os.sysconf("SC_CLK_TCK"))
+            self.last_io = self.db_io(since=io)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            _procs.remove(p)
+        finally:
+            if perf:
+                stop(perf, 60)
+                _procs.remove(perf)
         return elapsed, p.returncode, ru.ru_maxrss
 
     def start_perf(self, name):
-        """perf record of every CPU, with call graphs, until SIGINT."""
+        """perf record of every CPU, with call graphs, until SIGTERM (its
+        CPU counts in the benchmark's own, so the CPU figures of a
+        profiled run are not comparable)."""
         if not (self.args.perf and name):
             return None
         os.makedirs(self.args.perf, exist_ok=True)
-        p = subprocess.Popen([find("perf"), "record", "-a", "-g", "-F", "999", "-q", "-o",
-                              os.path.join(os.path.abspath(self.args.perf), name + ".data")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = spawn(self.work, "perf", [find("perf"), "record", "-a", "-g", "-F", "999", "-o",
+                                      os.path.join(os.path.abspath(self.args.perf),
+                                                   name + ".data")])
         time.sleep(0.5)     # perf needs a moment before it records
+        if p.poll() is not None:
+            _procs.remove(p)
+            raise StageError("perf record exited at once (see %s/perf.log)" % self.work)
         return p
 
     def stage_sweep(self):
         """The fastest of sweep_rounds drains; peak RSS of all."""
         self.fig["sweep_empty"] = self.sweep_figure(
-            "empty tables", [self.sweep_once(self.main) for _ in range(self.sizes["sweep_rounds"])])
+            [self.sweep_once(self.empty) for _ in range(self.sizes["sweep_rounds"])])
 
     def stage_old_sweep(self):
         """Drains with the old rows, against drains of the empty tables in
-        alternating rounds."""
-        runs = self.alternate(self.sweep_once)
-        self.fig["sweep_old"] = self.sweep_figure("old rows", runs["old"])
-        self.fig["sweep_control"] = self.sweep_figure("empty tables, beside old rows",
-                                                      runs["empty"])
-        self.fig["sweep_old"]["round_costs"] = round_costs(runs, "rate")
+        alternating rounds, after one drain of each that is not measured
+        (as ingest warms up: the first rounds after the fill ran slower)."""
+        for inst in self.installs:
+            self.sweep_once(inst)
+        self.old_rows_figures("sweep", "rate", self.sweep_once, self.sweep_figure)
         self.settle("after the sweep rounds")
         self.fig["btree_levels"] = {inst.tag: self.btree_levels(inst) for inst in self.installs}
 
     def btree_levels(self, inst):
         """How many levels deep each index of the tables the sweep writes
         is: one more level is one more page searched at every lookup.
-        Read off each root page's PAGE_LEVEL in the .ibd file (16 KiB
-        pages; the header's PAGE_LEVEL is at byte 64), once InnoDB has
-        flushed."""
+        Read off each root page's PAGE_LEVEL in the .ibd file, once InnoDB
+        has flushed; "?" if the page read is not that index page (yet)."""
+        page_size = int(self.db.value("SELECT @@innodb_page_size", db=None))
         rows = self.db.sql(
             "SELECT t.NAME, i.NAME, i.PAGE_NO FROM information_schema.INNODB_SYS_INDEXES i"
             " JOIN information_schema.INNODB_SYS_TABLES t ON t.TABLE_ID = i.TABLE_ID"
@@ -921,17 +929,22 @@ LIMIT %(n)d;
         for line in rows.splitlines():
             table, index, root = line.split("\t")
             with open(os.path.join(self.db.datadir, table + ".ibd"), "rb") as f:
-                f.seek(int(root) * 16384 + 64)
-                levels.append("%s.%s=%d" % (table.split("/")[1], index,
-                                            int.from_bytes(f.read(2), "big") + 1))
+                f.seek(int(root) * page_size)
+                page = f.read(66)
+            # FIL header: page number at byte 4, page type at 24 (17855 is
+            # an index page); the index page header's PAGE_LEVEL at 64.
+            ok = (len(page) == 66 and int.from_bytes(page[4:8], "big") == int(root)
+                  and int.from_bytes(page[24:26], "big") == 17855)
+            levels.append("%s.%s=%s" % (table.split("/")[1], index,
+                                        int.from_bytes(page[64:66], "big") + 1 if ok else "?"))
         return " ".join(sorted(levels))
 
-    def sweep_figure(self, what, runs):
+    def sweep_figure(self, runs):
         f = fastest(runs, "rate")
         f["rss_kib"] = max(r["rss_kib"] for r in runs)
         if f["left"]:
-            self.notes.append("sweep (%s) left %d of %d deliveries undelivered"
-                              % (what, f["left"], self.sizes["sweep_deliveries"]))
+            self.notes.append("a sweep drain left %d of %d deliveries undelivered"
+                              % (f["left"], self.sizes["sweep_deliveries"]))
         return f
 
     def sweep_once(self, inst):
@@ -964,19 +977,19 @@ LIMIT %(n)d;
                 "cpu_us_per_delivery": int(self.last_own_cpu_us / done), **self.last_io}
 
     def stage_e2e(self):
-        self.reset_traffic(self.main)
+        self.reset_traffic(self.empty)
         del self.e2e_arrivals[:]
-        ws = self.main.ws["e2e"]
+        ws = self.empty.ws["e2e"]
         sweep = spawn(self.work, "sweep-loop",
-                      [self.sweep_bin, "--config", self.main.config, "--loop",
-                       "--max-seconds", "3600"], env=self.env(self.main))
+                      [self.sweep_bin, "--config", self.empty.config, "--loop",
+                       "--max-seconds", "3600"], env=self.env(self.empty))
         try:
             time.sleep(0.5 if self.smoke else 2)    # let it connect and go idle
             if sweep.poll() is not None:
                 raise StageError("hookfan-sweep --loop exited %d" % sweep.returncode)
             rate, seconds = self.sizes["e2e_rate"], self.sizes["e2e_seconds"]
             n = rate * seconds
-            c = http.client.HTTPConnection("127.0.0.1", self.main.port, timeout=30)
+            c = http.client.HTTPConnection("127.0.0.1", self.empty.port, timeout=30)
             t0 = time.monotonic()
             ingest_lat = []
             for i in range(n):
@@ -1015,7 +1028,7 @@ LIMIT %(n)d;
         """Old, finished traffic in the old installation: N deliveries (3 per
         message, succeeded, due_at NULL), their messages, and one attempt
         each (5% two: a 500 first)."""
-        inst = self.aged
+        inst = self.old
         self.reset_traffic(inst)
         total = self.sizes["old_deliveries"]
         ws = inst.ws[3]
@@ -1118,7 +1131,7 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         for inst in self.installs:
             self.setup_tenants(inst)
         log("servers up in %.1fs: lighttpd :%d (old rows :%d), nginx :%d, e2e receiver :%d"
-            % (time.monotonic() - t0, self.main.port, self.aged.port, self.nginx_port,
+            % (time.monotonic() - t0, self.empty.port, self.old.port, self.nginx_port,
                self.e2e_port))
         want = set(self.args.stages.split(","))
         if "trivial" in want:
@@ -1317,6 +1330,11 @@ def fastest(runs, rate):
     Every run's rate is kept with it, for the details."""
     top = dict(max(runs, key=lambda r: r[rate]))
     top["rounds"] = "/".join(str(int(r[rate])) for r in runs)
+    # What any round met, not only the fastest one.
+    for key, worst in (("db_pages_read", max), ("db_pages_flushed", max),
+                       ("db_pages_free", min), ("left", max)):
+        if key in top:
+            top[key] = worst(r[key] for r in runs)
     return top
 
 
