@@ -15,6 +15,7 @@
 #include <mysqld_error.h>
 
 #include "crypto.h"
+#include "db_text.h"
 #include "ids.h"
 
 #define STR2(x) #x
@@ -32,103 +33,20 @@ db_fail(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
 
 /*
  * The lists the statements take (ids, keys, results) travel as JSON text
- * written here directly, not through json-c: building and printing a
- * json-c tree of every result cost the sweep more CPU than sending the
- * requests.  Every value is either a
- * number, an id or token (ASCII letters, digits, '_'), hex, a fixed word,
- * or an error text made printable ASCII and escaped below.
+ * written with db_text.h, not json-c.  Every value is either a number, an
+ * id or token (ASCII letters, digits, '_'), hex, a fixed word, or an
+ * error text made printable ASCII and escaped below.
  */
-struct text {
-	char *s;
-	size_t len, cap;
-	bool failed;		/* out of memory: s is unusable */
-};
-
-static void
-text_reserve(struct text *t, size_t more)
-{
-	char *grown;
-	size_t cap;
-
-	if (t->failed || t->len + more + 1 <= t->cap)
-		return;
-	cap = t->cap ? t->cap : 4096;
-	while (cap < t->len + more + 1)
-		cap *= 2;
-	grown = realloc(t->s, cap);
-	if (grown == NULL) {
-		t->failed = true;
-		return;
-	}
-	t->s = grown;
-	t->cap = cap;
-}
-
-static void
-text_add(struct text *t, const char *s, size_t len)
-{
-	text_reserve(t, len);
-	if (t->failed)
-		return;
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-}
-
-static void
-text_str(struct text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
-}
-
-static void
-text_printf(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-text_printf(struct text *t, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		t->failed = true;
-	else
-		text_add(t, buf, (size_t)n);
-}
-
-/* A JSON string of a value known to need no escaping (ids, tokens, hex). */
-static void
-text_plain_string(struct text *t, const char *value)
-{
-	text_add(t, "\"", 1);
-	text_str(t, value);
-	text_add(t, "\"", 1);
-}
 
 /* ["delivery id","lease token"]: a key that names a delivery under a lease. */
 static void
-text_key(struct text *t, const struct hf_sweep_job *job)
+text_key(struct hf_text *t, const struct hf_sweep_job *job)
 {
-	text_add(t, "[", 1);
-	text_plain_string(t, job->delivery_id);
-	text_add(t, ",", 1);
-	text_plain_string(t, job->lease_token);
-	text_add(t, "]", 1);
-}
-
-/* The text built, or NULL (and nothing to free) when memory ran out. */
-static char *
-text_finish(struct text *t)
-{
-	if (!t->failed)
-		return t->s;
-	free(t->s);
-	return NULL;
+	hf_text_add(t, "[", 1);
+	hf_text_plain_string(t, job->delivery_id);
+	hf_text_add(t, ",", 1);
+	hf_text_plain_string(t, job->lease_token);
+	hf_text_add(t, "]", 1);
 }
 
 static void
@@ -238,7 +156,7 @@ static enum hf_result
 claim_txn(struct hf_db *db, void *ctx)
 {
 	struct claim_run *run = ctx;
-	struct text ids = { 0 };
+	struct hf_text ids = { 0 };
 	struct hf_query q;
 	enum hf_result r;
 	unsigned char raw[HF_LEASE_TOKEN_LEN / 2];
@@ -253,18 +171,18 @@ claim_txn(struct hf_db *db, void *ctx)
 	hf_hex_encode(raw, sizeof(raw), run->token);
 
 	/* In due order: the list drives the load's join (load_sql). */
-	text_add(&ids, "[", 1);
+	hf_text_add(&ids, "[", 1);
 	hf_query_start(&q, db, claim_select_sql);
 	hf_query_int(&q, run->limit);
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
 		if (run->claimed++ > 0)
-			text_add(&ids, ",", 1);
-		text_plain_string(&ids, hf_query_column(&q, 0, NULL));
+			hf_text_add(&ids, ",", 1);
+		hf_text_plain_string(&ids, hf_query_column(&q, 0, NULL));
 	}
 	hf_query_end(&q);
-	text_add(&ids, "]", 1);
-	run->ids_json = text_finish(&ids);
+	hf_text_add(&ids, "]", 1);
+	run->ids_json = hf_text_finish(&ids);
 	if (r != HF_ERR_NOT_FOUND)
 		return db_fail(db, r, run->errstr, run->errlen);
 	if (run->ids_json == NULL)
@@ -345,8 +263,6 @@ copy_id(char *out, const struct hf_query *q, unsigned int i)
 	snprintf(out, HF_ID_MAX_LEN + 1, "%s", s != NULL ? s : "");
 }
 
-static char *unique_id_list(const char **ids, size_t n);
-
 struct endpoint_secrets {
 	const char *endpoint_id;	/* borrowed from a job */
 	char *secrets;			/* owned */
@@ -378,7 +294,7 @@ load_secrets(struct hf_db *db, struct load_run *run)
 		goto out;
 	for (i = 0; i < run->count; i++)
 		ids[i] = run->jobs[i].endpoint_id;
-	ids_json = unique_id_list(ids, run->count);
+	ids_json = hf_text_unique_id_list(ids, run->count);
 	if (ids_json == NULL) {
 		r = HF_ERR_NOMEM;
 		goto out;
@@ -560,22 +476,22 @@ static const char *const outcome_names[] = {
  * statements read every row.
  */
 static void
-text_result(struct text *t, const struct hf_sweep_result *res,
+text_result(struct hf_text *t, const struct hf_sweep_result *res,
 	    const char *attempt_id, bool active)
 {
-	text_add(t, "[", 1);
-	text_plain_string(t, res->job->delivery_id);
-	text_add(t, ",", 1);
-	text_plain_string(t, attempt_id);
-	text_printf(t, ",%u,\"%s\",%d,%lld,%llu,%llu", res->job->attempt,
+	hf_text_add(t, "[", 1);
+	hf_text_plain_string(t, res->job->delivery_id);
+	hf_text_add(t, ",", 1);
+	hf_text_plain_string(t, attempt_id);
+	hf_text_printf(t, ",%u,\"%s\",%d,%lld,%llu,%llu", res->job->attempt,
 		    outcome_names[res->outcome], active ? 1 : 0, res->delay_ms,
 		    (unsigned long long)res->started_unix_ms,
 		    (unsigned long long)(res->duration_ms > 4000000000u
 					 ? 4000000000u : res->duration_ms));
 	if (res->status_code > 0)
-		text_printf(t, ",%ld", res->status_code);
+		hf_text_printf(t, ",%ld", res->status_code);
 	else
-		text_add(t, ",null", 5);
+		hf_text_add(t, ",null", 5);
 	if (res->error != NULL) {
 		char error[256];
 		size_t i;
@@ -586,19 +502,19 @@ text_result(struct text *t, const struct hf_sweep_result *res,
 		 * never splits a character and the batch's JSON stays valid.
 		 */
 		snprintf(error, sizeof(error), "%s", res->error);
-		text_add(t, ",\"", 2);
+		hf_text_add(t, ",\"", 2);
 		for (i = 0; error[i] != '\0'; i++) {
 			char c = error[i];
 
 			if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
 				c = '?';
 			if (c == '"' || c == '\\')
-				text_add(t, "\\", 1);
-			text_add(t, &c, 1);
+				hf_text_add(t, "\\", 1);
+			hf_text_add(t, &c, 1);
 		}
-		text_add(t, "\"", 1);
+		hf_text_add(t, "\"", 1);
 	} else {
-		text_add(t, ",null", 5);
+		hf_text_add(t, ",null", 5);
 	}
 	if (res->excerpt_len > 0) {
 		size_t len = res->excerpt_len > HF_RESPONSE_EXCERPT_MAX
@@ -607,12 +523,12 @@ text_result(struct text *t, const struct hf_sweep_result *res,
 		char hex[2 * HF_RESPONSE_EXCERPT_MAX + 1];
 
 		hf_hex_encode(res->excerpt, len, hex);
-		text_add(t, ",", 1);
-		text_plain_string(t, hex);
+		hf_text_add(t, ",", 1);
+		hf_text_plain_string(t, hex);
 	} else {
-		text_add(t, ",null", 5);
+		hf_text_add(t, ",null", 5);
 	}
-	text_add(t, "]", 1);
+	hf_text_add(t, "]", 1);
 }
 
 /*
@@ -769,28 +685,6 @@ compare_ids(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A JSON list of the n strings ids[] (sorted here) without repeats. */
-static char *
-unique_id_list(const char **ids, size_t n)
-{
-	struct text t = { 0 };
-	size_t i;
-
-	qsort(ids, n, sizeof(*ids), compare_ids);
-	text_add(&t, "[", 1);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
-			continue;
-		if (t.len > 1)
-			text_add(&t, ",", 1);
-		text_add(&t, "\"", 1);
-		text_str(&t, ids[i]);
-		text_add(&t, "\"", 1);
-	}
-	text_add(&t, "]", 1);
-	return text_finish(&t);
-}
-
 /* What the batch says about one endpoint, and what it was. */
 struct endpoint_state {
 	const char *id;		/* borrowed from the results */
@@ -829,7 +723,7 @@ update_endpoint_list(struct hf_db *db, const char *sql,
 			ids[k++] = eps[i].id;
 	}
 	if (k > 0) {
-		json = unique_id_list(ids, k);
+		json = hf_text_unique_id_list(ids, k);
 		r = json == NULL ? HF_ERR_NOMEM : run_with_json(db, sql, json, NULL);
 		free(json);
 	}
@@ -892,7 +786,7 @@ update_endpoints(struct hf_db *db, struct record_run *run)
 		e->ok = e->ok || res->outcome == HF_OUTCOME_SUCCEEDED;
 		e->gone = e->gone || res->outcome == HF_OUTCOME_GONE;
 	}
-	ids_json = unique_id_list(ids, neps);
+	ids_json = hf_text_unique_id_list(ids, neps);
 	if (ids_json == NULL) {
 		r = HF_ERR_NOMEM;
 		goto out;
@@ -957,21 +851,21 @@ out:
 static char *
 matched_list(const struct record_run *run)
 {
-	struct text t = { 0 };
+	struct hf_text t = { 0 };
 	size_t i;
 	bool first = true;
 
-	text_add(&t, "[", 1);
+	hf_text_add(&t, "[", 1);
 	for (i = 0; i < run->n; i++) {
 		if (!run->matched[i])
 			continue;
 		if (!first)
-			text_add(&t, ",", 1);
+			hf_text_add(&t, ",", 1);
 		first = false;
 		text_result(&t, &run->results[i], run->attempt_ids[i], run->active[i]);
 	}
-	text_add(&t, "]", 1);
-	return text_finish(&t);
+	hf_text_add(&t, "]", 1);
+	return hf_text_finish(&t);
 }
 
 static enum hf_result
@@ -1060,7 +954,7 @@ hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
 		size_t errlen)
 {
 	struct record_run run = { 0 };
-	struct text keys = { 0 };
+	struct hf_text keys = { 0 };
 	const char **msgs = NULL;
 	enum hf_result r = HF_OK;
 	size_t i;
@@ -1075,21 +969,21 @@ hf_sweep_record(struct hf_db *db, const struct hf_sweep_result *results,
 	if (run.attempt_ids == NULL || run.matched == NULL || run.active == NULL ||
 	    msgs == NULL)
 		r = HF_ERR_NOMEM;
-	text_add(&keys, "[", 1);
+	hf_text_add(&keys, "[", 1);
 	for (i = 0; i < n && r == HF_OK; i++) {
 		/* Attempt ids are made once, so a redone write keeps them. */
 		if (hf_id_new(run.attempt_ids[i], "att") != HF_OK)
 			r = HF_ERR_IO;
 		msgs[i] = results[i].job->message_id;
 		if (i > 0)
-			text_add(&keys, ",", 1);
+			hf_text_add(&keys, ",", 1);
 		text_key(&keys, results[i].job);
 	}
-	text_add(&keys, "]", 1);
-	run.keys_json = text_finish(&keys);
+	hf_text_add(&keys, "]", 1);
+	run.keys_json = hf_text_finish(&keys);
 	if (r == HF_OK && run.keys_json == NULL)
 		r = HF_ERR_NOMEM;
-	if (r == HF_OK && (run.msgs_json = unique_id_list(msgs, n)) == NULL)
+	if (r == HF_OK && (run.msgs_json = hf_text_unique_id_list(msgs, n)) == NULL)
 		r = HF_ERR_NOMEM;
 	if (r != HF_OK) {
 		hf_fail(r, errstr, errlen, "cannot build the results batch");
@@ -1152,21 +1046,21 @@ hand_back(struct hf_db *db, const struct hf_sweep_job *const *jobs, size_t n,
 	  bool park, char *errstr, size_t errlen)
 {
 	struct release_run run = { 0 };
-	struct text keys = { 0 };
+	struct hf_text keys = { 0 };
 	char *json;
 	enum hf_result r;
 	size_t i;
 
 	if (n == 0)
 		return HF_OK;
-	text_add(&keys, "[", 1);
+	hf_text_add(&keys, "[", 1);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			text_add(&keys, ",", 1);
+			hf_text_add(&keys, ",", 1);
 		text_key(&keys, jobs[i]);
 	}
-	text_add(&keys, "]", 1);
-	json = text_finish(&keys);
+	hf_text_add(&keys, "]", 1);
+	json = hf_text_finish(&keys);
 	if (json == NULL)
 		return HF_ERR_NOMEM;
 	run.json = json;

@@ -1,0 +1,104 @@
+/* Hand-written JSON lists for JSON_TABLE; see db_text.h. */
+#include "db_text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+text_reserve(struct hf_text *t, size_t more)
+{
+	char *grown;
+	size_t cap;
+
+	if (t->failed || t->len + more + 1 <= t->cap)
+		return;
+	cap = t->cap ? t->cap : 4096;
+	while (cap < t->len + more + 1)
+		cap *= 2;
+	grown = realloc(t->s, cap);
+	if (grown == NULL) {
+		t->failed = true;
+		return;
+	}
+	t->s = grown;
+	t->cap = cap;
+}
+
+void
+hf_text_add(struct hf_text *t, const char *s, size_t len)
+{
+	text_reserve(t, len);
+	if (t->failed)
+		return;
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+}
+
+void
+hf_text_str(struct hf_text *t, const char *s)
+{
+	hf_text_add(t, s, strlen(s));
+}
+
+void
+hf_text_printf(struct hf_text *t, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		t->failed = true;
+	else
+		hf_text_add(t, buf, (size_t)n);
+}
+
+void
+hf_text_plain_string(struct hf_text *t, const char *value)
+{
+	hf_text_add(t, "\"", 1);
+	hf_text_str(t, value);
+	hf_text_add(t, "\"", 1);
+}
+
+char *
+hf_text_finish(struct hf_text *t)
+{
+	if (!t->failed)
+		return t->s;
+	free(t->s);
+	return NULL;
+}
+
+static int
+compare_ids(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *
+hf_text_unique_id_list(const char **ids, size_t n)
+{
+	struct hf_text t = { 0 };
+	size_t i;
+
+	qsort(ids, n, sizeof(*ids), compare_ids);
+	hf_text_add(&t, "[", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
+			continue;
+		if (t.len > 1)
+			hf_text_add(&t, ",", 1);
+		hf_text_add(&t, "\"", 1);
+		hf_text_str(&t, ids[i]);
+		hf_text_add(&t, "\"", 1);
+	}
+	hf_text_add(&t, "]", 1);
+	return hf_text_finish(&t);
+}
