@@ -284,6 +284,9 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 	if (r != HF_OK)
 		return db_fail(db, r, errstr, errlen);
 	r = lock_message(db, message_id, errstr, errlen);
+	/* Purged since the read above: the delivery went with its message. */
+	if (r == HF_ERR_NOT_FOUND)
+		return hf_fail(r, errstr, errlen, "unknown delivery \"%s\"", delivery_id);
 	if (r != HF_OK)
 		return r;
 	hf_query_start(&q, db,
@@ -299,6 +302,8 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 		snprintf(endpoint_id, sizeof(endpoint_id), "%s", hf_query_column(&q, 2, NULL));
 	}
 	hf_query_end(&q);
+	if (r == HF_ERR_NOT_FOUND)
+		return hf_fail(r, errstr, errlen, "unknown delivery \"%s\"", delivery_id);
 	if (r != HF_OK)
 		return db_fail(db, r, errstr, errlen);
 	if (strcmp(status, "sending") == 0)
