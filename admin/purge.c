@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "db_admin.h"
+#include "db_purge.h"
 #include "limits.h"
 #include "strparse.h"
 
@@ -110,8 +110,10 @@ admin_purge(struct hf_db *db, const struct admin_args *args,
 		else
 			snprintf(why, sizeof(why), "%s: %s", hf_result_str(r),
 				 hf_db_error(db));
+		/* A lost commit may have deleted one batch more than counted. */
 		return hf_fail(r, errstr, errlen,
-			       "purge stopped after %llu messages, %llu deliveries and %llu attempts: %s",
+			       "purge stopped after %s%llu messages, %llu deliveries and %llu attempts: %s",
+			       r == HF_ERR_DB_COMMIT_LOST ? "at least " : "",
 			       messages, deliveries, attempts, why);
 	}
 	format_iso(before_ms, before, sizeof(before));

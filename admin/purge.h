@@ -1,9 +1,9 @@
 /*
  * hookfan-admin purge --older-than DAYS [--dry-run]: retention.  Deletes
- * the messages made more than DAYS days ago whose deliveries are all
- * finished, with those deliveries and their attempts; db_admin.h
- * (struct hf_purge) says exactly what goes and what stays.  commands.c
- * lists it in admin_commands[].
+ * the messages made and last changed more than DAYS days ago whose
+ * deliveries are all finished, with those deliveries and their attempts;
+ * db_purge.h says exactly what goes and what stays.  commands.c lists it
+ * in admin_commands[].
  */
 #ifndef HF_ADMIN_PURGE_H
 #define HF_ADMIN_PURGE_H
@@ -17,7 +17,8 @@ int admin_purge_check(const struct admin_args *args);
  * Runs outside main's transaction: one transaction per batch, until the
  * old messages are all examined.  *result: {"messages", "deliveries",
  * "attempts", "before", "dry_run"}.  On an error the batches already
- * committed stay done, and errstr counts them.
+ * committed stay done, and errstr counts them: at least that many went
+ * (a commit whose answer was lost may have gone through).
  */
 enum hf_result admin_purge(struct hf_db *db, const struct admin_args *args,
 			   json_object **result, char *errstr, size_t errlen);

@@ -253,7 +253,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 		       HF_ID_MAX_LEN + 1);
 	}
 
-	if (hf_id_new(out->message_id, "msg") != HF_OK) {
+	if (hf_id_new(out->message_id, HF_MESSAGE_ID_PREFIX) != HF_OK) {
 		r = HF_ERR_IO;
 		goto out;
 	}

@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "db.h"
 #include "limits.h"
@@ -87,42 +86,6 @@ enum hf_result hf_api_key_create(struct hf_db *db, const char *workspace_id,
 
 enum hf_result hf_api_key_revoke(struct hf_db *db, const char *key_id,
 				 char *errstr, size_t errlen);
-
-/*
- * Purging old messages (hookfan-admin purge).  A message goes, with its
- * deliveries and their attempts, when it was made before the cutoff and
- * every one of its deliveries is finished: succeeded or failed, with
- * nothing due.  One still pending, paused, or under a sweep's lease keeps
- * the whole message; a message that went to nobody goes.
- *
- * The work is cut into batches of HF_PURGE_BATCH_MESSAGES messages, one
- * transaction each, walking the old messages in id order:
- *
- *	hf_purge_init(&p, cutoff_ms, dry_run);
- *	do {
- *		r = hf_db_transaction(db, fn calling hf_purge_batch, &p);
- *		(on HF_OK) add p.messages, p.deliveries, p.attempts;
- *		snprintf(p.after, sizeof(p.after), "%s", p.last);
- *	} while (r == HF_OK && p.last[0] != '\0');
- *
- * The position moves on only after a commit, so a batch redone after a
- * deadlock examines the same messages again.
- */
-struct hf_purge {
-	char below[HF_ID_MAX_LEN + 1];	/* message ids below this are old */
-	char after[HF_ID_MAX_LEN + 1];	/* examine ids above this: the caller's */
-	bool dry_run;			/* count what would go, delete nothing */
-	/* Filled by each hf_purge_batch, for that batch alone: */
-	char last[HF_ID_MAX_LEN + 1];	/* the last id examined; "" when none was left */
-	unsigned long long messages, deliveries, attempts; /* deleted (or would be) */
-};
-
-/* Start a purge of the messages made before before_unix_ms. */
-void hf_purge_init(struct hf_purge *p, uint64_t before_unix_ms, bool dry_run);
-
-/* One batch inside the caller's transaction; see struct hf_purge. */
-enum hf_result hf_purge_batch(struct hf_db *db, struct hf_purge *p,
-			      char *errstr, size_t errlen);
 
 /* A new whsec_ secret: "whsec_" + base64 of HF_SECRET_RANDOM_BYTES. */
 enum hf_result hf_secret_generate(char *secret);

@@ -15,6 +15,9 @@
 
 #define HF_ID_BODY_LEN 26
 
+/* The prefix of message ids: ingest makes them, purge walks their range. */
+#define HF_MESSAGE_ID_PREFIX "msg"
+
 /*
  * Write prefix "_" body into out (at least HF_ID_MAX_LEN + 1 bytes).
  * prefix is 1..4 lowercase letters.

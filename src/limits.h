@@ -142,12 +142,17 @@
 /*
  * hookfan-admin purge: --older-than is a whole number of days up to this
  * (ten years: the cutoff stays well after the epoch ids count from).
- * Each transaction examines this many messages and deletes the finished
- * ones with their deliveries and attempts (about 0.1 s on a 2-core VM),
- * so its locks are short and ingest and the sweeps run between batches.
+ * Each transaction examines at most HF_PURGE_BATCH_MESSAGES messages and
+ * takes finished ones while their deliveries stay within
+ * HF_PURGE_BATCH_DELIVERIES (but at least one message, however many
+ * deliveries it has), deleting them with their deliveries and attempts:
+ * a message sent to hundreds of endpoints, each tried several times, must
+ * not make one transaction of millions of rows.  So the locks are short,
+ * and ingest and the sweeps run between batches.
  */
 #define HF_PURGE_DAYS_MAX 3650
 #define HF_PURGE_BATCH_MESSAGES 1000
+#define HF_PURGE_BATCH_DELIVERIES 10000
 
 /* hookfan-admin delivery list: default and largest --limit. */
 #define HF_LIST_LIMIT_DEFAULT 100

@@ -1,0 +1,331 @@
+/* The SQL behind hookfan-admin purge; see db_purge.h. */
+#include "db_purge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_text.h"
+#include "ids.h"
+
+/*
+ * "Made before the cutoff" is a range of the messages' primary key: ids
+ * are time-ordered (ids.h), so every message made earlier has an id below
+ * the cutoff's floor, and a batch reads the next HF_PURGE_BATCH_MESSAGES
+ * keys of that range, however many messages there are.  created_at says
+ * the same thing, but its one index (message_workspace) leads with the
+ * workspace, so a global created_at range would be a scan of every
+ * message.  An id holds the time its FastCGI host made it, created_at
+ * the same request's time: they differ by far less than a day.
+ *
+ * "Not changed since the cutoff" is read from messages.updated_at for the
+ * rows of that range only.  FROM_UNIXTIME and NOW(3), which sets
+ * updated_at, both use the session's time zone, so they compare.
+ */
+#define PURGE_LIST \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(40) CHARACTER SET ascii" \
+	" COLLATE ascii_bin PATH '$')) j"
+
+#define UNCHANGED_SINCE_CUTOFF "m.updated_at < FROM_UNIXTIME(? / 1000)"
+
+/*
+ * A delivery of message m that is not finished (sql/001, sql/002):
+ * something is due (a retry waiting, or a sweep's lease, which ends at
+ * due_at), or it is paused, or its status is anything but a final one.
+ * Finished is succeeded or failed with due_at NULL.  Read through the
+ * delivery_message index.
+ */
+#define UNFINISHED_DELIVERY_OF_M \
+	"SELECT 1 FROM deliveries d WHERE d.message_id = m.id" \
+	" AND (d.due_at IS NOT NULL OR d.status NOT IN ('succeeded', 'failed'))"
+
+/*
+ * The next messages of the range, each with whether it may go and how
+ * many deliveries it has (for the batch's delivery cap).  A plain read:
+ * it locks nothing, so a batch that keeps everything waits on no one.
+ */
+static const char purge_examine_sql[] =
+	"SELECT m.id, " UNCHANGED_SINCE_CUTOFF
+	" AND NOT EXISTS (" UNFINISHED_DELIVERY_OF_M "),"
+	" (SELECT COUNT(*) FROM deliveries d WHERE d.message_id = m.id)"
+	" FROM messages m WHERE m.id > ? AND m.id < ? ORDER BY m.id LIMIT ?";
+
+/*
+ * Lock the candidates: messages first, as every writer does (db_sweep.c),
+ * in id order (the list is in the examining read's order, and the join
+ * follows it).  One that is locked is being worked on (a sweep writing a
+ * result, a retry, a resend): it is skipped, and the next purge looks at
+ * it again, rather than this one waiting.
+ */
+static const char purge_lock_sql[] =
+	"SELECT m.id FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id"
+	" FOR UPDATE SKIP LOCKED";
+
+/*
+ * The check again, now that the messages are locked: "delivery retry" and
+ * "message resend" lock the message before they make a delivery due (and
+ * set its updated_at), so one that committed between the examining read
+ * and the lock is seen by this statement (READ COMMITTED: a fresh view
+ * per statement), and none can start until the batch commits.  The sweep
+ * never makes a finished delivery due again, and its claims take due
+ * ones only.
+ */
+static const char purge_recheck_sql[] =
+	"SELECT m.id FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id"
+	" WHERE " UNCHANGED_SINCE_CUTOFF
+	" AND NOT EXISTS (" UNFINISHED_DELIVERY_OF_M ")";
+
+/*
+ * Children first (deliveries refer to messages; attempts have no foreign
+ * key, so nothing else would remove them).  The list drives each join, as
+ * in db_sweep.c: "WHERE message_id IN (subquery)" may be run as a scan.
+ */
+static const char purge_attempts_sql[] =
+	"DELETE a FROM " PURGE_LIST
+	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id"
+	" STRAIGHT_JOIN attempts a ON a.delivery_id = d.id";
+
+static const char purge_deliveries_sql[] =
+	"DELETE d FROM " PURGE_LIST
+	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id";
+
+static const char purge_messages_sql[] =
+	"DELETE m FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id";
+
+/* --dry-run: what the deletes would remove. */
+static const char purge_count_sql[] =
+	"SELECT COUNT(DISTINCT d.id), COUNT(a.id) FROM " PURGE_LIST
+	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id"
+	" LEFT JOIN attempts a ON a.delivery_id = d.id";
+
+/*
+ * Up to HF_PURGE_BATCH_MESSAGES message ids, in the examining read's
+ * order, and the same as the JSON text PURGE_LIST reads (db_text.h, as
+ * db_sweep.c writes its lists).  Ids are the database's own (ASCII
+ * letters, digits, '_'; ids.h), so they need no escaping.
+ */
+struct purge_ids {
+	char (*ids)[HF_ID_MAX_LEN + 1];	/* owned; HF_PURGE_BATCH_MESSAGES of them */
+	size_t count;
+	char *json;			/* owned; from purge_ids_json */
+};
+
+static enum hf_result
+purge_ids_init(struct purge_ids *list)
+{
+	memset(list, 0, sizeof(*list));
+	list->ids = calloc(HF_PURGE_BATCH_MESSAGES, sizeof(*list->ids));
+	return list->ids != NULL ? HF_OK : HF_ERR_NOMEM;
+}
+
+static void
+purge_ids_free(struct purge_ids *list)
+{
+	free(list->ids);
+	free(list->json);
+	memset(list, 0, sizeof(*list));
+}
+
+/* Add id; HF_ERR_INVALID when it does not fit (never, from these reads). */
+static enum hf_result
+purge_ids_add(struct purge_ids *list, const char *id)
+{
+	if (id == NULL || list->count >= HF_PURGE_BATCH_MESSAGES ||
+	    strlen(id) > HF_ID_MAX_LEN)
+		return HF_ERR_INVALID;
+	memcpy(list->ids[list->count++], id, strlen(id) + 1);
+	return HF_OK;
+}
+
+/* ["id","id",...] into list->json, replacing any earlier text. */
+static enum hf_result
+purge_ids_json(struct purge_ids *list)
+{
+	struct hf_text t = { 0 };
+	size_t i;
+
+	hf_text_add(&t, "[", 1);
+	for (i = 0; i < list->count; i++) {
+		if (i > 0)
+			hf_text_add(&t, ",", 1);
+		hf_text_plain_string(&t, list->ids[i]);
+	}
+	hf_text_add(&t, "]", 1);
+	free(list->json);
+	list->json = hf_text_finish(&t);
+	return list->json != NULL ? HF_OK : HF_ERR_NOMEM;
+}
+
+void
+hf_purge_init(struct hf_purge *p, uint64_t before_unix_ms, bool dry_run)
+{
+	memset(p, 0, sizeof(*p));
+	hf_id_floor(p->below, HF_MESSAGE_ID_PREFIX, before_unix_ms);
+	p->before_unix_ms = before_unix_ms;
+	/* Below every message id: the prefix and "_" alone. */
+	snprintf(p->after, sizeof(p->after), "%s_", HF_MESSAGE_ID_PREFIX);
+	p->dry_run = dry_run;
+}
+
+/*
+ * The messages after p->after, up to HF_PURGE_BATCH_MESSAGES of them; the
+ * ones that may go are added to candidates, until one more would take
+ * their deliveries past HF_PURGE_BATCH_DELIVERIES (the first is taken
+ * however many it has).  p->last is the last one dealt with: the next
+ * batch starts after it.
+ */
+static enum hf_result
+purge_examine(struct hf_db *db, struct hf_purge *p,
+	      struct purge_ids *candidates)
+{
+	unsigned long long deliveries = 0;
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, purge_examine_sql);
+	hf_query_int(&q, (long long)p->before_unix_ms);
+	hf_query_text(&q, p->after);
+	hf_query_text(&q, p->below);
+	hf_query_int(&q, HF_PURGE_BATCH_MESSAGES);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		const char *id = hf_query_column(&q, 0, NULL);
+
+		if (id == NULL) {
+			r = HF_ERR_INVALID;
+			break;
+		}
+		if (hf_query_column_int(&q, 1) == 1) {
+			unsigned long long n =
+				(unsigned long long)hf_query_column_int(&q, 2);
+
+			/* Past the cap: this one starts the next batch. */
+			if (candidates->count > 0 &&
+			    deliveries + n > HF_PURGE_BATCH_DELIVERIES)
+				break;
+			r = purge_ids_add(candidates, id);
+			if (r != HF_OK)
+				break;
+			deliveries += n;
+		}
+		snprintf(p->last, sizeof(p->last), "%s", id);
+	}
+	hf_query_end(&q);
+	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+}
+
+/* The ids sql selects from list (then binds before_unix_ms when cutoff),
+ * into out. */
+static enum hf_result
+purge_select_ids(struct hf_db *db, const char *sql, struct purge_ids *list,
+		 bool cutoff, const struct hf_purge *p, struct purge_ids *out)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	r = purge_ids_json(list);
+	if (r != HF_OK)
+		return r;
+	hf_query_start(&q, db, sql);
+	hf_query_text(&q, list->json);
+	if (cutoff)
+		hf_query_int(&q, (long long)p->before_unix_ms);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		r = purge_ids_add(out, hf_query_column(&q, 0, NULL));
+		if (r != HF_OK)
+			break;
+	}
+	hf_query_end(&q);
+	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+}
+
+/* Run one of the deletes on list (whose json is built). */
+static enum hf_result
+purge_delete_listed(struct hf_db *db, const char *sql,
+		    const struct purge_ids *list, unsigned long long *deleted)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, sql);
+	hf_query_text(&q, list->json);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		*deleted = hf_query_affected(&q);
+	hf_query_end(&q);
+	return r;
+}
+
+static enum hf_result
+purge_count_listed(struct hf_db *db, struct purge_ids *list,
+		   struct hf_purge *p)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	r = purge_ids_json(list);
+	if (r != HF_OK)
+		return r;
+	hf_query_start(&q, db, purge_count_sql);
+	hf_query_text(&q, list->json);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	if (r == HF_OK) {
+		p->messages = list->count;
+		p->deliveries = (unsigned long long)hf_query_column_int(&q, 0);
+		p->attempts = (unsigned long long)hf_query_column_int(&q, 1);
+	}
+	hf_query_end(&q);
+	return r;
+}
+
+enum hf_result
+hf_purge_batch(struct hf_db *db, struct hf_purge *p, char *errstr,
+	       size_t errlen)
+{
+	struct purge_ids candidates, locked, doomed;
+	enum hf_result r;
+
+	p->last[0] = '\0';
+	p->messages = p->deliveries = p->attempts = 0;
+	r = purge_ids_init(&candidates);
+	if (r == HF_OK)
+		r = purge_ids_init(&locked);
+	if (r == HF_OK)
+		r = purge_ids_init(&doomed);
+	if (r != HF_OK)
+		goto out;
+	r = purge_examine(db, p, &candidates);
+	if (r != HF_OK || candidates.count == 0)
+		goto out;
+	if (p->dry_run) {
+		r = purge_count_listed(db, &candidates, p);
+		goto out;
+	}
+	r = purge_select_ids(db, purge_lock_sql, &candidates, false, p, &locked);
+	if (r != HF_OK || locked.count == 0)
+		goto out;
+	r = purge_select_ids(db, purge_recheck_sql, &locked, true, p, &doomed);
+	if (r != HF_OK || doomed.count == 0)
+		goto out;
+	r = purge_ids_json(&doomed);
+	if (r == HF_OK)
+		r = purge_delete_listed(db, purge_attempts_sql, &doomed, &p->attempts);
+	if (r == HF_OK)
+		r = purge_delete_listed(db, purge_deliveries_sql, &doomed, &p->deliveries);
+	if (r == HF_OK)
+		r = purge_delete_listed(db, purge_messages_sql, &doomed, &p->messages);
+out:
+	purge_ids_free(&candidates);
+	purge_ids_free(&locked);
+	purge_ids_free(&doomed);
+	if (r == HF_OK)
+		return r;
+	if (r == HF_ERR_NOMEM)
+		return hf_fail(r, errstr, errlen, "out of memory");
+	if (r == HF_ERR_INVALID)
+		return hf_fail(r, errstr, errlen, "an id read back was not a message id");
+	return hf_fail(r, errstr, errlen, "%s", hf_db_error(db));
+}
