@@ -285,7 +285,8 @@ enum hf_result
 hf_purge_batch(struct hf_db *db, struct hf_purge *p, char *errstr,
 	       size_t errlen)
 {
-	struct purge_ids candidates, locked, doomed;
+	/* Zeroed first: out frees all three whichever init failed. */
+	struct purge_ids candidates = { 0 }, locked = { 0 }, doomed = { 0 };
 	enum hf_result r;
 
 	p->last[0] = '\0';
