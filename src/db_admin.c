@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "crypto.h"
+#include "db_sweep.h"
 #include "ids.h"
 #include "validate.h"
 
@@ -703,12 +704,10 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 		hf_query_start(&q, db,
 			       "UPDATE deliveries SET status = 'pending', due_at = NOW(3),"
 			       " updated_at = NOW(3) WHERE endpoint_id = ? AND status = 'paused'");
-	else	/* as the sweep parks them (db_sweep.c park_deliveries_sql) */
+	else	/* as the sweep parks them (db_sweep.h) */
 		hf_query_start(&q, db,
-			       "UPDATE deliveries SET status = 'paused', due_at = NULL,"
-			       " lease_token = '', updated_at = NOW(3)"
-			       " WHERE endpoint_id = ? AND status = 'pending'"
-			       " AND (lease_token = '' OR due_at <= NOW(3))");
+			       "UPDATE deliveries SET " HF_SQL_PARK("")
+			       " WHERE endpoint_id = ? AND " HF_SQL_PARKABLE(""));
 	hf_query_text(&q, endpoint_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);

@@ -8,6 +8,7 @@
 
 #include "crypto.h"
 #include "db_admin.h"
+#include "db_sweep.h"
 #include "ids.h"
 #include "limits.h"
 #include "validate.h"
@@ -38,14 +39,8 @@ int_or_null(const struct hf_query *q, unsigned int i)
 	return s != NULL ? json_object_new_int64(strtoll(s, NULL, 10)) : NULL;
 }
 
-/*
- * The status a person sees.  A claim leaves its deliveries 'pending' (see
- * db_sweep.c): one is "sending" while its lease holds, that is with a
- * lease token and due_at, the lease's end, still ahead.
- */
-#define SHOWN_STATUS \
-	"IF(d.status = 'pending' AND d.lease_token <> '' AND d.due_at > NOW(3)," \
-	" 'sending', d.status)"
+/* The status a person sees: "sending" while a lease holds (db_sweep.h). */
+#define SHOWN_STATUS "IF(" HF_SQL_SENDING("d.") ", 'sending', d.status)"
 
 /*
  * --status S, or any when NULL (the parameter comes four times).  The

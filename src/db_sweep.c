@@ -6,7 +6,6 @@
  */
 #include "db_sweep.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +20,7 @@
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
-/* JSON_TABLE column types for the ids and tokens it carries. */
-#define ID_COLUMN "VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin"
+/* The JSON_TABLE column type of the lease tokens (ids: db_text.h). */
 #define TOKEN_COLUMN "CHAR(32) CHARACTER SET ascii COLLATE ascii_bin"
 
 static enum hf_result
@@ -139,8 +137,7 @@ static const char claim_select_sql[] =
  */
 static const char claim_update_sql[] =
 	"UPDATE deliveries d"
-	" JOIN JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
-	"   ON d.id = j.id"
+	" JOIN " HF_ID_LIST " ON d.id = j.id"
 	" SET d.attempts = d.attempts + 1,"
 	"  d.lease_token = ?, d.due_at = NOW(3) + INTERVAL ? MICROSECOND,"
 	"  d.updated_at = NOW(3)";
@@ -219,7 +216,7 @@ struct load_run {
 static const char load_sql[] =
 	"SELECT d.id, d.message_id, d.endpoint_id, d.attempts, e.url, m.payload,"
 	" e.active"
-	" FROM JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
+	" FROM " HF_ID_LIST
 	" STRAIGHT_JOIN deliveries d ON d.id = j.id"
 	" STRAIGHT_JOIN endpoints e ON e.id = d.endpoint_id"
 	" STRAIGHT_JOIN messages m ON m.id = d.message_id"
@@ -236,7 +233,7 @@ static const char secrets_sql[] =
 	"    SEPARATOR ' ' LIMIT " STR(HF_SECRETS_PER_ENDPOINT_MAX) ")"
 	"  FROM endpoint_secrets s WHERE s.endpoint_id = j.id"
 	"  AND (s.expires_at IS NULL OR s.expires_at > NOW(3)))"
-	" FROM JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j";
+	" FROM " HF_ID_LIST;
 
 static char *
 copy_column(const struct hf_query *q, unsigned int i, size_t *len)
@@ -538,10 +535,8 @@ text_result(struct hf_text *t, const struct hf_sweep_result *res,
  * results as text_result writes them): a positional path costs about
  * half what a key lookup does.
  */
-#define ID_LIST "JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$')) j"
-
 #define KEY_LIST \
-	"JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH '$[0]'," \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id " HF_ID_COLUMN " PATH '$[0]'," \
 	"  token " TOKEN_COLUMN " PATH '$[1]')) j"
 
 /* The positions of a result's fields (text_result). */
@@ -558,8 +553,8 @@ text_result(struct hf_text *t, const struct hf_sweep_result *res,
 #define RESULT_EXCERPT "'$[10]'"
 
 #define ATTEMPT_LIST \
-	"JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH " RESULT_ID "," \
-	"  aid " ID_COLUMN " PATH " RESULT_ATTEMPT_ID "," \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id " HF_ID_COLUMN " PATH " RESULT_ID "," \
+	"  aid " HF_ID_COLUMN " PATH " RESULT_ATTEMPT_ID "," \
 	"  n INT UNSIGNED PATH " RESULT_NUMBER "," \
 	"  started BIGINT PATH " RESULT_STARTED "," \
 	"  duration BIGINT PATH " RESULT_DURATION "," \
@@ -568,7 +563,7 @@ text_result(struct hf_text *t, const struct hf_sweep_result *res,
 	"  excerpt VARCHAR(2048) CHARACTER SET ascii PATH " RESULT_EXCERPT ")) j"
 
 #define OUTCOME_LIST \
-	"JSON_TABLE(?, '$[*]' COLUMNS (id " ID_COLUMN " PATH " RESULT_ID "," \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id " HF_ID_COLUMN " PATH " RESULT_ID "," \
 	"  outcome VARCHAR(16) CHARACTER SET ascii PATH " RESULT_OUTCOME "," \
 	"  active INT PATH " RESULT_ACTIVE "," \
 	"  delay BIGINT PATH " RESULT_DELAY "," \
@@ -581,7 +576,7 @@ text_result(struct hf_text *t, const struct hf_sweep_result *res,
  * one message thus compute its status one after the other.
  */
 static const char lock_messages_sql[] =
-	"SELECT m.id FROM " ID_LIST
+	"SELECT m.id FROM " HF_ID_LIST
 	" STRAIGHT_JOIN messages m ON m.id = j.id"
 	" ORDER BY m.id FOR UPDATE";
 
@@ -605,7 +600,7 @@ static const char endpoint_state_sql[] =
 	"SELECT e.id, e.active, e.failing_since IS NOT NULL,"
 	" e.failing_since IS NOT NULL AND ? > 0"
 	"  AND e.failing_since <= NOW(3) - INTERVAL ? SECOND"
-	" FROM " ID_LIST " STRAIGHT_JOIN endpoints e ON e.id = j.id";
+	" FROM " HF_ID_LIST " STRAIGHT_JOIN endpoints e ON e.id = j.id";
 
 /* The conditions are checked again under the row lock. */
 static const char disable_endpoint_sql[] =
@@ -622,11 +617,11 @@ static const char disable_endpoint_sql[] =
  * as a scan that locks every row it passes.
  */
 static const char clear_failing_sql[] =
-	"UPDATE " ID_LIST " JOIN endpoints e ON e.id = j.id"
+	"UPDATE " HF_ID_LIST " JOIN endpoints e ON e.id = j.id"
 	" SET e.failing_since = NULL WHERE e.failing_since IS NOT NULL";
 
 static const char set_failing_sql[] =
-	"UPDATE " ID_LIST " JOIN endpoints e ON e.id = j.id"
+	"UPDATE " HF_ID_LIST " JOIN endpoints e ON e.id = j.id"
 	" SET e.failing_since = NOW(3) WHERE e.failing_since IS NULL";
 
 /* j.active: the endpoint's state as this batch leaves it. */
@@ -645,10 +640,8 @@ static const char update_deliveries_sql[] =
  * parks them; a lease that ran out (its sweep died) is cleared.
  */
 static const char park_deliveries_sql[] =
-	"UPDATE " ID_LIST " JOIN deliveries d ON d.endpoint_id = j.id"
-	" SET d.status = 'paused', d.due_at = NULL, d.lease_token = '',"
-	"  d.updated_at = NOW(3)"
-	" WHERE d.status = 'pending' AND (d.lease_token = '' OR d.due_at <= NOW(3))";
+	"UPDATE " HF_ID_LIST " JOIN deliveries d ON d.endpoint_id = j.id"
+	" SET " HF_SQL_PARK("d.") " WHERE " HF_SQL_PARKABLE("d.");
 
 /*
  * delivered: all succeeded; failed: one gave up; else still pending.  The
@@ -656,7 +649,7 @@ static const char park_deliveries_sql[] =
  * message whose result came too late changes nothing.
  */
 static const char message_status_sql[] =
-	"UPDATE " ID_LIST " JOIN messages m ON m.id = j.id"
+	"UPDATE " HF_ID_LIST " JOIN messages m ON m.id = j.id"
 	" SET m.status = (SELECT CASE WHEN SUM(d.status = 'failed') > 0 THEN 'failed'"
 	"    WHEN SUM(d.status <> 'succeeded') = 0 THEN 'delivered'"
 	"    ELSE 'pending' END"
@@ -677,12 +670,6 @@ run_with_json(struct hf_db *db, const char *sql, const char *json,
 		*affected = hf_query_affected(&q);
 	hf_query_end(&q);
 	return r;
-}
-
-static int
-compare_ids(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* What the batch says about one endpoint, and what it was. */
@@ -903,13 +890,13 @@ record_txn(struct hf_db *db, void *ctx)
 	r = HF_OK;
 	if (nlocked == 0)
 		goto out;
-	qsort(locked, nlocked, sizeof(*locked), compare_ids);
+	qsort(locked, nlocked, sizeof(*locked), hf_compare_ids);
 
 	/* Only the results whose lease still holds are written. */
 	for (i = 0; i < run->n; i++) {
 		const char *key = run->results[i].job->delivery_id;
 
-		if (bsearch(&key, locked, nlocked, sizeof(*locked), compare_ids) != NULL) {
+		if (bsearch(&key, locked, nlocked, sizeof(*locked), hf_compare_ids) != NULL) {
 			run->matched[i] = true;
 			run->written++;
 		}
