@@ -176,8 +176,6 @@ hf_db_open(struct hf_db **out, const struct hf_config *cfg,
 	db->limits = *limits;
 	if (db->limits.lock_wait_seconds == 0)
 		db->limits.lock_wait_seconds = 10;
-	if (db->limits.connect_seconds == 0)
-		db->limits.connect_seconds = 10;
 	r = connect_now(db);
 	if (r != HF_OK) {
 		hf_fail(r, errstr, errlen, "%s", db->error);

@@ -25,11 +25,11 @@
 struct hf_db;
 
 /*
- * Bounds of every (re)connect and of the session it opens.
- * connect_seconds and lock_wait_seconds of 0 mean 10 s.
+ * Bounds of every (re)connect and of the session it opens; every program
+ * names its own in limits.h.  lock_wait_seconds of 0 means 10 s.
  */
 struct hf_db_limits {
-	unsigned int connect_seconds;	/* to reach the server */
+	unsigned int connect_seconds;	/* to reach the server, > 0 */
 	unsigned int lock_wait_seconds;	/* row and metadata lock waits */
 	double statement_seconds;	/* max_statement_time, 0 = none */
 	unsigned int read_timeout_seconds; /* client side, 0 = none */

@@ -22,9 +22,6 @@
  * rows of that range only.  FROM_UNIXTIME and NOW(3), which sets
  * updated_at, both use the session's time zone, so they compare.
  */
-#define PURGE_LIST \
-	"JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(40) CHARACTER SET ascii" \
-	" COLLATE ascii_bin PATH '$')) j"
 
 #define UNCHANGED_SINCE_CUTOFF "m.updated_at < FROM_UNIXTIME(? / 1000)"
 
@@ -58,7 +55,7 @@ static const char purge_examine_sql[] =
  * it again, rather than this one waiting.
  */
 static const char purge_lock_sql[] =
-	"SELECT m.id FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id"
+	"SELECT m.id FROM " HF_ID_LIST " STRAIGHT_JOIN messages m ON m.id = j.id"
 	" FOR UPDATE SKIP LOCKED";
 
 /*
@@ -71,7 +68,7 @@ static const char purge_lock_sql[] =
  * ones only.
  */
 static const char purge_recheck_sql[] =
-	"SELECT m.id FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id"
+	"SELECT m.id FROM " HF_ID_LIST " STRAIGHT_JOIN messages m ON m.id = j.id"
 	" WHERE " UNCHANGED_SINCE_CUTOFF
 	" AND NOT EXISTS (" UNFINISHED_DELIVERY_OF_M ")";
 
@@ -81,26 +78,26 @@ static const char purge_recheck_sql[] =
  * in db_sweep.c: "WHERE message_id IN (subquery)" may be run as a scan.
  */
 static const char purge_attempts_sql[] =
-	"DELETE a FROM " PURGE_LIST
+	"DELETE a FROM " HF_ID_LIST
 	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id"
 	" STRAIGHT_JOIN attempts a ON a.delivery_id = d.id";
 
 static const char purge_deliveries_sql[] =
-	"DELETE d FROM " PURGE_LIST
+	"DELETE d FROM " HF_ID_LIST
 	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id";
 
 static const char purge_messages_sql[] =
-	"DELETE m FROM " PURGE_LIST " STRAIGHT_JOIN messages m ON m.id = j.id";
+	"DELETE m FROM " HF_ID_LIST " STRAIGHT_JOIN messages m ON m.id = j.id";
 
 /* --dry-run: what the deletes would remove. */
 static const char purge_count_sql[] =
-	"SELECT COUNT(DISTINCT d.id), COUNT(a.id) FROM " PURGE_LIST
+	"SELECT COUNT(DISTINCT d.id), COUNT(a.id) FROM " HF_ID_LIST
 	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id"
 	" LEFT JOIN attempts a ON a.delivery_id = d.id";
 
 /*
  * Up to HF_PURGE_BATCH_MESSAGES message ids, in the examining read's
- * order, and the same as the JSON text PURGE_LIST reads (db_text.h, as
+ * order, and the same as the JSON text HF_ID_LIST reads (db_text.h, as
  * db_sweep.c writes its lists).  Ids are the database's own (ASCII
  * letters, digits, '_'; ids.h), so they need no escaping.
  */

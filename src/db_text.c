@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-text_reserve(struct hf_text *t, size_t more)
+void
+hf_text_reserve(struct hf_text *t, size_t more)
 {
 	char *grown;
 	size_t cap;
@@ -26,22 +26,6 @@ text_reserve(struct hf_text *t, size_t more)
 	t->cap = cap;
 }
 
-void
-hf_text_add(struct hf_text *t, const char *s, size_t len)
-{
-	text_reserve(t, len);
-	if (t->failed)
-		return;
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-}
-
-void
-hf_text_str(struct hf_text *t, const char *s)
-{
-	hf_text_add(t, s, strlen(s));
-}
 
 void
 hf_text_printf(struct hf_text *t, const char *fmt, ...)
@@ -63,7 +47,7 @@ void
 hf_text_plain_string(struct hf_text *t, const char *value)
 {
 	hf_text_add(t, "\"", 1);
-	hf_text_str(t, value);
+	hf_text_add(t, value, strlen(value));
 	hf_text_add(t, "\"", 1);
 }
 
@@ -76,8 +60,8 @@ hf_text_finish(struct hf_text *t)
 	return NULL;
 }
 
-static int
-compare_ids(const void *a, const void *b)
+int
+hf_compare_ids(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -88,16 +72,14 @@ hf_text_unique_id_list(const char **ids, size_t n)
 	struct hf_text t = { 0 };
 	size_t i;
 
-	qsort(ids, n, sizeof(*ids), compare_ids);
+	qsort(ids, n, sizeof(*ids), hf_compare_ids);
 	hf_text_add(&t, "[", 1);
 	for (i = 0; i < n; i++) {
 		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
 			continue;
 		if (t.len > 1)
 			hf_text_add(&t, ",", 1);
-		hf_text_add(&t, "\"", 1);
-		hf_text_str(&t, ids[i]);
-		hf_text_add(&t, "\"", 1);
+		hf_text_plain_string(&t, ids[i]);
 	}
 	hf_text_add(&t, "]", 1);
 	return hf_text_finish(&t);

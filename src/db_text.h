@@ -15,6 +15,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
+
+/* The JSON_TABLE column type of an id, and a list of ids as table j. */
+#define HF_ID_COLUMN "VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin"
+#define HF_ID_LIST \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id " HF_ID_COLUMN " PATH '$')) j"
 
 struct hf_text {
 	char *s;		/* owned until hf_text_finish */
@@ -22,8 +28,22 @@ struct hf_text {
 	bool failed;		/* out of memory (or a printf too long): s is unusable */
 };
 
-void hf_text_add(struct hf_text *t, const char *s, size_t len);
-void hf_text_str(struct hf_text *t, const char *s);
+/* Room for more bytes and the NUL, or failed set. */
+void hf_text_reserve(struct hf_text *t, size_t more);
+
+/* Inline: the sweep adds every field of every result, a byte at a time
+ * where it escapes. */
+static inline void
+hf_text_add(struct hf_text *t, const char *s, size_t len)
+{
+	if (t->len + len + 1 > t->cap)
+		hf_text_reserve(t, len);
+	if (t->failed)
+		return;
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+}
 
 /* At most 255 characters per call, else the text fails. */
 void hf_text_printf(struct hf_text *t, const char *fmt, ...)
@@ -39,5 +59,9 @@ char *hf_text_finish(struct hf_text *t);
 /* A JSON list of the n strings ids[] (sorted here, with strcmp) without
  * repeats, as hf_text_finish returns it. */
 char *hf_text_unique_id_list(const char **ids, size_t n);
+
+/* qsort/bsearch order of an array of id strings (const char *), the one
+ * hf_text_unique_id_list sorts by. */
+int hf_compare_ids(const void *a, const void *b);
 
 #endif

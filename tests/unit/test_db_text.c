@@ -17,7 +17,7 @@ main(void)
 
 	hf_text_add(&t, "[", 1);
 	hf_text_plain_string(&t, "del_1");
-	hf_text_str(&t, ",");
+	hf_text_add(&t, ",", 1);
 	hf_text_printf(&t, "%d,%s", 42, "null");
 	hf_text_add(&t, "]", 1);
 	s = hf_text_finish(&t);
