@@ -466,18 +466,25 @@ def make_environment():
 
 def private_prefix_admin():
     """A hookfan-admin built from these sources with its own prefix, in
-    BUILDDIR/tests/.cache (made once, then brought up to date by make):
-    its PREFIX/etc is ours to fill and empty.  Returns (binary, prefix);
-    the caller holds the returned lock while it uses PREFIX/etc."""
+    BUILDDIR/tests/.cache (configured once, then brought up to date by
+    make): its PREFIX/etc is ours to fill and empty.  The sources are a
+    `make distdir` copy, refreshed each time, because a source tree built
+    in place ("./configure && make check") refuses a second configure.
+    Returns (binary, prefix); the caller holds the returned lock while it
+    uses PREFIX/etc."""
     cache = os.path.join(hftest.BUILDDIR, "tests", ".cache", "private-prefix")
+    sources = os.path.join(cache, "src")
     build = os.path.join(cache, "build")
     prefix = os.path.join(cache, "p")
     os.makedirs(build, exist_ok=True)
     lock = open(os.path.join(cache, "lock"), "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
     env = make_environment()
+    r = subprocess.run(["make", "distdir", "distdir=" + sources], cwd=hftest.BUILDDIR, env=env,
+                       capture_output=True, text=True, timeout=600)
+    eq(r.returncode, 0, "make distdir: %s" % (r.stdout[-2000:] + r.stderr))
     if not os.path.exists(os.path.join(build, "Makefile")):
-        r = subprocess.run([os.path.join(hftest.SRCDIR, "configure"), "--prefix=" + prefix,
+        r = subprocess.run([os.path.join(sources, "configure"), "--prefix=" + prefix,
                             "CFLAGS=-O0"], cwd=build, env=env, capture_output=True,
                            text=True, timeout=600)
         eq(r.returncode, 0, "configure --prefix=%s: %s" % (prefix, r.stdout[-2000:] + r.stderr))
