@@ -201,6 +201,12 @@ hf_db_error(const struct hf_db *db)
 	return db->error;
 }
 
+enum hf_result
+hf_db_fail(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
+{
+	return hf_fail(r, errstr, errlen, "%s", db->error);
+}
+
 MYSQL *
 hf_db_mysql(struct hf_db *db)
 {
@@ -248,6 +254,22 @@ hf_db_exec(struct hf_db *db, const char *sql)
 		return record_error(db, mysql_errno(db->mysql),
 				    mysql_error(db->mysql));
 	return HF_OK;
+}
+
+enum hf_result
+hf_db_exec_text(struct hf_db *db, const char *sql, const char *text,
+		unsigned long long *affected)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, sql);
+	hf_query_text(&q, text);
+	r = hf_query_run(&q);
+	if (r == HF_OK && affected != NULL)
+		*affected = hf_query_affected(&q);
+	hf_query_end(&q);
+	return r;
 }
 
 /* True when the transaction may run again before the deadline. */

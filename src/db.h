@@ -49,6 +49,10 @@ void hf_db_close(struct hf_db *db);
 /* The last error's text, owned by db; valid until the next call. */
 const char *hf_db_error(const struct hf_db *db);
 
+/* r, with the last error's text in errstr: how a db_*.c module fails. */
+enum hf_result hf_db_fail(struct hf_db *db, enum hf_result r, char *errstr,
+			  size_t errlen);
+
 /* The raw handle, for the migration runner's multi-statement scripts. */
 MYSQL *hf_db_mysql(struct hf_db *db);
 
@@ -144,5 +148,13 @@ void hf_query_end(struct hf_query *q);
 
 /* Run one statement with no parameters and no result (DDL, SET). */
 enum hf_result hf_db_exec(struct hf_db *db, const char *sql);
+
+/*
+ * Run one statement whose only parameter is text (the JSON lists of
+ * db_text.h) and that returns no rows; *affected (if not NULL) gets the
+ * rows it changed.
+ */
+enum hf_result hf_db_exec_text(struct hf_db *db, const char *sql,
+			       const char *text, unsigned long long *affected);
 
 #endif

@@ -25,14 +25,8 @@ expect_row(struct hf_query *q, const char *what, const char *value,
 	if (r == HF_ERR_NOT_FOUND)
 		return hf_fail(r, errstr, errlen, "unknown %s \"%s\"", what, value);
 	if (r != HF_OK)
-		return hf_fail(r, errstr, errlen, "%s", hf_db_error(q->db));
+		return hf_db_fail(q->db, r, errstr, errlen);
 	return HF_OK;
-}
-
-static enum hf_result
-db_error(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
-{
-	return hf_fail(r, errstr, errlen, "%s", hf_db_error(db));
 }
 
 /* Run sql (one "?" for id) and require a row: else "unknown what "id"". */
@@ -291,7 +285,7 @@ migrate_locked(struct hf_db *db, const char *sql_dir, int *applied,
 	qsort(names, count, sizeof(*names), compare_names);
 	r = hf_db_exec(db, migrations_table_sql);
 	if (r != HF_OK) {
-		r = db_error(db, r, errstr, errlen);
+		r = hf_db_fail(db, r, errstr, errlen);
 		goto out;
 	}
 	for (i = 0; i < count; i++) {
@@ -308,7 +302,7 @@ migrate_locked(struct hf_db *db, const char *sql_dir, int *applied,
 		hf_query_end(&q);
 		done = r == HF_OK;
 		if (r != HF_OK && r != HF_ERR_NOT_FOUND) {
-			r = db_error(db, r, errstr, errlen);
+			r = hf_db_fail(db, r, errstr, errlen);
 			goto out;
 		}
 		r = HF_OK;
@@ -334,7 +328,7 @@ migrate_locked(struct hf_db *db, const char *sql_dir, int *applied,
 		if (r == HF_OK && mysql_commit(m) != 0)
 			r = HF_ERR_DB;
 		if (r != HF_OK) {
-			r = db_error(db, r, errstr, errlen);
+			r = hf_db_fail(db, r, errstr, errlen);
 			goto out;
 		}
 		(*applied)++;
@@ -367,7 +361,7 @@ hf_migrate(struct hf_db *db, const char *sql_dir, int *applied, char *errstr,
 
 	r = hf_db_ping(db);
 	if (r != HF_OK)
-		return db_error(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	m = hf_db_mysql(db);
 	if (mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
 		return hf_fail(HF_ERR_DB, errstr, errlen, "%s", mysql_error(m));
@@ -380,7 +374,7 @@ hf_migrate(struct hf_db *db, const char *sql_dir, int *applied, char *errstr,
 		r = hf_fail(HF_ERR_TIMEOUT, errstr, errlen,
 			    "another migration holds the lock");
 	else if (r != HF_OK)
-		r = db_error(db, r, errstr, errlen);
+		r = hf_db_fail(db, r, errstr, errlen);
 	hf_query_end(&q);
 	if (r == HF_OK) {
 		r = migrate_locked(db, sql_dir, applied, errstr, errlen);
@@ -416,7 +410,7 @@ hf_workspace_create(struct hf_db *db, const char *name, long max_payload_bytes,
 		hf_query_null(&q);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 enum hf_result
@@ -472,7 +466,7 @@ hf_environment_create(struct hf_db *db, const char *workspace_id,
 		return hf_fail(r, errstr, errlen,
 			       "workspace %s already has an environment named \"%s\"",
 			       workspace_id, name);
-	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 enum hf_result
@@ -506,7 +500,7 @@ hf_application_create(struct hf_db *db, const char *workspace_id,
 	hf_query_int(&q, active ? 1 : 0);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 enum hf_result
@@ -525,7 +519,7 @@ hf_application_set_active(struct hf_db *db, const char *app_id, bool active,
 	hf_query_text(&q, app_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 /* ---- endpoints and subscriptions ------------------------------------- */
@@ -567,7 +561,7 @@ subscribe(struct hf_db *db, const char *workspace_id, const char *endpoint_id,
 		r = hf_query_run(&q);
 		hf_query_end(&q);
 		if (r != HF_OK)
-			return db_error(db, r, errstr, errlen);
+			return hf_db_fail(db, r, errstr, errlen);
 	}
 	hf_query_start(&q, db,
 		       "INSERT IGNORE INTO subscriptions (endpoint_id, event_type, workspace_id)"
@@ -577,7 +571,7 @@ subscribe(struct hf_db *db, const char *workspace_id, const char *endpoint_id,
 	hf_query_text(&q, workspace_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 enum hf_result
@@ -643,7 +637,7 @@ hf_endpoint_create(struct hf_db *db, const struct hf_endpoint_spec *spec,
 	r = hf_query_run(&q);
 	hf_query_end(&q);
 	if (r != HF_OK)
-		return db_error(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	hf_query_start(&q, db,
 		       "INSERT INTO endpoint_secrets (id, endpoint_id, secret) VALUES (?, ?, ?)");
 	hf_query_text(&q, secret_id);
@@ -652,7 +646,7 @@ hf_endpoint_create(struct hf_db *db, const struct hf_endpoint_spec *spec,
 	r = hf_query_run(&q);
 	hf_query_end(&q);
 	if (r != HF_OK)
-		return db_error(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	if (spec->event_type_count == 0)
 		return subscribe(db, spec->workspace_id, id, "*", errstr, errlen);
 	for (i = 0; i < spec->event_type_count && r == HF_OK; i++)
@@ -699,7 +693,7 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 	r = hf_query_run(&q);
 	hf_query_end(&q);
 	if (r != HF_OK)
-		return db_error(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	if (active)
 		hf_query_start(&q, db,
 			       "UPDATE deliveries SET status = 'pending', due_at = NOW(3),"
@@ -711,7 +705,7 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 	hf_query_text(&q, endpoint_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 enum hf_result
@@ -771,7 +765,7 @@ hf_api_key_create(struct hf_db *db, const char *workspace_id,
 	hf_query_text(&q, endpoint_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 enum hf_result
@@ -790,5 +784,5 @@ hf_api_key_revoke(struct hf_db *db, const char *key_id, char *errstr,
 	hf_query_text(&q, key_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_error(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }

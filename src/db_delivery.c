@@ -16,12 +16,6 @@
 /* A DATETIME(3) column as ISO 8601 UTC with milliseconds, NULL stays NULL. */
 #define ISO(col) "CONCAT(LEFT(DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')"
 
-static enum hf_result
-db_fail(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
-{
-	return hf_fail(r, errstr, errlen, "%s", hf_db_error(db));
-}
-
 /* Column i as a JSON string, or JSON null for SQL NULL. */
 static json_object *
 text_or_null(const struct hf_query *q, unsigned int i)
@@ -138,7 +132,7 @@ hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 	hf_query_end(&q);
 	if (r != HF_ERR_NOT_FOUND) {
 		json_object_put(list);
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	}
 	*out = list;
 	return HF_OK;
@@ -199,7 +193,7 @@ hf_delivery_show(struct hf_db *db, const char *delivery_id, json_object **out,
 	if (r == HF_ERR_NOT_FOUND)
 		return hf_fail(r, errstr, errlen, "unknown delivery \"%s\"", delivery_id);
 	if (r != HF_OK)
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 
 	attempts = json_object_new_array();
 	json_object_object_add(obj, "attempts", attempts);
@@ -214,7 +208,7 @@ hf_delivery_show(struct hf_db *db, const char *delivery_id, json_object **out,
 	hf_query_end(&q);
 	if (r != HF_ERR_NOT_FOUND) {
 		json_object_put(obj);
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	}
 	*out = obj;
 	return HF_OK;
@@ -237,7 +231,7 @@ lock_message(struct hf_db *db, const char *message_id, char *errstr,
 	hf_query_end(&q);
 	if (r == HF_ERR_NOT_FOUND)
 		return hf_fail(r, errstr, errlen, "unknown message \"%s\"", message_id);
-	return r == HF_OK ? r : db_fail(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 static enum hf_result
@@ -252,7 +246,7 @@ message_pending(struct hf_db *db, const char *message_id, char *errstr,
 	hf_query_text(&q, message_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_fail(db, r, errstr, errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 enum hf_result
@@ -277,7 +271,7 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 	if (r == HF_ERR_NOT_FOUND)
 		return hf_fail(r, errstr, errlen, "unknown delivery \"%s\"", delivery_id);
 	if (r != HF_OK)
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	r = lock_message(db, message_id, errstr, errlen);
 	/* Purged since the read above: the delivery went with its message. */
 	if (r == HF_ERR_NOT_FOUND)
@@ -300,7 +294,7 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 	if (r == HF_ERR_NOT_FOUND)
 		return hf_fail(r, errstr, errlen, "unknown delivery \"%s\"", delivery_id);
 	if (r != HF_OK)
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	if (strcmp(status, "sending") == 0)
 		return hf_fail(HF_ERR_CONFLICT, errstr, errlen,
 			       "delivery %s is being sent right now", delivery_id);
@@ -316,7 +310,7 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 	r = hf_query_run(&q);
 	hf_query_end(&q);
 	if (r != HF_OK)
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	r = message_pending(db, message_id, errstr, errlen);
 	if (r != HF_OK)
 		return r;
@@ -369,7 +363,7 @@ hf_message_resend(struct hf_db *db, const char *message_id, json_object **out,
 	hf_query_end(&q);
 	if (r != HF_ERR_NOT_FOUND) {
 		free(targets);
-		return r == HF_ERR_NOMEM ? r : db_fail(db, r, errstr, errlen);
+		return r == HF_ERR_NOMEM ? r : hf_db_fail(db, r, errstr, errlen);
 	}
 	if (count == 0)
 		return hf_fail(HF_ERR_INVALID, errstr, errlen,
@@ -398,7 +392,7 @@ hf_message_resend(struct hf_db *db, const char *message_id, json_object **out,
 		if (r == HF_OK)
 			json_object_array_add(ids, json_object_new_string(id));
 		else
-			db_fail(db, r, errstr, errlen);
+			hf_db_fail(db, r, errstr, errlen);
 	}
 	free(targets);
 	if (r == HF_OK)
@@ -434,7 +428,7 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 	if (r == HF_ERR_NOT_FOUND)
 		return hf_fail(r, errstr, errlen, "unknown endpoint \"%s\"", endpoint_id);
 	if (r != HF_OK)
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 
 	/* Shorten, never lengthen, the life of the secrets in force. */
 	hf_query_start(&q, db,
@@ -447,7 +441,7 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 	r = hf_query_run(&q);
 	hf_query_end(&q);
 	if (r != HF_OK)
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 
 	hf_query_start(&q, db,
 		       "SELECT COUNT(*), " ISO("MAX(expires_at)") " FROM endpoint_secrets"
@@ -462,7 +456,7 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 	}
 	hf_query_end(&q);
 	if (r != HF_OK)
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	if (in_force >= HF_SECRETS_PER_ENDPOINT_MAX) {
 		json_object_put(expires);
 		return hf_fail(HF_ERR_LIMIT, errstr, errlen,
@@ -483,7 +477,7 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 	hf_query_end(&q);
 	if (r != HF_OK) {
 		json_object_put(expires);
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	}
 	*out = json_object_new_object();
 	json_object_object_add(*out, "id", json_object_new_string(endpoint_id));

@@ -95,64 +95,6 @@ static const char purge_count_sql[] =
 	" STRAIGHT_JOIN deliveries d ON d.message_id = j.id"
 	" LEFT JOIN attempts a ON a.delivery_id = d.id";
 
-/*
- * Up to HF_PURGE_BATCH_MESSAGES message ids, in the examining read's
- * order, and the same as the JSON text HF_ID_LIST reads (db_text.h, as
- * db_sweep.c writes its lists).  Ids are the database's own (ASCII
- * letters, digits, '_'; ids.h), so they need no escaping.
- */
-struct purge_ids {
-	char (*ids)[HF_ID_MAX_LEN + 1];	/* owned; HF_PURGE_BATCH_MESSAGES of them */
-	size_t count;
-	char *json;			/* owned; from purge_ids_json */
-};
-
-static enum hf_result
-purge_ids_init(struct purge_ids *list)
-{
-	memset(list, 0, sizeof(*list));
-	list->ids = calloc(HF_PURGE_BATCH_MESSAGES, sizeof(*list->ids));
-	return list->ids != NULL ? HF_OK : HF_ERR_NOMEM;
-}
-
-static void
-purge_ids_free(struct purge_ids *list)
-{
-	free(list->ids);
-	free(list->json);
-	memset(list, 0, sizeof(*list));
-}
-
-/* Add id; HF_ERR_INVALID when it does not fit (never, from these reads). */
-static enum hf_result
-purge_ids_add(struct purge_ids *list, const char *id)
-{
-	if (id == NULL || list->count >= HF_PURGE_BATCH_MESSAGES ||
-	    strlen(id) > HF_ID_MAX_LEN)
-		return HF_ERR_INVALID;
-	memcpy(list->ids[list->count++], id, strlen(id) + 1);
-	return HF_OK;
-}
-
-/* ["id","id",...] into list->json, replacing any earlier text. */
-static enum hf_result
-purge_ids_json(struct purge_ids *list)
-{
-	struct hf_text t = { 0 };
-	size_t i;
-
-	hf_text_add(&t, "[", 1);
-	for (i = 0; i < list->count; i++) {
-		if (i > 0)
-			hf_text_add(&t, ",", 1);
-		hf_text_plain_string(&t, list->ids[i]);
-	}
-	hf_text_add(&t, "]", 1);
-	free(list->json);
-	list->json = hf_text_finish(&t);
-	return list->json != NULL ? HF_OK : HF_ERR_NOMEM;
-}
-
 void
 hf_purge_init(struct hf_purge *p, uint64_t before_unix_ms, bool dry_run)
 {
@@ -165,16 +107,32 @@ hf_purge_init(struct hf_purge *p, uint64_t before_unix_ms, bool dry_run)
 }
 
 /*
+ * The list being built into *out (the caller's to free) and its length,
+ * once the read that fills it ended with r.
+ */
+static enum hf_result
+finish_list(struct hf_id_list *list, enum hf_result r, char **out,
+	    size_t *count)
+{
+	*count = list->count;
+	*out = hf_id_list_finish(list);
+	if (r == HF_ERR_NOT_FOUND)
+		r = HF_OK;
+	return r == HF_OK && *out == NULL ? HF_ERR_NOMEM : r;
+}
+
+/*
  * The messages after p->after, up to HF_PURGE_BATCH_MESSAGES of them; the
- * ones that may go are added to candidates, until one more would take
+ * ones that may go become the list *candidates, until one more would take
  * their deliveries past HF_PURGE_BATCH_DELIVERIES (the first is taken
  * however many it has).  p->last is the last one dealt with: the next
  * batch starts after it.
  */
 static enum hf_result
-purge_examine(struct hf_db *db, struct hf_purge *p,
-	      struct purge_ids *candidates)
+purge_examine(struct hf_db *db, struct hf_purge *p, char **candidates,
+	      size_t *count)
 {
+	struct hf_id_list list = { 0 };
 	unsigned long long deliveries = 0;
 	struct hf_query q;
 	enum hf_result r;
@@ -197,80 +155,64 @@ purge_examine(struct hf_db *db, struct hf_purge *p,
 				(unsigned long long)hf_query_column_int(&q, 2);
 
 			/* Past the cap: this one starts the next batch. */
-			if (candidates->count > 0 &&
+			if (list.count > 0 &&
 			    deliveries + n > HF_PURGE_BATCH_DELIVERIES)
 				break;
-			r = purge_ids_add(candidates, id);
-			if (r != HF_OK)
-				break;
+			hf_id_list_add(&list, id);
 			deliveries += n;
 		}
 		snprintf(p->last, sizeof(p->last), "%s", id);
 	}
 	hf_query_end(&q);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+	return finish_list(&list, r, candidates, count);
 }
 
-/* The ids sql selects from list (then binds before_unix_ms when cutoff),
- * into out. */
+/*
+ * The ids sql selects from the list ids (then binds before_unix_ms when
+ * cutoff), as the list *out.
+ */
 static enum hf_result
-purge_select_ids(struct hf_db *db, const char *sql, struct purge_ids *list,
-		 bool cutoff, const struct hf_purge *p, struct purge_ids *out)
+purge_select_ids(struct hf_db *db, const char *sql, const char *ids,
+		 bool cutoff, const struct hf_purge *p, char **out,
+		 size_t *count)
 {
+	struct hf_id_list list = { 0 };
 	struct hf_query q;
 	enum hf_result r;
 
-	r = purge_ids_json(list);
-	if (r != HF_OK)
-		return r;
 	hf_query_start(&q, db, sql);
-	hf_query_text(&q, list->json);
+	hf_query_text(&q, ids);
 	if (cutoff)
 		hf_query_int(&q, (long long)p->before_unix_ms);
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		r = purge_ids_add(out, hf_query_column(&q, 0, NULL));
-		if (r != HF_OK)
+		const char *id = hf_query_column(&q, 0, NULL);
+
+		if (id == NULL) {
+			r = HF_ERR_INVALID;
 			break;
+		}
+		hf_id_list_add(&list, id);
 	}
 	hf_query_end(&q);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+	return finish_list(&list, r, out, count);
 }
 
-/* Run one of the deletes on list (whose json is built). */
+/* --dry-run: what deleting the count messages of ids would remove. */
 static enum hf_result
-purge_delete_listed(struct hf_db *db, const char *sql,
-		    const struct purge_ids *list, unsigned long long *deleted)
-{
-	struct hf_query q;
-	enum hf_result r;
-
-	hf_query_start(&q, db, sql);
-	hf_query_text(&q, list->json);
-	r = hf_query_run(&q);
-	if (r == HF_OK)
-		*deleted = hf_query_affected(&q);
-	hf_query_end(&q);
-	return r;
-}
-
-static enum hf_result
-purge_count_listed(struct hf_db *db, struct purge_ids *list,
+purge_count_listed(struct hf_db *db, const char *ids, size_t count,
 		   struct hf_purge *p)
 {
 	struct hf_query q;
 	enum hf_result r;
 
-	r = purge_ids_json(list);
-	if (r != HF_OK)
-		return r;
 	hf_query_start(&q, db, purge_count_sql);
-	hf_query_text(&q, list->json);
+	hf_query_text(&q, ids);
 	r = hf_query_run(&q);
 	if (r == HF_OK)
 		r = hf_query_next(&q);
 	if (r == HF_OK) {
-		p->messages = list->count;
+		p->messages = count;
 		p->deliveries = (unsigned long long)hf_query_column_int(&q, 0);
 		p->attempts = (unsigned long long)hf_query_column_int(&q, 1);
 	}
@@ -282,48 +224,39 @@ enum hf_result
 hf_purge_batch(struct hf_db *db, struct hf_purge *p, char *errstr,
 	       size_t errlen)
 {
-	/* Zeroed first: out frees all three whichever init failed. */
-	struct purge_ids candidates = { 0 }, locked = { 0 }, doomed = { 0 };
+	char *candidates = NULL, *locked = NULL, *doomed = NULL;
+	size_t count = 0;
 	enum hf_result r;
 
 	p->last[0] = '\0';
 	p->messages = p->deliveries = p->attempts = 0;
-	r = purge_ids_init(&candidates);
-	if (r == HF_OK)
-		r = purge_ids_init(&locked);
-	if (r == HF_OK)
-		r = purge_ids_init(&doomed);
-	if (r != HF_OK)
-		goto out;
-	r = purge_examine(db, p, &candidates);
-	if (r != HF_OK || candidates.count == 0)
+	r = purge_examine(db, p, &candidates, &count);
+	if (r != HF_OK || count == 0)
 		goto out;
 	if (p->dry_run) {
-		r = purge_count_listed(db, &candidates, p);
+		r = purge_count_listed(db, candidates, count, p);
 		goto out;
 	}
-	r = purge_select_ids(db, purge_lock_sql, &candidates, false, p, &locked);
-	if (r != HF_OK || locked.count == 0)
+	r = purge_select_ids(db, purge_lock_sql, candidates, false, p, &locked, &count);
+	if (r != HF_OK || count == 0)
 		goto out;
-	r = purge_select_ids(db, purge_recheck_sql, &locked, true, p, &doomed);
-	if (r != HF_OK || doomed.count == 0)
+	r = purge_select_ids(db, purge_recheck_sql, locked, true, p, &doomed, &count);
+	if (r != HF_OK || count == 0)
 		goto out;
-	r = purge_ids_json(&doomed);
+	r = hf_db_exec_text(db, purge_attempts_sql, doomed, &p->attempts);
 	if (r == HF_OK)
-		r = purge_delete_listed(db, purge_attempts_sql, &doomed, &p->attempts);
+		r = hf_db_exec_text(db, purge_deliveries_sql, doomed, &p->deliveries);
 	if (r == HF_OK)
-		r = purge_delete_listed(db, purge_deliveries_sql, &doomed, &p->deliveries);
-	if (r == HF_OK)
-		r = purge_delete_listed(db, purge_messages_sql, &doomed, &p->messages);
+		r = hf_db_exec_text(db, purge_messages_sql, doomed, &p->messages);
 out:
-	purge_ids_free(&candidates);
-	purge_ids_free(&locked);
-	purge_ids_free(&doomed);
+	free(candidates);
+	free(locked);
+	free(doomed);
 	if (r == HF_OK)
 		return r;
 	if (r == HF_ERR_NOMEM)
 		return hf_fail(r, errstr, errlen, "out of memory");
 	if (r == HF_ERR_INVALID)
-		return hf_fail(r, errstr, errlen, "an id read back was not a message id");
-	return hf_fail(r, errstr, errlen, "%s", hf_db_error(db));
+		return hf_fail(r, errstr, errlen, "an id read back was NULL");
+	return hf_db_fail(db, r, errstr, errlen);
 }

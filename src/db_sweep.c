@@ -23,12 +23,6 @@
 /* The JSON_TABLE column type of the lease tokens (ids: db_text.h). */
 #define TOKEN_COLUMN "CHAR(32) CHARACTER SET ascii COLLATE ascii_bin"
 
-static enum hf_result
-db_fail(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
-{
-	return hf_fail(r, errstr, errlen, "%s", hf_db_error(db));
-}
-
 /*
  * The lists the statements take (ids, keys, results) travel as JSON text
  * written with db_text.h, not json-c.  Every value is either a number, an
@@ -98,7 +92,7 @@ hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
 		return hf_fail(r, errstr, errlen, "no hookfan schema here (%s): run hookfan-admin migrate",
 			       hf_db_error(db));
 	if (r != HF_OK)
-		return db_fail(db, r, errstr, errlen);
+		return hf_db_fail(db, r, errstr, errlen);
 	if (version < SWEEP_SCHEMA_VERSION)
 		return hf_fail(HF_ERR_INVALID, errstr, errlen,
 			       "the schema is at migration %lld, this hookfan-sweep needs %d: run hookfan-admin migrate",
@@ -153,7 +147,7 @@ static enum hf_result
 claim_txn(struct hf_db *db, void *ctx)
 {
 	struct claim_run *run = ctx;
-	struct hf_text ids = { 0 };
+	struct hf_id_list ids = { 0 };
 	struct hf_query q;
 	enum hf_result r;
 	unsigned char raw[HF_LEASE_TOKEN_LEN / 2];
@@ -168,20 +162,16 @@ claim_txn(struct hf_db *db, void *ctx)
 	hf_hex_encode(raw, sizeof(raw), run->token);
 
 	/* In due order: the list drives the load's join (load_sql). */
-	hf_text_add(&ids, "[", 1);
 	hf_query_start(&q, db, claim_select_sql);
 	hf_query_int(&q, run->limit);
 	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (run->claimed++ > 0)
-			hf_text_add(&ids, ",", 1);
-		hf_text_plain_string(&ids, hf_query_column(&q, 0, NULL));
-	}
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK)
+		hf_id_list_add(&ids, hf_query_column(&q, 0, NULL));
 	hf_query_end(&q);
-	hf_text_add(&ids, "]", 1);
-	run->ids_json = hf_text_finish(&ids);
+	run->claimed = ids.count;
+	run->ids_json = hf_id_list_finish(&ids);
 	if (r != HF_ERR_NOT_FOUND)
-		return db_fail(db, r, run->errstr, run->errlen);
+		return hf_db_fail(db, r, run->errstr, run->errlen);
 	if (run->ids_json == NULL)
 		return HF_ERR_NOMEM;
 	r = HF_OK;
@@ -194,7 +184,7 @@ claim_txn(struct hf_db *db, void *ctx)
 	r = hf_query_run(&q);
 	hf_query_end(&q);
 	if (r != HF_OK)
-		return db_fail(db, r, run->errstr, run->errlen);
+		return hf_db_fail(db, r, run->errstr, run->errlen);
 	return load_jobs(db, run->load);
 }
 
@@ -322,7 +312,7 @@ load_secrets(struct hf_db *db, struct load_run *run)
 	if (r == HF_ERR_NOMEM)
 		goto out;
 	if (r != HF_ERR_NOT_FOUND) {
-		db_fail(db, r, run->errstr, run->errlen);
+		hf_db_fail(db, r, run->errstr, run->errlen);
 		goto out;
 	}
 	r = HF_OK;
@@ -383,7 +373,7 @@ load_jobs(struct hf_db *db, struct load_run *run)
 	hf_query_end(&q);
 	if (r == HF_OK || r == HF_ERR_NOT_FOUND)
 		return load_secrets(db, run);
-	return r == HF_ERR_NOMEM ? r : db_fail(db, r, run->errstr, run->errlen);
+	return r == HF_ERR_NOMEM ? r : hf_db_fail(db, r, run->errstr, run->errlen);
 }
 
 enum hf_result
@@ -656,22 +646,6 @@ static const char message_status_sql[] =
 	"   FROM deliveries d WHERE d.message_id = m.id),"
 	"  m.updated_at = NOW(3)";
 
-static enum hf_result
-run_with_json(struct hf_db *db, const char *sql, const char *json,
-	      unsigned long long *affected)
-{
-	struct hf_query q;
-	enum hf_result r;
-
-	hf_query_start(&q, db, sql);
-	hf_query_text(&q, json);
-	r = hf_query_run(&q);
-	if (r == HF_OK && affected != NULL)
-		*affected = hf_query_affected(&q);
-	hf_query_end(&q);
-	return r;
-}
-
 /* What the batch says about one endpoint, and what it was. */
 struct endpoint_state {
 	const char *id;		/* borrowed from the results */
@@ -711,7 +685,7 @@ update_endpoint_list(struct hf_db *db, const char *sql,
 	}
 	if (k > 0) {
 		json = hf_text_unique_id_list(ids, k);
-		r = json == NULL ? HF_ERR_NOMEM : run_with_json(db, sql, json, NULL);
+		r = json == NULL ? HF_ERR_NOMEM : hf_db_exec_text(db, sql, json, NULL);
 		free(json);
 	}
 	free(ids);
@@ -867,7 +841,7 @@ record_txn(struct hf_db *db, void *ctx)
 	run->written = 0;
 	memset(run->matched, 0, run->n * sizeof(*run->matched));
 
-	r = run_with_json(db, lock_messages_sql, run->msgs_json, NULL);
+	r = hf_db_exec_text(db, lock_messages_sql, run->msgs_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
 
@@ -915,18 +889,18 @@ record_txn(struct hf_db *db, void *ctx)
 		r = HF_ERR_NOMEM;
 		goto out;
 	}
-	r = run_with_json(db, insert_attempts_sql, matched_json, NULL);
+	r = hf_db_exec_text(db, insert_attempts_sql, matched_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
-	r = run_with_json(db, update_deliveries_sql, matched_json, NULL);
+	r = hf_db_exec_text(db, update_deliveries_sql, matched_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
-	r = run_with_json(db, message_status_sql, run->msgs_json, NULL);
+	r = hf_db_exec_text(db, message_status_sql, run->msgs_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
 	goto out;
 db_error:
-	db_fail(db, r, run->errstr, run->errlen);
+	hf_db_fail(db, r, run->errstr, run->errlen);
 out:
 	for (i = 0; i < nlocked; i++)
 		free(locked[i]);
@@ -1025,7 +999,7 @@ release_txn(struct hf_db *db, void *ctx)
 	hf_query_int(&q, run->park ? 1 : 0);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
-	return r == HF_OK ? r : db_fail(db, r, run->errstr, run->errlen);
+	return r == HF_OK ? r : hf_db_fail(db, r, run->errstr, run->errlen);
 }
 
 static enum hf_result

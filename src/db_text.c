@@ -66,21 +66,36 @@ hf_compare_ids(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+void
+hf_id_list_add(struct hf_id_list *l, const char *id)
+{
+	hf_text_add(&l->text, l->count++ == 0 ? "[" : ",", 1);
+	hf_text_plain_string(&l->text, id);
+}
+
+char *
+hf_id_list_finish(struct hf_id_list *l)
+{
+	char *s;
+
+	if (l->count == 0)
+		hf_text_add(&l->text, "[]", 2);
+	else
+		hf_text_add(&l->text, "]", 1);
+	s = hf_text_finish(&l->text);
+	memset(l, 0, sizeof(*l));
+	return s;
+}
+
 char *
 hf_text_unique_id_list(const char **ids, size_t n)
 {
-	struct hf_text t = { 0 };
+	struct hf_id_list l = { 0 };
 	size_t i;
 
 	qsort(ids, n, sizeof(*ids), hf_compare_ids);
-	hf_text_add(&t, "[", 1);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
-			continue;
-		if (t.len > 1)
-			hf_text_add(&t, ",", 1);
-		hf_text_plain_string(&t, ids[i]);
-	}
-	hf_text_add(&t, "]", 1);
-	return hf_text_finish(&t);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
+			hf_id_list_add(&l, ids[i]);
+	return hf_id_list_finish(&l);
 }

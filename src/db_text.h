@@ -56,6 +56,21 @@ void hf_text_plain_string(struct hf_text *t, const char *value);
  * when memory ran out. */
 char *hf_text_finish(struct hf_text *t);
 
+/*
+ * A JSON list of ids (the text HF_ID_LIST reads) built as they come, and
+ * how many it holds.  Starts as { 0 }; ids need no escaping (ids.h).
+ */
+struct hf_id_list {
+	struct hf_text text;
+	size_t count;
+};
+
+void hf_id_list_add(struct hf_id_list *l, const char *id);
+
+/* The list ("[]" if empty), as hf_text_finish returns it; l is { 0 }
+ * again, ready for another list. */
+char *hf_id_list_finish(struct hf_id_list *l);
+
 /* A JSON list of the n strings ids[] (sorted here, with strcmp) without
  * repeats, as hf_text_finish returns it. */
 char *hf_text_unique_id_list(const char **ids, size_t n);

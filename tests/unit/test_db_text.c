@@ -43,6 +43,26 @@ main(void)
 	ok(t.failed, "a printf of more than 255 characters fails the text");
 	ok(hf_text_finish(&t) == NULL, "and finish gives nothing (and frees)");
 
+	/* An id list as rows come; finish leaves it ready for the next. */
+	{
+		struct hf_id_list l = { 0 };
+
+		s = hf_id_list_finish(&l);
+		is_str(s, "[]", "an id list with nothing added");
+		free(s);
+		hf_id_list_add(&l, "msg_b");
+		hf_id_list_add(&l, "msg_a");
+		ok(l.count == 2, "it counts its ids");
+		s = hf_id_list_finish(&l);
+		is_str(s, "[\"msg_b\",\"msg_a\"]", "in the order added");
+		free(s);
+		ok(l.count == 0 && l.text.s == NULL, "finish leaves it empty");
+		hf_id_list_add(&l, "msg_c");
+		s = hf_id_list_finish(&l);
+		is_str(s, "[\"msg_c\"]", "and it starts a new list");
+		free(s);
+	}
+
 	s = hf_text_unique_id_list(ids, 5);
 	is_str(s, "[\"msg_a\",\"msg_b\",\"msg_c\"]", "unique list: sorted, no repeats");
 	free(s);
