@@ -18,6 +18,7 @@ struct ingest_context {
 	const struct ingest_input *in;
 	struct ingest_outcome *out;
 	struct hf_ingest_targets targets;	/* refilled by every try */
+	bool store_cut_short;	/* the last try's CALL hit the statement timeout */
 };
 
 /* Forget what an earlier try of the transaction filled in. */
@@ -194,6 +195,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 	enum hf_result r;
 
 	outcome_reset(out);
+	ctx->store_cut_short = false;
 	known_full_list(ctx->server, now, known_full, sizeof(known_full));
 	ask.key_hash = in->key_hash;
 	ask.event_type = in->event_type;
@@ -286,6 +288,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 		}
 	}
 	r = hf_ingest_store(db, &m, pairs, out->delivery_count);
+	ctx->store_cut_short = r == HF_ERR_TIMEOUT;
 out:
 	free(pairs);
 	free(endpoints);
@@ -293,9 +296,12 @@ out:
 }
 
 /*
- * The connection died during COMMIT.  The message id is fresh, so looking
- * it up on a new connection tells whether everything was committed (the
- * answer is then the success already built) or nothing was.
+ * The store's outcome is unknown: the connection died during its CALL,
+ * or the statement timeout cut the CALL short, perhaps after the COMMIT
+ * inside it.  The message id is fresh, so looking it up (on a new
+ * connection, or after the rollback) tells whether everything was
+ * committed (the answer is then the success already built) or nothing
+ * was (the answer is then absent's).
  */
 static enum hf_result
 message_exists(struct hf_db *db, void *message_id)
@@ -304,14 +310,15 @@ message_exists(struct hf_db *db, void *message_id)
 }
 
 static enum hf_result
-settle_lost_commit(struct hf_db *db, char *message_id)
+settle_unknown_store(struct hf_db *db, char *message_id, enum hf_result absent)
 {
 	enum hf_result r;
 
-	hf_log(HF_LOG_WARN, "connection lost during COMMIT of %s; checking", message_id);
+	hf_log(HF_LOG_WARN, "store of %s cut short (%s); checking", message_id,
+	       hf_db_error(db));
 	r = hf_db_transaction(db, message_exists, message_id);
 	if (r == HF_ERR_NOT_FOUND)
-		return HF_ERR_DB_GONE;
+		return absent;
 	if (r != HF_OK)
 		return HF_ERR_DB_COMMIT_LOST;
 	return HF_OK;
@@ -321,7 +328,7 @@ void
 ingest_run(struct hf_server *server, const struct ingest_input *in,
 	   struct ingest_outcome *out)
 {
-	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 } };
+	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 }, false };
 	struct hf_db *db;
 	enum hf_result r;
 
@@ -337,7 +344,9 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 	r = hf_db_transaction(db, ingest_transaction, &ctx);
 	hf_ingest_targets_free(&ctx.targets);
 	if (r == HF_ERR_DB_COMMIT_LOST)
-		r = settle_lost_commit(db, out->message_id);
+		r = settle_unknown_store(db, out->message_id, HF_ERR_DB_GONE);
+	else if (r == HF_ERR_TIMEOUT && ctx.store_cut_short)
+		r = settle_unknown_store(db, out->message_id, HF_ERR_TIMEOUT);
 	hf_db_set_deadline(db, 0);
 	switch (r) {
 	case HF_OK:

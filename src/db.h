@@ -127,7 +127,9 @@ enum hf_result hf_query_run(struct hf_query *q);
  * stored procedure that commits): hf_db_transaction() then commits nothing
  * more.  HF_ERR_DB_COMMIT_LOST when the connection was lost once the
  * statement was sent: as with a lost COMMIT, whether it took effect is
- * unknown, and the transaction is not redone.
+ * unknown, and the transaction is not redone.  HF_ERR_TIMEOUT (the
+ * statement timeout) is as unknown: it may strike after the COMMIT
+ * inside, and the statement still fails.
  */
 enum hf_result hf_query_run_and_commit(struct hf_query *q);
 

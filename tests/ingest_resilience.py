@@ -1,7 +1,9 @@
 """hookfan.fcgi under trouble, through a real lighttpd and Apache: a lock
-held by another connection (504 ingest_timeout, nothing stored), the
-database stopped and started under the running FastCGI processes (503, then
-recovery without restart), and rate limits shared by every process."""
+held by another connection (504 ingest_timeout, nothing stored), a store
+cut short or its connection killed before or after its COMMIT (the answer
+tells what was stored), the database stopped and started under the running
+FastCGI processes (503, then recovery without restart), and rate limits
+shared by every process."""
 import os
 import subprocess
 import sys
@@ -140,6 +142,123 @@ def a_connection_killed_during_the_store_is_503_with_nothing_stored():
         eq(headers.get("retry-after"), "5")
         eq(counts(), before, server.name + ": nothing stored")
         eq(trigger(server)[0], 202, server.name + " on the next request")
+
+
+ROUTINES = os.path.join(hftest.SRCDIR, "sql", "routines.sql")
+
+
+def apply_routines(text):
+    r = subprocess.run(db._client() + ["hookfan"], input=text, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("routines not applied: " + r.stderr)
+
+
+def shipped_routines():
+    with open(ROUTINES) as f:
+        return f.read()
+
+
+def store_with(before_commit="", after_commit=""):
+    """hf_ingest_store as shipped, with statements added just before or
+    just after the COMMIT that ends it (apply_routines(shipped_routines())
+    puts the shipped one back)."""
+    text = shipped_routines()
+    end = "  COMMIT;\nEND\n"
+    assert text.count(end) == 1, "hf_ingest_store no longer ends with its COMMIT"
+    apply_routines(text.replace(end, "  %s\n  COMMIT;\n  %s\nEND\n"
+                                % (before_commit, after_commit)))
+
+
+# Work the statement timeout (3 s) cuts short with an error.  (SLEEP
+# would not do: cut short, it returns 1 and the CALL goes on.)
+ENDLESS = ("SELECT COUNT(*) INTO @hf_test FROM seq_1_to_100000000000 s"
+           " WHERE s.seq % 7 = 3;")
+
+
+def stored(delivery_ids):
+    if not delivery_ids:
+        return 0
+    return int(db.value("SELECT COUNT(*) FROM deliveries WHERE id IN (%s)"
+                        % ", ".join("'%s'" % d for d in delivery_ids)))
+
+
+@hftest.test
+def a_store_cut_short_after_its_commit_answers_the_success():
+    """The store is one CALL that commits inside.  The statement timeout
+    (3 s) ending the CALL after that COMMIT leaves the message stored: the
+    answer is the success, with the stored ids, not a 504 saying nothing
+    was stored (a client retrying that would send the event twice)."""
+    for server in servers:
+        eq(trigger(server)[0], 202)
+        eq(send(server)[0], 201)
+        before = counts()
+        store_with(after_commit=ENDLESS)
+        try:
+            answers = []
+            for call in (trigger, send):
+                started = time.monotonic()
+                answers.append((call.__name__, call(server), time.monotonic() - started))
+        finally:
+            apply_routines(shipped_routines())
+        for name, (status, _, body), took in answers:
+            what = "%s %s" % (server.name, name)
+            eq(status, 202 if name == "trigger" else 201, what + ": " + repr(body))
+            if took < 2.5:
+                raise AssertionError("%s answered in %.1fs: the timeout never struck" % (what, took))
+            ids = body["deliveryIds"] if name == "trigger" else None
+            if ids is not None:
+                eq(len(ids), 1, what + ": one subscribed endpoint")
+                eq(stored(ids), 1, what + ": the answered delivery is stored")
+            else:
+                eq(db.value("SELECT COUNT(*) FROM messages WHERE id = '%s'"
+                            % body["message"]["id"]),
+                   "1", what + ": the answered message is stored")
+        eq(counts(), (before[0] + 2, before[1] + 2), server.name + ": each stored once")
+        eq(trigger(server)[0], 202, server.name + " with the shipped store again")
+
+
+@hftest.test
+def a_connection_killed_after_the_stores_commit_answers_the_success():
+    """The other way a store's outcome is unknown: its connection dies
+    once the COMMIT is done.  The FastCGI process looks the message up on
+    a new connection and answers the success."""
+    for server in servers:
+        eq(trigger(server)[0], 202)
+        before = counts()
+        store_with(after_commit=ENDLESS)
+        try:
+            answer = []
+            worker = threading.Thread(target=lambda: answer.append(trigger(server)))
+            worker.start()
+            running = hftest.wait_for(lambda: db.root_sql(
+                "SELECT id FROM information_schema.processlist WHERE user = 'hookfan'"
+                " AND info LIKE 'SELECT COUNT(*) INTO @hf_test%'").split(), 10,
+                "the CALL past its COMMIT")
+            db.root_sql("KILL CONNECTION %s" % running[0])
+            worker.join(10)
+        finally:
+            apply_routines(shipped_routines())
+        status, _, body = answer[0]
+        eq(status, 202, server.name + ": " + repr(body))
+        eq(stored(body["deliveryIds"]), 1, server.name + ": the answered delivery is stored")
+        eq(counts(), (before[0] + 1, before[1] + 1), server.name + ": stored once")
+
+
+@hftest.test
+def a_store_cut_short_before_its_commit_is_504_with_nothing_stored():
+    for server in servers:
+        eq(trigger(server)[0], 202)
+        before = counts()
+        store_with(before_commit=ENDLESS)
+        try:
+            status, _, body = trigger(server)
+        finally:
+            apply_routines(shipped_routines())
+        eq((status, body["code"]), (504, "ingest_timeout"), server.name)
+        assert "nothing was stored" in body["message"], body
+        eq(counts(), before, server.name + ": nothing stored")
+        eq(trigger(server)[0], 202, server.name + " with the shipped store again")
 
 
 @hftest.test
