@@ -23,29 +23,53 @@ replace_result(json_object **result, json_object *value)
 	return HF_OK;
 }
 
+/* --limit N of the list commands into *limit (default when absent). */
+static enum hf_result
+list_limit(const struct admin_args *args, long *limit, char *errstr,
+	   size_t errlen)
+{
+	const char *p = admin_option(args, "limit");
+
+	*limit = HF_LIST_LIMIT_DEFAULT;
+	if (p != NULL && (strparse_long(&p, 1, HF_LIST_LIMIT_MAX, limit) != HF_OK ||
+			  *p != '\0'))
+		return hf_fail(HF_ERR_INVALID, errstr, errlen,
+			       "--limit must be a whole number from 1 to %d",
+			       HF_LIST_LIMIT_MAX);
+	return HF_OK;
+}
+
 enum hf_result
 admin_delivery_list(struct hf_db *db, const struct admin_args *args,
 		    json_object **result, char *errstr, size_t errlen)
 {
 	struct hf_delivery_filter filter = { 0 };
-	const char *limit = admin_option(args, "limit");
 	json_object *list = NULL;
 	enum hf_result r;
 
 	filter.endpoint_id = admin_option(args, "endpoint");
 	filter.message_id = admin_option(args, "message");
 	filter.status = admin_option(args, "status");
-	filter.limit = HF_LIST_LIMIT_DEFAULT;
-	if (limit != NULL) {
-		const char *p = limit;
+	r = list_limit(args, &filter.limit, errstr, errlen);
+	if (r == HF_OK)
+		r = hf_delivery_list(db, &filter, &list, errstr, errlen);
+	return r == HF_OK ? replace_result(result, list) : r;
+}
 
-		if (strparse_long(&p, 1, HF_LIST_LIMIT_MAX, &filter.limit) != HF_OK ||
-		    *p != '\0')
-			return hf_fail(HF_ERR_INVALID, errstr, errlen,
-				       "--limit must be a whole number from 1 to %d",
-				       HF_LIST_LIMIT_MAX);
-	}
-	r = hf_delivery_list(db, &filter, &list, errstr, errlen);
+enum hf_result
+admin_endpoint_list(struct hf_db *db, const struct admin_args *args,
+		    json_object **result, char *errstr, size_t errlen)
+{
+	struct hf_endpoint_filter filter = { 0 };
+	json_object *list = NULL;
+	enum hf_result r;
+
+	filter.workspace_id = admin_option(args, "workspace");
+	filter.application_id = admin_option(args, "app");
+	filter.disabled_only = admin_flag(args, "disabled");
+	r = list_limit(args, &filter.limit, errstr, errlen);
+	if (r == HF_OK)
+		r = hf_endpoint_list(db, &filter, &list, errstr, errlen);
 	return r == HF_OK ? replace_result(result, list) : r;
 }
 
@@ -77,6 +101,13 @@ admin_delivery_retry(struct hf_db *db, const struct admin_args *args,
 		     json_object **result, char *errstr, size_t errlen)
 {
 	return run_by_id(hf_delivery_retry, db, args, result, errstr, errlen);
+}
+
+enum hf_result
+admin_endpoint_show(struct hf_db *db, const struct admin_args *args,
+		    json_object **result, char *errstr, size_t errlen)
+{
+	return run_by_id(hf_endpoint_show, db, args, result, errstr, errlen);
 }
 
 enum hf_result

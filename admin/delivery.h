@@ -1,6 +1,6 @@
 /*
  * hookfan-admin's delivery commands (delivery list/show/retry, message
- * resend, endpoint rotate-secret).  Each is an admin_command run function;
+ * resend, endpoint list/show/rotate-secret).  Each is an admin_command run function;
  * commands.c lists them in admin_commands[].
  */
 #ifndef HF_ADMIN_DELIVERY_H
@@ -20,6 +20,12 @@ enum hf_result admin_delivery_retry(struct hf_db *db, const struct admin_args *a
 enum hf_result admin_message_resend(struct hf_db *db, const struct admin_args *args,
 				    json_object **result, char *errstr,
 				    size_t errlen);
+enum hf_result admin_endpoint_list(struct hf_db *db, const struct admin_args *args,
+				   json_object **result, char *errstr,
+				   size_t errlen);
+enum hf_result admin_endpoint_show(struct hf_db *db, const struct admin_args *args,
+				   json_object **result, char *errstr,
+				   size_t errlen);
 enum hf_result admin_endpoint_rotate_secret(struct hf_db *db,
 					    const struct admin_args *args,
 					    json_object **result,

@@ -29,10 +29,9 @@ expect_row(struct hf_query *q, const char *what, const char *value,
 	return HF_OK;
 }
 
-/* Run sql (one "?" for id) and require a row: else "unknown what "id"". */
-static enum hf_result
-require_row(struct hf_db *db, const char *sql, const char *id,
-	    const char *what, char *errstr, size_t errlen)
+enum hf_result
+hf_require_row(struct hf_db *db, const char *sql, const char *id,
+	       const char *what, char *errstr, size_t errlen)
 {
 	struct hf_query q;
 	enum hf_result r;
@@ -48,7 +47,7 @@ static enum hf_result
 workspace_exists(struct hf_db *db, const char *workspace_id, char *errstr,
 		 size_t errlen)
 {
-	return require_row(db, "SELECT 1 FROM workspaces WHERE id = ?",
+	return hf_require_row(db, "SELECT 1 FROM workspaces WHERE id = ?",
 			   workspace_id, "workspace", errstr, errlen);
 }
 
@@ -510,7 +509,7 @@ hf_application_set_active(struct hf_db *db, const char *app_id, bool active,
 	struct hf_query q;
 	enum hf_result r;
 
-	r = require_row(db, "SELECT 1 FROM applications WHERE id = ? FOR UPDATE",
+	r = hf_require_row(db, "SELECT 1 FROM applications WHERE id = ? FOR UPDATE",
 			app_id, "application", errstr, errlen);
 	if (r != HF_OK)
 		return r;
@@ -721,6 +720,39 @@ hf_subscription_add(struct hf_db *db, const char *endpoint_id,
 	return subscribe(db, workspace_id, endpoint_id, event_type, errstr, errlen);
 }
 
+enum hf_result
+hf_endpoint_lock(struct hf_db *db, const char *endpoint_id, char *errstr,
+		 size_t errlen)
+{
+	return hf_require_row(db, "SELECT 1 FROM endpoints WHERE id = ? FOR UPDATE",
+			      endpoint_id, "endpoint", errstr, errlen);
+}
+
+enum hf_result
+hf_subscription_remove(struct hf_db *db, const char *endpoint_id,
+		       const char *event_type, char *errstr, size_t errlen)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	r = hf_endpoint_lock(db, endpoint_id, errstr, errlen);
+	if (r != HF_OK)
+		return r;
+	hf_query_start(&q, db,
+		       "DELETE FROM subscriptions WHERE endpoint_id = ? AND event_type = ?");
+	hf_query_text(&q, endpoint_id);
+	hf_query_text(&q, event_type);
+	r = hf_query_run(&q);
+	if (r == HF_OK && hf_query_affected(&q) == 0)
+		r = hf_fail(HF_ERR_NOT_FOUND, errstr, errlen,
+			    "endpoint %s is not subscribed to \"%s\"", endpoint_id,
+			    event_type);
+	else if (r != HF_OK)
+		r = hf_db_fail(db, r, errstr, errlen);
+	hf_query_end(&q);
+	return r;
+}
+
 /* ---- API keys -------------------------------------------------------- */
 
 enum hf_result
@@ -775,7 +807,7 @@ hf_api_key_revoke(struct hf_db *db, const char *key_id, char *errstr,
 	struct hf_query q;
 	enum hf_result r;
 
-	r = require_row(db, "SELECT 1 FROM api_keys WHERE id = ? FOR UPDATE",
+	r = hf_require_row(db, "SELECT 1 FROM api_keys WHERE id = ? FOR UPDATE",
 			key_id, "key", errstr, errlen);
 	if (r != HF_OK)
 		return r;

@@ -75,6 +75,15 @@ enum hf_result hf_subscription_add(struct hf_db *db, const char *endpoint_id,
 				   char *errstr, size_t errlen);
 
 /*
+ * Unsubscribe an endpoint from one event type (or "*": then it receives
+ * only the types it names).  Deliveries already made are not touched.
+ * HF_ERR_NOT_FOUND when it was not subscribed to it.
+ */
+enum hf_result hf_subscription_remove(struct hf_db *db, const char *endpoint_id,
+				      const char *event_type,
+				      char *errstr, size_t errlen);
+
+/*
  * A new API key; key receives it in clear (HF_API_KEY_MAX_LEN + 1) and
  * only its SHA-256 is stored.  environment and endpoint_id may be NULL
  * and at most one of them is set.
@@ -86,6 +95,16 @@ enum hf_result hf_api_key_create(struct hf_db *db, const char *workspace_id,
 
 enum hf_result hf_api_key_revoke(struct hf_db *db, const char *key_id,
 				 char *errstr, size_t errlen);
+
+/* Run sql (one "?" for id) and require a row: else HF_ERR_NOT_FOUND and
+ * "unknown what "id"". */
+enum hf_result hf_require_row(struct hf_db *db, const char *sql, const char *id,
+			      const char *what, char *errstr, size_t errlen);
+
+/* Lock an endpoint's row (those who change what hangs off it take it
+ * first); HF_ERR_NOT_FOUND and "unknown endpoint" when there is none. */
+enum hf_result hf_endpoint_lock(struct hf_db *db, const char *endpoint_id,
+				char *errstr, size_t errlen);
 
 /* A new whsec_ secret: "whsec_" + base64 of HF_SECRET_RANDOM_BYTES. */
 enum hf_result hf_secret_generate(char *secret);

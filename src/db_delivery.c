@@ -33,6 +33,29 @@ int_or_null(const struct hf_query *q, unsigned int i)
 	return s != NULL ? json_object_new_int64(strtoll(s, NULL, 10)) : NULL;
 }
 
+/*
+ * Run q (started and bound) and make each row an object with row: *out is
+ * the array of them (the caller's).  q is ended either way.
+ */
+static enum hf_result
+list_rows(struct hf_query *q, json_object *(*row)(const struct hf_query *q),
+	  json_object **out, char *errstr, size_t errlen)
+{
+	json_object *list = json_object_new_array();
+	enum hf_result r = hf_query_run(q);
+
+	while (r == HF_OK && (r = hf_query_next(q)) == HF_OK)
+		json_object_array_add(list, row(q));
+	hf_query_end(q);
+	if (r != HF_ERR_NOT_FOUND) {
+		json_object_put(list);
+		*out = NULL;
+		return hf_db_fail(q->db, r, errstr, errlen);
+	}
+	*out = list;
+	return HF_OK;
+}
+
 /* The status a person sees: "sending" while a lease holds (db_sweep.h). */
 #define SHOWN_STATUS "IF(" HF_SQL_SENDING("d.") ", 'sending', d.status)"
 
@@ -87,9 +110,7 @@ enum hf_result
 hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 		 json_object **out, char *errstr, size_t errlen)
 {
-	json_object *list;
 	struct hf_query q;
-	enum hf_result r;
 
 	*out = NULL;
 	if (filter->status != NULL && !status_known(filter->status))
@@ -101,7 +122,6 @@ hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 	 * (message, endpoint, or the primary key: ids are time-ordered, so
 	 * newest first is the key read backwards).
 	 */
-	list = json_object_new_array();
 	if (filter->message_id != NULL) {
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS " FROM deliveries d"
@@ -126,16 +146,7 @@ hf_delivery_list(struct hf_db *db, const struct hf_delivery_filter *filter,
 	hf_query_text(&q, filter->status);
 	hf_query_text(&q, filter->status);
 	hf_query_int(&q, filter->limit);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK)
-		json_object_array_add(list, delivery_object(&q));
-	hf_query_end(&q);
-	if (r != HF_ERR_NOT_FOUND) {
-		json_object_put(list);
-		return hf_db_fail(db, r, errstr, errlen);
-	}
-	*out = list;
-	return HF_OK;
+	return list_rows(&q, delivery_object, out, errstr, errlen);
 }
 
 static json_object *
@@ -195,21 +206,17 @@ hf_delivery_show(struct hf_db *db, const char *delivery_id, json_object **out,
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 
-	attempts = json_object_new_array();
-	json_object_object_add(obj, "attempts", attempts);
 	hf_query_start(&q, db,
 		       "SELECT id, attempt_number, " ISO("started_at") ", duration_ms,"
 		       " status_code, error, response_excerpt FROM attempts"
 		       " WHERE delivery_id = ? ORDER BY attempt_number, started_at, id");
 	hf_query_text(&q, delivery_id);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK)
-		json_object_array_add(attempts, attempt_object(&q));
-	hf_query_end(&q);
-	if (r != HF_ERR_NOT_FOUND) {
+	r = list_rows(&q, attempt_object, &attempts, errstr, errlen);
+	if (r != HF_OK) {
 		json_object_put(obj);
-		return hf_db_fail(db, r, errstr, errlen);
+		return r;
 	}
+	json_object_object_add(obj, "attempts", attempts);
 	*out = obj;
 	return HF_OK;
 }
@@ -419,16 +426,9 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 	enum hf_result r;
 
 	*out = NULL;
-	hf_query_start(&q, db, "SELECT 1 FROM endpoints WHERE id = ? FOR UPDATE");
-	hf_query_text(&q, endpoint_id);
-	r = hf_query_run(&q);
-	if (r == HF_OK)
-		r = hf_query_next(&q);
-	hf_query_end(&q);
-	if (r == HF_ERR_NOT_FOUND)
-		return hf_fail(r, errstr, errlen, "unknown endpoint \"%s\"", endpoint_id);
+	r = hf_endpoint_lock(db, endpoint_id, errstr, errlen);
 	if (r != HF_OK)
-		return hf_db_fail(db, r, errstr, errlen);
+		return r;
 
 	/* Shorten, never lengthen, the life of the secrets in force. */
 	hf_query_start(&q, db,
@@ -484,5 +484,149 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 	json_object_object_add(*out, "secret", json_object_new_string(secret));
 	json_object_object_add(*out, "secret_id", json_object_new_string(secret_id));
 	json_object_object_add(*out, "previous_secrets_expire_at", expires);
+	return HF_OK;
+}
+
+/* ---- endpoints ------------------------------------------------------- */
+
+/*
+ * An endpoint as hookfan-admin shows it: where it points, whether the
+ * sweep (or a person) disabled it and why, since when it has been failing,
+ * what it is subscribed to (names have no spaces: validate.h), and its
+ * deliveries waiting ("pending": due, or being sent) and "paused", counted
+ * on the (endpoint_id, status) index.
+ */
+#define ENDPOINT_COLUMNS \
+	"e.id, e.workspace_id, e.environment_id, e.application_id, e.url," \
+	" e.active, e.disabled_reason, " ISO("e.failing_since") ", " \
+	ISO("e.created_at") "," \
+	" (SELECT GROUP_CONCAT(s.event_type ORDER BY s.event_type SEPARATOR ' ')" \
+	"  FROM subscriptions s WHERE s.endpoint_id = e.id)," \
+	" (SELECT COUNT(*) FROM deliveries d" \
+	"  WHERE d.endpoint_id = e.id AND d.status = 'pending')," \
+	" (SELECT COUNT(*) FROM deliveries d" \
+	"  WHERE d.endpoint_id = e.id AND d.status = 'paused')"
+
+/* A space-separated column as an array of strings ([] for NULL). */
+static json_object *
+words_array(const struct hf_query *q, unsigned int i)
+{
+	json_object *a = json_object_new_array();
+	const char *s = hf_query_column(q, i, NULL);
+
+	while (s != NULL && *s != '\0') {
+		size_t n = strcspn(s, " ");
+
+		json_object_array_add(a, json_object_new_string_len(s, (int)n));
+		s += n;
+		s += strspn(s, " ");
+	}
+	return a;
+}
+
+static json_object *
+endpoint_object(const struct hf_query *q)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", text_or_null(q, 0));
+	json_object_object_add(o, "workspace_id", text_or_null(q, 1));
+	json_object_object_add(o, "environment_id", text_or_null(q, 2));
+	json_object_object_add(o, "application_id", text_or_null(q, 3));
+	json_object_object_add(o, "url", text_or_null(q, 4));
+	json_object_object_add(o, "active",
+			       json_object_new_boolean(hf_query_column_int(q, 5) != 0));
+	json_object_object_add(o, "disabled_reason", text_or_null(q, 6));
+	json_object_object_add(o, "failing_since", text_or_null(q, 7));
+	json_object_object_add(o, "created_at", text_or_null(q, 8));
+	json_object_object_add(o, "event_types", words_array(q, 9));
+	json_object_object_add(o, "pending", int_or_null(q, 10));
+	json_object_object_add(o, "paused", int_or_null(q, 11));
+	return o;
+}
+
+enum hf_result
+hf_endpoint_list(struct hf_db *db, const struct hf_endpoint_filter *filter,
+		 json_object **out, char *errstr, size_t errlen)
+{
+	struct hf_query q;
+	enum hf_result r = HF_OK;
+
+	*out = NULL;
+	/* An unknown id is a mistake to report, not an empty list. */
+	if (filter->workspace_id != NULL)
+		r = hf_require_row(db, "SELECT 1 FROM workspaces WHERE id = ?",
+				   filter->workspace_id, "workspace", errstr, errlen);
+	if (r == HF_OK && filter->application_id != NULL)
+		r = hf_require_row(db, "SELECT 1 FROM applications WHERE id = ?",
+				   filter->application_id, "application", errstr,
+				   errlen);
+	if (r != HF_OK)
+		return r;
+	hf_query_start(&q, db,
+		       "SELECT " ENDPOINT_COLUMNS " FROM endpoints e"
+		       " WHERE (? IS NULL OR e.workspace_id = ?)"
+		       " AND (? IS NULL OR e.application_id = ?)"
+		       " AND (? = 0 OR e.active = 0)"
+		       " ORDER BY e.id LIMIT ?");
+	hf_query_text(&q, filter->workspace_id);
+	hf_query_text(&q, filter->workspace_id);
+	hf_query_text(&q, filter->application_id);
+	hf_query_text(&q, filter->application_id);
+	hf_query_int(&q, filter->disabled_only ? 1 : 0);
+	hf_query_int(&q, filter->limit);
+	return list_rows(&q, endpoint_object, out, errstr, errlen);
+}
+
+static json_object *
+secret_object(const struct hf_query *q)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", text_or_null(q, 0));
+	json_object_object_add(o, "created_at", text_or_null(q, 1));
+	json_object_object_add(o, "expires_at", text_or_null(q, 2));
+	json_object_object_add(o, "signing",
+			       json_object_new_boolean(hf_query_column_int(q, 3) != 0));
+	return o;
+}
+
+enum hf_result
+hf_endpoint_show(struct hf_db *db, const char *endpoint_id, json_object **out,
+		 char *errstr, size_t errlen)
+{
+	json_object *obj = NULL, *secrets;
+	struct hf_query q;
+	enum hf_result r;
+
+	*out = NULL;
+	hf_query_start(&q, db, "SELECT " ENDPOINT_COLUMNS " FROM endpoints e WHERE e.id = ?");
+	hf_query_text(&q, endpoint_id);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	if (r == HF_OK)
+		obj = endpoint_object(&q);
+	hf_query_end(&q);
+	if (r == HF_ERR_NOT_FOUND)
+		return hf_fail(r, errstr, errlen, "unknown endpoint \"%s\"", endpoint_id);
+	if (r != HF_OK)
+		return hf_db_fail(db, r, errstr, errlen);
+
+	/* Which secrets sign (the rule of db_sweep.c's secrets_sql); never
+	 * the secrets themselves. */
+	hf_query_start(&q, db,
+		       "SELECT id, " ISO("created_at") ", " ISO("expires_at") ","
+		       " expires_at IS NULL OR expires_at > NOW(3)"
+		       " FROM endpoint_secrets WHERE endpoint_id = ?"
+		       " ORDER BY created_at DESC, id DESC");
+	hf_query_text(&q, endpoint_id);
+	r = list_rows(&q, secret_object, &secrets, errstr, errlen);
+	if (r != HF_OK) {
+		json_object_put(obj);
+		return r;
+	}
+	json_object_object_add(obj, "secrets", secrets);
+	*out = obj;
 	return HF_OK;
 }

@@ -351,6 +351,116 @@ def endpoint_disable_enable_and_subscribe():
 
 
 @hftest.test
+def unsubscribe_removes_one_event_type():
+    ws = workspace()
+    ep = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://e.com/",
+                  "--event-type", "a.b", "--event-type", "c.d")["id"]
+    eq(db.admin("unsubscribe", "--endpoint", ep, "--event-type", "a.b"),
+       {"id": ep, "unsubscribed": "a.b"})
+    eq(db.rows("SELECT event_type FROM subscriptions WHERE endpoint_id = '%s'" % ep),
+       [("c.d",)])
+    r = db.run_admin("unsubscribe", "--endpoint", ep, "--event-type", "c.d")
+    eq((r.returncode, r.stdout), (0, ep + "\nc.d\n"), "text output: %r" % r.stderr)
+    eq(db.rows("SELECT event_type FROM subscriptions WHERE endpoint_id = '%s'" % ep), [])
+    fails(["unsubscribe", "--endpoint", ep, "--event-type", "c.d"], 1,
+          'endpoint %s is not subscribed to "c.d"' % ep)
+    fails(["unsubscribe", "--endpoint", "ep_nope", "--event-type", "a.b"], 1,
+          'unknown endpoint "ep_nope"')
+    fails(["unsubscribe", "--endpoint", ep], 2)
+    # "*" is a subscription like any other: without it, only named types.
+    db.admin("subscribe", "--endpoint", ep, "--event-type", "*")
+    db.admin("subscribe", "--endpoint", ep, "--event-type", "e.f")
+    db.admin("unsubscribe", "--endpoint", ep, "--event-type", "*")
+    eq(db.rows("SELECT event_type FROM subscriptions WHERE endpoint_id = '%s'" % ep),
+       [("e.f",)])
+
+
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+@hftest.test
+def endpoint_list_shows_state_subscriptions_and_backlog():
+    ws, other = workspace("Listed"), workspace("Other")
+    app = db.admin("app", "create", "--workspace", ws, "--name", "shop")["id"]
+    first = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://a.example/",
+                     "--event-type", "order.paid", "--event-type", "order.made")["id"]
+    second = db.admin("endpoint", "create", "--workspace", ws, "--app", app,
+                      "--url", "https://b.example/hook")["id"]
+    db.admin("endpoint", "create", "--workspace", other, "--url", "https://c.example/")
+    # Two deliveries waiting for the first, one paused for the second,
+    # and the first failing since a known time.
+    db.root_sql("USE hookfan; INSERT INTO messages (id, workspace_id, event_type, payload, status)"
+                " VALUES ('msg_l1', '%(ws)s', 'order.paid', '{}', 'pending');"
+                "INSERT INTO deliveries (id, message_id, endpoint_id, status, due_at) VALUES"
+                " ('del_l1', 'msg_l1', '%(a)s', 'pending', NOW(3)),"
+                " ('del_l2', 'msg_l1', '%(a)s', 'pending', NOW(3)),"
+                " ('del_l3', 'msg_l1', '%(b)s', 'succeeded', NULL);"
+                "UPDATE endpoints SET failing_since = '2026-11-20 10:00:00.250'"
+                " WHERE id = '%(a)s';" % {"ws": ws, "a": first, "b": second})
+    db.admin("endpoint", "disable", "--endpoint", second)
+    listed = db.admin("endpoint", "list", "--workspace", ws)["endpoints"]
+    eq([e["id"] for e in listed], [first, second], "the workspace's, oldest first")
+    a, b = listed
+    eq(sorted(a.keys()), ["active", "application_id", "created_at", "disabled_reason",
+                          "environment_id", "event_types", "failing_since", "id", "paused",
+                          "pending", "url", "workspace_id"])
+    eq((a["url"], a["active"], a["disabled_reason"], a["workspace_id"], a["environment_id"],
+        a["application_id"]), ("https://a.example/", True, None, ws, None, None))
+    eq(a["event_types"], ["order.made", "order.paid"])
+    eq(a["failing_since"], "2026-11-20T10:00:00.250Z")
+    assert ISO_MS.match(a["created_at"]), a["created_at"]
+    eq((a["pending"], a["paused"]), (2, 0))
+    eq((b["active"], b["disabled_reason"], b["application_id"], b["event_types"]),
+       (False, "disabled by hookfan-admin", app, ["*"]))
+    eq((b["pending"], b["paused"]), (0, 0), "a finished delivery is neither")
+    eq([e["id"] for e in db.admin("endpoint", "list", "--workspace", ws,
+                                  "--disabled")["endpoints"]], [second])
+    eq([e["id"] for e in db.admin("endpoint", "list", "--app", app)["endpoints"]], [second])
+    eq([e["id"] for e in db.admin("endpoint", "list", "--workspace", ws,
+                                  "--limit", "1")["endpoints"]], [first])
+    everyone = [e["id"] for e in db.admin("endpoint", "list", "--limit", "10000")["endpoints"]]
+    assert first in everyone and second in everyone and len(everyone) >= 3, everyone
+    eq(everyone, sorted(everyone), "id order")
+    # Text: one line per endpoint, name=value.
+    r = db.run_admin("endpoint", "list", "--workspace", ws, "--disabled")
+    eq(r.returncode, 0, r.stderr)
+    eq(len(r.stdout.splitlines()), 1)
+    assert r.stdout.startswith("id=%s " % second), r.stdout
+    assert " active=false " in r.stdout and " url=https://b.example/hook " in r.stdout, r.stdout
+    fails(["endpoint", "list", "--workspace", "ws_nope"], 1, 'unknown workspace "ws_nope"')
+    fails(["endpoint", "list", "--app", "app_nope"], 1, 'unknown application "app_nope"')
+    fails(["endpoint", "list", "--limit", "0"], 1, "--limit must be a whole number")
+    fails(["endpoint", "list", "--disabled", "yes"], 2)
+
+
+@hftest.test
+def endpoint_show_lists_its_secrets_but_never_prints_them():
+    ws = workspace()
+    made = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://s.example/")
+    ep = made["id"]
+    rotated = db.admin("endpoint", "rotate-secret", "--endpoint", ep, "--grace-hours", "24")
+    shown = db.admin("endpoint", "show", ep)
+    eq((shown["id"], shown["url"], shown["active"], shown["event_types"]),
+       (ep, "https://s.example/", True, ["*"]))
+    secrets = shown["secrets"]
+    eq([s["id"] for s in secrets][0], rotated["secret_id"], "newest first")
+    eq(len(secrets), 2)
+    eq([s["signing"] for s in secrets], [True, True], "the old one signs through its grace")
+    eq(secrets[0]["expires_at"], None)
+    assert ISO_MS.match(secrets[1]["expires_at"]), secrets[1]
+    db.admin("endpoint", "rotate-secret", "--endpoint", ep, "--grace-hours", "0")
+    signing = [s["signing"] for s in db.admin("endpoint", "show", ep)["secrets"]]
+    eq(signing, [True, False, False], "a rotation without grace stops the others")
+    r = db.run_admin("--json", "endpoint", "show", ep)
+    eq(r.returncode, 0, r.stderr)
+    for secret in (made["secret"], rotated["secret"]):
+        assert secret not in r.stdout, "a secret printed"
+    assert "whsec_" not in r.stdout
+    fails(["endpoint", "show", "ep_nope"], 1, 'unknown endpoint "ep_nope"')
+    fails(["endpoint", "show"], 2)
+
+
+@hftest.test
 def disabling_parks_deliveries_and_enabling_resumes_them():
     ws = workspace()
     ep = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://e.com/")["id"]

@@ -116,6 +116,10 @@ def gone_disables_the_endpoint_keeps_and_resumes_its_deliveries():
     assert "410" in reason, reason
     for msg in due + [later]:
         hftest.eq(st.delivery(db, msg)[0], "paused", "delivery kept, paused")
+    # What a sysadmin sees of it.
+    shown = db.admin("endpoint", "list", "--workspace", ws, "--disabled")["endpoints"]
+    hftest.eq([(e["id"], e["disabled_reason"], e["paused"]) for e in shown],
+              [(ep, reason, 4)], "endpoint list --disabled")
     hftest.eq(db.value("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '%s'"
                        " AND due_at IS NOT NULL" % ep), "0", "nothing due")
     seen = rx.count()
@@ -291,6 +295,9 @@ def an_endpoint_failing_too_long_is_disabled():
                              " WHERE id = '%s'" % ep)[0]
     hftest.eq(active, "0", "disabled after failing for over a second")
     assert reason.startswith("failing without a success since"), reason
+    shown = db.admin("endpoint", "show", ep)
+    hftest.eq((shown["active"], shown["disabled_reason"], shown["paused"], shown["pending"]),
+              (False, reason, 2, 0), "endpoint show")
     hftest.eq(st.delivery(db, msg)[0], "paused", "this delivery kept")
     hftest.eq(st.delivery(db, later)[0], "paused", "the waiting one parked too")
 
