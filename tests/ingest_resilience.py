@@ -298,32 +298,36 @@ def at_start_of_second():
     time.sleep(1.0 - (time.time() % 1.0) + 0.02)
 
 
+def in_one_window(requests):
+    """What requests() returns, made from the start of a rate window (one
+    second) to its end: made again (up to three times) when it ran into
+    the next window."""
+    for _ in range(3):
+        at_start_of_second()
+        started = time.time()
+        made = requests()
+        if int(time.time()) == int(started):
+            return made
+    raise AssertionError("machine too slow to fit the requests in one second")
+
+
 @hftest.test
 def per_key_limit_holds_across_processes_and_servers():
     k = db.admin("key", "create", "--workspace",
                  db.admin("workspace", "create", "--name", "rk")["id"])["key"]
-    for attempt in range(3):
-        at_start_of_second()
-        started = time.time()
-        results = []
-        # Alternate lighttpd (two processes) and Apache (mod_fcgid).
-        for i in range(2 * RATE_KEY):
-            results.append(trigger(rate_servers[i % 2], k))
-        if int(time.time()) != int(started):
-            continue        # crossed into the next window: try again
-        statuses = [r[0] for r in results]
-        if 500 in statuses:
-            raise AssertionError("%r\n%s\n%s" % (results, rate_servers[0].log(),
-                                                  rate_servers[1].log()))
-        eq(statuses.count(202), RATE_KEY, "accepted in one second: %r" % statuses)
-        eq(statuses.count(429), RATE_KEY, "refused in one second: %r" % statuses)
-        for status, headers, body in results:
-            if status == 429:
-                eq(body["code"], "rate_limited")
-                eq(headers.get("retry-after"), "1")
-        break
-    else:
-        raise AssertionError("machine too slow to fit the requests in one second")
+    # Alternate lighttpd (two processes) and Apache (mod_fcgid).
+    results = in_one_window(lambda: [trigger(rate_servers[i % 2], k)
+                                     for i in range(2 * RATE_KEY)])
+    statuses = [r[0] for r in results]
+    if 500 in statuses:
+        raise AssertionError("%r\n%s\n%s" % (results, rate_servers[0].log(),
+                                              rate_servers[1].log()))
+    eq(statuses.count(202), RATE_KEY, "accepted in one second: %r" % statuses)
+    eq(statuses.count(429), RATE_KEY, "refused in one second: %r" % statuses)
+    for status, headers, body in results:
+        if status == 429:
+            eq(body["code"], "rate_limited")
+            eq(headers.get("retry-after"), "1")
     # The next window admits again.
     at_start_of_second()
     eq(trigger(rate_servers[1], k)[0], 202, "next second")
@@ -333,22 +337,16 @@ def per_key_limit_holds_across_processes_and_servers():
 def per_workspace_limit_counts_every_key_and_stores_nothing_when_refused():
     w = db.admin("workspace", "create", "--name", "rw")["id"]
     keys = [db.admin("key", "create", "--workspace", w)["key"] for _ in range(3)]
-    for attempt in range(3):
-        at_start_of_second()
-        started = time.time()
-        before = int(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % w))
-        results = []
-        for i in range(2 * RATE_KEY):          # 6 requests, 2 per key
-            results.append(trigger(rate_servers[i % 2], keys[i % 3])[0])
-        if int(time.time()) != int(started):
-            continue
-        eq(results.count(202), RATE_WS, "workspace cap %r" % results)
-        eq(results.count(429), 2 * RATE_KEY - RATE_WS)
-        after = int(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % w))
-        eq(after - before, RATE_WS, "only accepted requests stored")
-        break
-    else:
-        raise AssertionError("machine too slow to fit the requests in one second")
+    stored = "SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % w
+
+    def requests():     # 6 requests, 2 per key
+        before = int(db.value(stored))
+        return before, [trigger(rate_servers[i % 2], keys[i % 3])[0]
+                        for i in range(2 * RATE_KEY)]
+    before, results = in_one_window(requests)
+    eq(results.count(202), RATE_WS, "workspace cap %r" % results)
+    eq(results.count(429), 2 * RATE_KEY - RATE_WS)
+    eq(int(db.value(stored)) - before, RATE_WS, "only accepted requests stored")
 
 
 @hftest.test
@@ -359,28 +357,21 @@ def send_message_is_rate_limited_too_with_retry_after():
              "--url", "http://127.0.0.1:9/hook")
     k = db.admin("key", "create", "--workspace", w)["key"]
     body = {"event_type": "invoice.paid", "payload": None}
-    for attempt in range(3):
-        at_start_of_second()
-        started = time.time()
-        before = counts()
-        results = [rate_servers[i % 2].api("POST", "/v1/applications/%s/messages" % a,
-                                           body, key=k)
-                   for i in range(2 * RATE_KEY)]
-        if int(time.time()) != int(started):
-            continue
-        statuses = [r[0] for r in results]
-        eq(statuses.count(201), RATE_KEY, "accepted in one second: %r" % statuses)
-        eq(statuses.count(429), RATE_KEY, "refused in one second: %r" % statuses)
-        for status, headers, answer in results:
-            if status == 429:
-                eq(answer["code"], "rate_limited")
-                eq(headers.get("retry-after"), "1")
-        after = counts()
-        eq(after[0] - before[0], RATE_KEY, "only accepted messages stored")
-        eq(after[1] - before[1], RATE_KEY, "only accepted deliveries stored")
-        break
-    else:
-        raise AssertionError("machine too slow to fit the requests in one second")
+    def requests():
+        return counts(), [rate_servers[i % 2].api("POST", "/v1/applications/%s/messages" % a,
+                                                  body, key=k)
+                          for i in range(2 * RATE_KEY)]
+    before, results = in_one_window(requests)
+    statuses = [r[0] for r in results]
+    eq(statuses.count(201), RATE_KEY, "accepted in one second: %r" % statuses)
+    eq(statuses.count(429), RATE_KEY, "refused in one second: %r" % statuses)
+    for status, headers, answer in results:
+        if status == 429:
+            eq(answer["code"], "rate_limited")
+            eq(headers.get("retry-after"), "1")
+    after = counts()
+    eq(after[0] - before[0], RATE_KEY, "only accepted messages stored")
+    eq(after[1] - before[1], RATE_KEY, "only accepted deliveries stored")
 
 
 def burst(targets, keys, count=50, threads=8):
@@ -451,16 +442,8 @@ def rate_limit_per_workspace_unset_is_unlimited_beside_a_per_key_limit():
     peak = densest_second(w)
     assert peak > per_key * 2, "only %d requests fell in one second: not a burst" % peak
     # The per-key limit is live on this server (so the workspace was counted).
-    for attempt in range(3):
-        at_start_of_second()
-        started = time.time()
-        one = [trigger(server, keys[0])[0] for _ in range(per_key + 1)]
-        if int(time.time()) != int(started):
-            continue        # crossed into the next window: try again
-        eq(one.count(429), 1, "the per-key limit holds: %r" % one)
-        break
-    else:
-        raise AssertionError("machine too slow to fit the requests in one second")
+    one = in_one_window(lambda: [trigger(server, keys[0])[0] for _ in range(per_key + 1)])
+    eq(one.count(429), 1, "the per-key limit holds: %r" % one)
 
 
 def fcgi_processes(server):

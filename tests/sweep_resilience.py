@@ -14,6 +14,12 @@ from receivers import Receiver  # noqa: E402
 
 # Short leases so that a dead sweep's work comes back within seconds.
 db = st.start_db(lease_seconds=4, delivery_timeout_ms=1500)
+# Leases long enough that a sweep run meanwhile, however slow the machine,
+# ends while they still hold.
+KILLED_LEASE = 10
+killed_sweep_config = db.write_config(
+    path=os.path.join(db.dir, "killed-sweep.conf"),
+    **dict(st.FAST, lease_seconds=KILLED_LEASE, delivery_timeout_ms=1500))
 
 
 def statuses(ep):
@@ -29,7 +35,7 @@ def a_sweep_killed_mid_batch_loses_nothing():
     rx = Receiver(default=("slow", 0.2))
     ep, _, ws = st.endpoint(db, rx.url)
     ids = st.messages(db, ws, [ep], count=200)
-    p = st.start_sweep(db, "--concurrency", "8", "--batch", "20")
+    p = st.start_sweep(db, "--concurrency", "8", "--batch", "20", config=killed_sweep_config)
     hftest.wait_for(lambda: rx.count() >= 40, 30, "the sweep to be well under way")
     p.send_signal(signal.SIGKILL)
     p.wait()
@@ -56,9 +62,10 @@ def a_sweep_killed_mid_batch_loses_nothing():
     rows = db.rows("SELECT message_id, lease_token, UNIX_TIMESTAMP(NOW(3)) FROM deliveries"
                    " WHERE message_id IN (%s)" % ",".join("'%s'" % m for m in leased))
     still_leased = [(m, token) for m, token, now in rows if float(now) < leased[m][1]]
+    assert still_leased, "the sweep outlived the %d s leases: nothing checked" % KILLED_LEASE
     hftest.eq(still_leased, [(m, leased[m][0]) for m, _ in still_leased], "running leases untouched")
     # ... and takes them once the lease has expired.
-    time.sleep(max(0, killed_at + 4.2 - time.monotonic()))
+    time.sleep(max(0, killed_at + KILLED_LEASE + 0.2 - time.monotonic()))
     st.sweep(db, "--concurrency", "32")
     hftest.eq(statuses(ep), {"succeeded": "200"}, "every delivery succeeded")
     counts = collections.Counter(rx.ids())
