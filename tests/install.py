@@ -1,6 +1,7 @@
 """make install (CONTRACT §1): `make install DESTDIR=...` from the build
 tree lays out PREFIX as the contract says, the ready configs name the
 installed paths, and the installed programs work from where they landed."""
+import fcntl
 import json
 import os
 import re
@@ -33,13 +34,16 @@ def installed(path):
     return DEST + path
 
 
+def make_environment():
+    """os.environ without the variables of an enclosing `make check` (its
+    jobserver descriptors are not ours) or a DESTDIR of its own."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "DESTDIR")}
+
+
 def make_install():
-    # Not the variables of an enclosing `make check` (its jobserver
-    # descriptors are not ours).
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "DESTDIR")}
     r = subprocess.run(["make", "-C", hftest.BUILDDIR, "install", "DESTDIR=" + DEST],
-                       env=env, capture_output=True, text=True, timeout=600)
+                       env=make_environment(), capture_output=True, text=True, timeout=600)
     eq(r.returncode, 0, "make install: %s" % (r.stdout[-3000:] + r.stderr[-3000:]))
 
 
@@ -177,6 +181,115 @@ def the_installed_programs_run_from_the_install():
     eq(r.returncode, 0, "installed hookfan.fcgi as a CGI: %r" % r.stderr)
     assert r.stdout.startswith(b"Status: 200") and r.stdout.endswith(b'{"status":"ok"}'), \
         r.stdout
+
+
+def private_prefix_install():
+    """`make install DESTDIR=...` of these sources configured with a
+    prefix of our own: installed with a DESTDIR, a program still looks
+    for PREFIX/etc/hookfan.conf (DESTDIR only stages the files), and this
+    build's PREFIX/etc is not ours to write, a private prefix's is.  The
+    build is the one tests/admin.py makes for hookfan-admin's check of the
+    same rule (BUILDDIR/tests/.cache/private-prefix: a `make distdir`
+    copy, configured once, then brought up to date), under the same
+    lock, which the caller holds while it uses PREFIX/etc.
+    Returns (staging folder, prefix, lock)."""
+    cache = os.path.join(hftest.BUILDDIR, "tests", ".cache", "private-prefix")
+    sources = os.path.join(cache, "src")
+    build = os.path.join(cache, "build")
+    prefix = os.path.join(cache, "p")
+    os.makedirs(build, exist_ok=True)
+    lock = open(os.path.join(cache, "lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    env = make_environment()
+
+    def run(cmd, cwd, what):
+        r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
+                           timeout=900)
+        eq(r.returncode, 0, "%s: %s" % (what, r.stdout[-2000:] + r.stderr[-2000:]))
+    run(["make", "distdir", "distdir=" + sources], hftest.BUILDDIR, "make distdir")
+    if not os.path.exists(os.path.join(build, "Makefile")):
+        run([os.path.join(sources, "configure"), "--prefix=" + prefix, "CFLAGS=-O0"], build,
+            "configure --prefix=" + prefix)
+    staging = tempfile.mkdtemp(prefix="hf-install-private-")
+    hftest.cleanup(lambda: shutil.rmtree(staging, ignore_errors=True))
+    run(["make", "install", "DESTDIR=" + staging], build, "make install DESTDIR=" + staging)
+    return staging, prefix, lock
+
+
+def unnamed_config_env(value):
+    """The environment with HOOKFAN_CONFIG unset (value None) or set to
+    value (an empty one names nothing either)."""
+    env = {k: v for k, v in os.environ.items() if k != "HOOKFAN_CONFIG"}
+    if value is not None:
+        env["HOOKFAN_CONFIG"] = value
+    return env
+
+
+@hftest.test
+def the_installed_sweep_and_fcgi_read_prefix_etc_hookfan_conf_when_no_config_is_named():
+    """CONTRACT §2: no --config and no HOOKFAN_CONFIG means
+    PREFIX/etc/hookfan.conf, for hookfan-sweep and for hookfan.fcgi run
+    as a plain CGI (tests/admin.py checks hookfan-admin).  Each program
+    is run without the file (the sweep takes the defaults, db_host
+    localhost, where no server of ours listens; the API refuses to start
+    and names the file), with it (our server: both work), and with a bad
+    line appended (the error names the file and line)."""
+    staging, prefix, lock = private_prefix_install()
+    sweep = staging + prefix + "/bin/hookfan-sweep"
+    fcgi = staging + prefix + "/libexec/hookfan/hookfan.fcgi"
+    conf = os.path.join(prefix, "etc", "hookfan.conf")
+
+    def run_sweep(value):
+        return subprocess.run([sweep], capture_output=True, text=True, timeout=120,
+                              env=unnamed_config_env(value))
+
+    def run_cgi(value):
+        env = dict(unnamed_config_env(value), GATEWAY_INTERFACE="CGI/1.1",
+                   REQUEST_METHOD="GET", REQUEST_URI="/healthz", SCRIPT_NAME="")
+        return subprocess.run([fcgi], capture_output=True, env=env, timeout=60)
+
+    try:
+        if os.path.exists(conf):
+            os.unlink(conf)     # left by an interrupted run
+        for value in (None, ""):
+            r = run_sweep(value)
+            eq(r.returncode, 1, "sweep without %s, HOOKFAN_CONFIG=%r: %s"
+               % (conf, value, r.stderr))
+            eq(len(r.stderr.strip().splitlines()), 1, "one line: %r" % r.stderr)
+            assert "cannot connect to localhost" in r.stderr, r.stderr
+            # The API never runs on defaults (cgi/main.c): the file must exist.
+            r = run_cgi(value)
+            eq(r.returncode, 1, "fcgi without %s: %r" % (conf, r.stderr))
+            assert r.stdout.startswith(b"Status: 500"), r.stdout
+            assert ("%s: No such file" % conf).encode() in r.stderr, r.stderr
+
+        db = hftest.MariaDB.start()
+        os.makedirs(os.path.dirname(conf), exist_ok=True)
+        db.write_config(path=conf)
+        for value in (None, ""):
+            r = run_sweep(value)
+            eq(r.returncode, 0, "sweep with %s, HOOKFAN_CONFIG=%r: %s" % (conf, value, r.stderr))
+            r = run_cgi(value)
+            eq(r.returncode, 0, "fcgi with %s, HOOKFAN_CONFIG=%r: %r" % (conf, value, r.stderr))
+            assert r.stdout.startswith(b"Status: 200") and \
+                r.stdout.endswith(b'{"status":"ok"}'), r.stdout
+
+        with open(conf) as f:
+            bad_line = len(f.readlines()) + 1
+        with open(conf, "a") as f:
+            f.write("no_such_key = 1\n")
+        where = '%s:%d: unknown key "no_such_key"' % (conf, bad_line)
+        r = run_sweep(None)
+        eq(r.returncode, 1, "sweep with a bad %s" % conf)
+        assert where in r.stderr, r.stderr
+        r = run_cgi(None)
+        eq(r.returncode, 1, "fcgi with a bad %s" % conf)
+        assert r.stdout.startswith(b"Status: 500"), r.stdout
+        assert where.encode() in r.stderr, r.stderr
+    finally:
+        if os.path.exists(conf):
+            os.unlink(conf)
+        lock.close()
 
 
 hftest.main()
