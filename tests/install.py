@@ -99,6 +99,12 @@ def the_configs_name_the_installed_paths():
                  '"bin-environment" => ( "HOOKFAN_CONFIG" => "%s" ),' % CONFIG,
                  'include "%s/hookfan-lighttpd.conf"' % SHARE):
         assert line in lighttpd, "hookfan-lighttpd.conf lacks %r" % line
+    # lighttpd's own errors: every status-CODE.html it names is installed, JSON.
+    prefix = re.search(r'^server\.errorfile-prefix = "(.+)"$', lighttpd, re.M)
+    assert prefix, "hookfan-lighttpd.conf names no error files"
+    for code in (400, 413, 431, 500, 503):
+        page = json.loads(read("%s%d.html" % (prefix.group(1), code)))
+        eq(sorted(page), ["code", "message"], "status-%d.html" % code)
     loop = texts["hookfan-sweep.service"]
     assert "\nExecStart=%s --loop\n" % sweep in loop, loop
     assert "\nEnvironment=HOOKFAN_CONFIG=%s\n" % CONFIG in loop, loop
