@@ -1,7 +1,6 @@
 """hookfan-admin against a real MariaDB: every command of CONTRACT §3, its
 JSON and text output, its errors, and the rows it leaves behind."""
 import base64
-import fcntl
 import hashlib
 import json
 import os
@@ -567,40 +566,12 @@ def config_found_through_environment():
     eq(r.returncode, 1, "a missing HOOKFAN_CONFIG file is an error")
 
 
-def make_environment():
-    """os.environ without the variables of an enclosing make (its
-    jobserver descriptors are not ours)."""
-    return {k: v for k, v in os.environ.items()
-            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES")}
-
-
 def private_prefix_admin():
-    """A hookfan-admin built from these sources with its own prefix, in
-    BUILDDIR/tests/.cache (configured once, then brought up to date by
-    make): its PREFIX/etc is ours to fill and empty.  The sources are a
-    `make distdir` copy, refreshed each time, because a source tree built
-    in place ("./configure && make check") refuses a second configure.
-    Returns (binary, prefix); the caller holds the returned lock while it
-    uses PREFIX/etc."""
-    cache = os.path.join(hftest.BUILDDIR, "tests", ".cache", "private-prefix")
-    sources = os.path.join(cache, "src")
-    build = os.path.join(cache, "build")
-    prefix = os.path.join(cache, "p")
-    os.makedirs(build, exist_ok=True)
-    lock = open(os.path.join(cache, "lock"), "w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    env = make_environment()
-    r = subprocess.run(["make", "distdir", "distdir=" + sources], cwd=hftest.BUILDDIR, env=env,
-                       capture_output=True, text=True, timeout=600)
-    eq(r.returncode, 0, "make distdir: %s" % (r.stdout[-2000:] + r.stderr))
-    if not os.path.exists(os.path.join(build, "Makefile")):
-        r = subprocess.run([os.path.join(sources, "configure"), "--prefix=" + prefix,
-                            "CFLAGS=-O0"], cwd=build, env=env, capture_output=True,
-                           text=True, timeout=600)
-        eq(r.returncode, 0, "configure --prefix=%s: %s" % (prefix, r.stdout[-2000:] + r.stderr))
-    r = subprocess.run(["make", "hookfan-admin"], cwd=build, env=env,
-                       capture_output=True, text=True, timeout=600)
-    eq(r.returncode, 0, "make hookfan-admin: %s" % (r.stdout[-2000:] + r.stderr))
+    """A hookfan-admin of hftest.private_prefix_build(): its PREFIX/etc is
+    ours to fill and empty.  Returns (binary, prefix, lock); the caller
+    holds the lock while it uses PREFIX/etc."""
+    build, prefix, lock, make = hftest.private_prefix_build()
+    make("hookfan-admin")
     return os.path.join(build, "hookfan-admin"), prefix, lock
 
 

@@ -1,7 +1,6 @@
 """make install (CONTRACT §1): `make install DESTDIR=...` from the build
 tree lays out PREFIX as the contract says, the ready configs name the
 installed paths, and the installed programs work from where they landed."""
-import fcntl
 import json
 import os
 import re
@@ -34,16 +33,9 @@ def installed(path):
     return DEST + path
 
 
-def make_environment():
-    """os.environ without the variables of an enclosing `make check` (its
-    jobserver descriptors are not ours) or a DESTDIR of its own."""
-    return {k: v for k, v in os.environ.items()
-            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "DESTDIR")}
-
-
 def make_install():
     r = subprocess.run(["make", "-C", hftest.BUILDDIR, "install", "DESTDIR=" + DEST],
-                       env=make_environment(), capture_output=True, text=True, timeout=600)
+                       env=hftest.make_environment(), capture_output=True, text=True, timeout=600)
     eq(r.returncode, 0, "make install: %s" % (r.stdout[-3000:] + r.stderr[-3000:]))
 
 
@@ -190,35 +182,16 @@ def the_installed_programs_run_from_the_install():
 
 
 def private_prefix_install():
-    """`make install DESTDIR=...` of these sources configured with a
-    prefix of our own: installed with a DESTDIR, a program still looks
-    for PREFIX/etc/hookfan.conf (DESTDIR only stages the files), and this
-    build's PREFIX/etc is not ours to write, a private prefix's is.  The
-    build is the one tests/admin.py makes for hookfan-admin's check of the
-    same rule (BUILDDIR/tests/.cache/private-prefix: a `make distdir`
-    copy, configured once, then brought up to date), under the same
-    lock, which the caller holds while it uses PREFIX/etc.
-    Returns (staging folder, prefix, lock)."""
-    cache = os.path.join(hftest.BUILDDIR, "tests", ".cache", "private-prefix")
-    sources = os.path.join(cache, "src")
-    build = os.path.join(cache, "build")
-    prefix = os.path.join(cache, "p")
-    os.makedirs(build, exist_ok=True)
-    lock = open(os.path.join(cache, "lock"), "w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    env = make_environment()
-
-    def run(cmd, cwd, what):
-        r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                           timeout=900)
-        eq(r.returncode, 0, "%s: %s" % (what, r.stdout[-2000:] + r.stderr[-2000:]))
-    run(["make", "distdir", "distdir=" + sources], hftest.BUILDDIR, "make distdir")
-    if not os.path.exists(os.path.join(build, "Makefile")):
-        run([os.path.join(sources, "configure"), "--prefix=" + prefix, "CFLAGS=-O0"], build,
-            "configure --prefix=" + prefix)
+    """`make install DESTDIR=...` of hftest.private_prefix_build(): staged
+    with a DESTDIR, a program still looks for PREFIX/etc/hookfan.conf, and
+    a private prefix's etc is ours to write (tests/admin.py checks
+    hookfan-admin the same way, under the same lock, which the caller
+    holds while it uses PREFIX/etc).  Returns (staging folder, prefix,
+    lock)."""
+    build, prefix, lock, make = hftest.private_prefix_build()
     staging = tempfile.mkdtemp(prefix="hf-install-private-")
     hftest.cleanup(lambda: shutil.rmtree(staging, ignore_errors=True))
-    run(["make", "install", "DESTDIR=" + staging], build, "make install DESTDIR=" + staging)
+    make("install", "DESTDIR=" + staging)
     return staging, prefix, lock
 
 

@@ -62,6 +62,42 @@ _sanitizer_watched = False
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+def make_environment():
+    """os.environ without the variables of an enclosing `make check` (its
+    jobserver descriptors are not ours) or a DESTDIR of its own."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "DESTDIR")}
+
+
+def private_prefix_build():
+    """These sources configured with a prefix of our own, for the checks of
+    PREFIX/etc/hookfan.conf: this build's PREFIX/etc is not ours to write
+    (and a program installed with a DESTDIR still looks in PREFIX/etc).
+    Kept in BUILDDIR/tests/.cache/private-prefix, configured once, then
+    brought up to date by make.  The sources are a `make distdir` copy,
+    refreshed each time, because a source tree built in place
+    ("./configure && make check") refuses a second configure.
+    Returns (build folder, prefix, lock, make): make(*arguments) runs make
+    there; the caller holds the lock while it uses PREFIX/etc."""
+    cache = os.path.join(BUILDDIR, "tests", ".cache", "private-prefix")
+    sources = os.path.join(cache, "src")
+    build = os.path.join(cache, "build")
+    prefix = os.path.join(cache, "p")
+    os.makedirs(build, exist_ok=True)
+    lock = open(os.path.join(cache, "lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    env = make_environment()
+
+    def run(cmd, cwd):
+        r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
+                           timeout=900)
+        eq(r.returncode, 0, "%s: %s" % (" ".join(cmd), r.stdout[-2000:] + r.stderr[-2000:]))
+    run(["make", "distdir", "distdir=" + sources], BUILDDIR)
+    if not os.path.exists(os.path.join(build, "Makefile")):
+        run([os.path.join(sources, "configure"), "--prefix=" + prefix, "CFLAGS=-O0"], build)
+    return build, prefix, lock, lambda *arguments: run(["make"] + list(arguments), build)
+
+
 def test(fn):
     """Register fn as one TAP test case."""
     _tests.append(fn)
