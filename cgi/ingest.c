@@ -364,7 +364,7 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 		hf_log(HF_LOG_ERROR, "outcome of %s unknown: %s", out->message_id,
 		       hf_db_error(db));
 		refuse(out, 503, "unavailable",
-		       "the database went away while committing and cannot tell whether the message was stored; retry later");
+		       "the store was cut short and the database cannot tell whether the message was stored; retry later");
 		out->extra_headers = "Retry-After: 5\r\n";
 		break;
 	case HF_ERR_DB_GONE:

@@ -53,6 +53,11 @@ const char *hf_db_error(const struct hf_db *db);
 enum hf_result hf_db_fail(struct hf_db *db, enum hf_result r, char *errstr,
 			  size_t errlen);
 
+/* Run sql (one "?" for id) and require a row: else HF_ERR_NOT_FOUND and
+ * 'unknown WHAT "ID"' in errstr. */
+enum hf_result hf_require_row(struct hf_db *db, const char *sql, const char *id,
+			      const char *what, char *errstr, size_t errlen);
+
 /* The raw handle, for the migration runner's multi-statement scripts. */
 MYSQL *hf_db_mysql(struct hf_db *db);
 
@@ -128,8 +133,9 @@ enum hf_result hf_query_run(struct hf_query *q);
  * more.  HF_ERR_DB_COMMIT_LOST when the connection was lost once the
  * statement was sent: as with a lost COMMIT, whether it took effect is
  * unknown, and the transaction is not redone.  HF_ERR_TIMEOUT (the
- * statement timeout) is as unknown: it may strike after the COMMIT
- * inside, and the statement still fails.
+ * statement timeout) leaves it as unknown: it may strike after the COMMIT
+ * inside, and the statement still fails; hf_db_transaction() returns it
+ * as it is, and the caller looks for what it wrote (cgi/ingest.c).
  */
 enum hf_result hf_query_run_and_commit(struct hf_query *q);
 
@@ -153,8 +159,8 @@ enum hf_result hf_db_exec(struct hf_db *db, const char *sql);
 
 /*
  * Run one statement whose only parameter is text (the JSON lists of
- * db_text.h) and that returns no rows; *affected (if not NULL) gets the
- * rows it changed.
+ * db_text.h); its rows, if any, are discarded (a SELECT ... FOR UPDATE
+ * run for its locks).  *affected (if not NULL) gets the rows it changed.
  */
 enum hf_result hf_db_exec_text(struct hf_db *db, const char *sql,
 			       const char *text, unsigned long long *affected);

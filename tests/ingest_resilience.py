@@ -170,15 +170,23 @@ def store_with(before_commit="", after_commit=""):
                                 % (before_commit, after_commit)))
 
 
-# Work the statement timeout (3 s) cuts short with an error.  (SLEEP
+# A wait the statement timeout (3 s) cuts short with an error: a row lock
+# on a table of the tests' own, held by the test (GateClosed).  (SLEEP
 # would not do: cut short, it returns 1 and the CALL goes on.)
-ENDLESS = ("SELECT COUNT(*) INTO @hf_test FROM seq_1_to_100000000000 s"
-           " WHERE s.seq % 7 = 3;")
+db.root_sql("USE hookfan; CREATE TABLE hf_test_gate (id INT PRIMARY KEY) ENGINE=InnoDB;"
+            " INSERT INTO hf_test_gate VALUES (1)")
+AT_THE_GATE = ("SET STATEMENT innodb_lock_wait_timeout = 60 FOR"
+               " SELECT id INTO @hf_test FROM hf_test_gate WHERE id = 1 FOR UPDATE;")
 
 
-def stored(delivery_ids):
-    if not delivery_ids:
-        return 0
+class GateClosed(HeldLock):
+    """hf_test_gate's row locked until released: AT_THE_GATE waits."""
+
+    def __init__(self):
+        super().__init__("BEGIN; UPDATE hf_test_gate SET id = id")
+
+
+def deliveries_stored(delivery_ids):
     return int(db.value("SELECT COUNT(*) FROM deliveries WHERE id IN (%s)"
                         % ", ".join("'%s'" % d for d in delivery_ids)))
 
@@ -193,13 +201,15 @@ def a_store_cut_short_after_its_commit_answers_the_success():
         eq(trigger(server)[0], 202)
         eq(send(server)[0], 201)
         before = counts()
-        store_with(after_commit=ENDLESS)
+        store_with(after_commit=AT_THE_GATE)
+        gate = GateClosed()
         try:
             answers = []
             for call in (trigger, send):
                 started = time.monotonic()
                 answers.append((call.__name__, call(server), time.monotonic() - started))
         finally:
+            gate.release()
             apply_routines(shipped_routines())
         for name, (status, _, body), took in answers:
             what = "%s %s" % (server.name, name)
@@ -209,7 +219,7 @@ def a_store_cut_short_after_its_commit_answers_the_success():
             ids = body["deliveryIds"] if name == "trigger" else None
             if ids is not None:
                 eq(len(ids), 1, what + ": one subscribed endpoint")
-                eq(stored(ids), 1, what + ": the answered delivery is stored")
+                eq(deliveries_stored(ids), 1, what + ": the answered delivery is stored")
             else:
                 eq(db.value("SELECT COUNT(*) FROM messages WHERE id = '%s'"
                             % body["message"]["id"]),
@@ -226,22 +236,29 @@ def a_connection_killed_after_the_stores_commit_answers_the_success():
     for server in servers:
         eq(trigger(server)[0], 202)
         before = counts()
-        store_with(after_commit=ENDLESS)
+        store_with(after_commit=AT_THE_GATE)
+        gate = GateClosed()
         try:
             answer = []
+            started = time.monotonic()
             worker = threading.Thread(target=lambda: answer.append(trigger(server)))
             worker.start()
-            running = hftest.wait_for(lambda: db.root_sql(
+            waiting = hftest.wait_for(lambda: db.root_sql(
                 "SELECT id FROM information_schema.processlist WHERE user = 'hookfan'"
-                " AND info LIKE 'SELECT COUNT(*) INTO @hf_test%'").split(), 10,
-                "the CALL past its COMMIT")
-            db.root_sql("KILL CONNECTION %s" % running[0])
-            worker.join(10)
+                " AND info LIKE '%hf_test_gate%'").split(), 10, "the CALL past its COMMIT")
+            db.root_sql("KILL CONNECTION %s" % waiting[0])
+            # Killed before the statement timeout (3 s), or this tested that.
+            killed_after = time.monotonic() - started
+            worker.join(20)
         finally:
+            gate.release()
             apply_routines(shipped_routines())
+        assert killed_after < 2.5, "killed only after %.1fs: too late to be sure" % killed_after
+        assert answer, "no answer within 20 s"
         status, _, body = answer[0]
         eq(status, 202, server.name + ": " + repr(body))
-        eq(stored(body["deliveryIds"]), 1, server.name + ": the answered delivery is stored")
+        eq(deliveries_stored(body["deliveryIds"]), 1,
+           server.name + ": the answered delivery is stored")
         eq(counts(), (before[0] + 1, before[1] + 1), server.name + ": stored once")
 
 
@@ -250,10 +267,12 @@ def a_store_cut_short_before_its_commit_is_504_with_nothing_stored():
     for server in servers:
         eq(trigger(server)[0], 202)
         before = counts()
-        store_with(before_commit=ENDLESS)
+        store_with(before_commit=AT_THE_GATE)
+        gate = GateClosed()
         try:
             status, _, body = trigger(server)
         finally:
+            gate.release()
             apply_routines(shipped_routines())
         eq((status, body["code"]), (504, "ingest_timeout"), server.name)
         assert "nothing was stored" in body["message"], body
