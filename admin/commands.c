@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db_admin.h"
+#include "db_delivery.h"
 #include "delivery.h"
 #include "purge.h"
 #include "limits.h"
@@ -233,13 +234,21 @@ run_unsubscribe(struct hf_db *db, const struct admin_args *args,
 {
 	const char *endpoint = admin_option(args, "endpoint");
 	const char *type = admin_option(args, "event-type");
+	json_object *shown = NULL, *left;
 	enum hf_result r;
 
 	r = hf_subscription_remove(db, endpoint, type, errstr, errlen);
 	if (r == HF_OK)
-		json_object_object_add(result_with_id(result, endpoint),
-				       "unsubscribed", json_object_new_string(type));
-	return r;
+		r = hf_endpoint_show(db, endpoint, &shown, errstr, errlen);
+	if (r != HF_OK)
+		return r;
+	/* What it still gets: [] says it now receives nothing. */
+	left = json_object_get(json_object_object_get(shown, "event_types"));
+	json_object_put(shown);
+	json_object_object_add(result_with_id(result, endpoint), "unsubscribed",
+			       json_object_new_string(type));
+	json_object_object_add(*result, "event_types", left);
+	return HF_OK;
 }
 
 static enum hf_result
@@ -274,68 +283,67 @@ run_key_revoke(struct hf_db *db, const struct admin_args *args,
 }
 
 const struct admin_command admin_commands[] = {
-	{ .words = "migrate", .usage = "", .required = "", .allowed = "",
-	  .flags = "", .outside_transaction = true, .run = run_migrate },
+	{ .words = "migrate", .usage = "", .outside_transaction = true,
+	  .run = run_migrate },
 	{ .words = "workspace create", .usage = "--name N [--max-payload-bytes B]",
-	  .required = "name", .allowed = "name max-payload-bytes", .flags = "",
+	  .required = "name", .allowed = "name max-payload-bytes",
 	  .run = run_workspace_create },
 	{ .words = "env create", .usage = "--workspace W --name N",
-	  .required = "workspace name", .allowed = "workspace name", .flags = "",
+	  .required = "workspace name", .allowed = "workspace name",
 	  .run = run_env_create },
 	{ .words = "app create",
 	  .usage = "--workspace W [--env E] --name N [--inactive]",
 	  .required = "workspace name", .allowed = "workspace env name inactive",
 	  .flags = "inactive", .run = run_app_create },
 	{ .words = "app activate", .usage = "--app A", .required = "app",
-	  .allowed = "app", .flags = "", .run = run_app_activate },
+	  .allowed = "app", .run = run_app_activate },
 	{ .words = "app deactivate", .usage = "--app A", .required = "app",
-	  .allowed = "app", .flags = "", .run = run_app_deactivate },
+	  .allowed = "app", .run = run_app_deactivate },
 	{ .words = "endpoint create",
 	  .usage = "--workspace W [--env E] [--app A] --url U [--event-type T]...",
 	  .required = "workspace url",
-	  .allowed = "workspace env app url event-type", .flags = "",
+	  .allowed = "workspace env app url event-type",
 	  .run = run_endpoint_create },
 	{ .words = "endpoint list",
 	  .usage = "[--workspace W] [--app A] [--disabled] [--limit N]",
-	  .required = "", .allowed = "workspace app disabled limit",
-	  .flags = "disabled", .run = admin_endpoint_list,
+	  .allowed = "workspace app disabled limit", .flags = "disabled",
+	  .check = admin_list_check, .run = admin_endpoint_list,
 	  .list_key = "endpoints" },
-	{ .words = "endpoint show", .usage = "P", .required = "", .allowed = "",
-	  .flags = "", .positional = true, .run = admin_endpoint_show },
+	{ .words = "endpoint show", .usage = "P", .positional = true,
+	  .run = admin_endpoint_show },
 	{ .words = "endpoint disable", .usage = "--endpoint P",
-	  .required = "endpoint", .allowed = "endpoint", .flags = "",
+	  .required = "endpoint", .allowed = "endpoint",
 	  .run = run_endpoint_disable },
 	{ .words = "endpoint enable", .usage = "--endpoint P",
-	  .required = "endpoint", .allowed = "endpoint", .flags = "",
+	  .required = "endpoint", .allowed = "endpoint",
 	  .run = run_endpoint_enable },
 	{ .words = "subscribe", .usage = "--endpoint P --event-type T",
 	  .required = "endpoint event-type", .allowed = "endpoint event-type",
-	  .flags = "", .run = run_subscribe },
+	  .run = run_subscribe },
 	{ .words = "unsubscribe", .usage = "--endpoint P --event-type T",
 	  .required = "endpoint event-type", .allowed = "endpoint event-type",
-	  .flags = "", .run = run_unsubscribe },
+	  .run = run_unsubscribe },
 	{ .words = "key create", .usage = "--workspace W [--env E | --endpoint P]",
 	  .required = "workspace", .allowed = "workspace env endpoint",
-	  .flags = "", .run = run_key_create },
+	  .run = run_key_create },
 	{ .words = "key revoke", .usage = "--key-id K", .required = "key-id",
-	  .allowed = "key-id", .flags = "", .run = run_key_revoke },
+	  .allowed = "key-id", .run = run_key_revoke },
 	{ .words = "delivery list",
 	  .usage = "[--endpoint P] [--message M] [--status S] [--limit N]",
-	  .required = "", .allowed = "endpoint message status limit",
-	  .flags = "", .run = admin_delivery_list, .list_key = "deliveries" },
-	{ .words = "delivery show", .usage = "D", .required = "", .allowed = "",
-	  .flags = "", .positional = true, .run = admin_delivery_show },
-	{ .words = "delivery retry", .usage = "D", .required = "", .allowed = "",
-	  .flags = "", .positional = true, .run = admin_delivery_retry },
-	{ .words = "message resend", .usage = "M", .required = "", .allowed = "",
-	  .flags = "", .positional = true, .run = admin_message_resend },
+	  .allowed = "endpoint message status limit", .check = admin_list_check,
+	  .run = admin_delivery_list, .list_key = "deliveries" },
+	{ .words = "delivery show", .usage = "D", .positional = true,
+	  .run = admin_delivery_show },
+	{ .words = "delivery retry", .usage = "D", .positional = true,
+	  .run = admin_delivery_retry },
+	{ .words = "message resend", .usage = "M", .positional = true,
+	  .run = admin_message_resend },
 	{ .words = "endpoint rotate-secret",
 	  .usage = "--endpoint P [--grace-hours H]", .required = "endpoint",
-	  .allowed = "endpoint grace-hours", .flags = "",
-	  .run = admin_endpoint_rotate_secret },
+	  .allowed = "endpoint grace-hours", .run = admin_endpoint_rotate_secret },
 	{ .words = "purge", .usage = "--older-than DAYS [--dry-run]",
 	  .required = "older-than", .allowed = "older-than dry-run",
-	  .flags = "dry-run", .outside_transaction = true, .run = admin_purge,
-	  .check = admin_purge_check, .print_text = admin_purge_print_text },
+	  .flags = "dry-run", .outside_transaction = true, .check = admin_purge_check,
+	  .run = admin_purge, .print_text = admin_purge_print_text },
 	{ .words = NULL }
 };

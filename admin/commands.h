@@ -42,9 +42,9 @@ enum { ADMIN_OK = 0, ADMIN_ERROR = 1, ADMIN_USAGE = 2 };
 struct admin_command {
 	const char *words;	/* "endpoint create" */
 	const char *usage;	/* the options, for errors and --help */
-	const char *required;	/* space-separated options that must be given */
-	const char *allowed;	/* space-separated options it accepts */
-	const char *flags;	/* space-separated options that take no value */
+	const char *required;	/* space-separated options that must be given; NULL: none */
+	const char *allowed;	/* space-separated options it accepts; NULL: none */
+	const char *flags;	/* space-separated options that take no value; NULL: none */
 	bool positional;	/* takes one bare argument */
 	bool outside_transaction;
 	enum hf_result (*run)(struct hf_db *db, const struct admin_args *args,

@@ -25,18 +25,27 @@ replace_result(json_object **result, json_object *value)
 
 /* --limit N of the list commands into *limit (default when absent). */
 static enum hf_result
-list_limit(const struct admin_args *args, long *limit, char *errstr,
-	   size_t errlen)
+list_limit(const struct admin_args *args, long *limit)
 {
 	const char *p = admin_option(args, "limit");
 
 	*limit = HF_LIST_LIMIT_DEFAULT;
 	if (p != NULL && (strparse_long(&p, 1, HF_LIST_LIMIT_MAX, limit) != HF_OK ||
 			  *p != '\0'))
-		return hf_fail(HF_ERR_INVALID, errstr, errlen,
-			       "--limit must be a whole number from 1 to %d",
-			       HF_LIST_LIMIT_MAX);
+		return HF_ERR_INVALID;
 	return HF_OK;
+}
+
+int
+admin_list_check(const struct admin_args *args)
+{
+	long limit;
+
+	if (list_limit(args, &limit) == HF_OK)
+		return ADMIN_OK;
+	fprintf(stderr, "hookfan-admin: --limit must be a whole number from 1 to %d\n",
+		HF_LIST_LIMIT_MAX);
+	return ADMIN_USAGE;
 }
 
 enum hf_result
@@ -50,9 +59,8 @@ admin_delivery_list(struct hf_db *db, const struct admin_args *args,
 	filter.endpoint_id = admin_option(args, "endpoint");
 	filter.message_id = admin_option(args, "message");
 	filter.status = admin_option(args, "status");
-	r = list_limit(args, &filter.limit, errstr, errlen);
-	if (r == HF_OK)
-		r = hf_delivery_list(db, &filter, &list, errstr, errlen);
+	(void)list_limit(args, &filter.limit);	/* admin_list_check said it is good */
+	r = hf_delivery_list(db, &filter, &list, errstr, errlen);
 	return r == HF_OK ? replace_result(result, list) : r;
 }
 
@@ -67,9 +75,8 @@ admin_endpoint_list(struct hf_db *db, const struct admin_args *args,
 	filter.workspace_id = admin_option(args, "workspace");
 	filter.application_id = admin_option(args, "app");
 	filter.disabled_only = admin_flag(args, "disabled");
-	r = list_limit(args, &filter.limit, errstr, errlen);
-	if (r == HF_OK)
-		r = hf_endpoint_list(db, &filter, &list, errstr, errlen);
+	(void)list_limit(args, &filter.limit);	/* admin_list_check said it is good */
+	r = hf_endpoint_list(db, &filter, &list, errstr, errlen);
 	return r == HF_OK ? replace_result(result, list) : r;
 }
 

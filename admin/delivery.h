@@ -20,6 +20,9 @@ enum hf_result admin_delivery_retry(struct hf_db *db, const struct admin_args *a
 enum hf_result admin_message_resend(struct hf_db *db, const struct admin_args *args,
 				    json_object **result, char *errstr,
 				    size_t errlen);
+/* The list commands' --limit, before anything is opened (admin_command
+ * check). */
+int admin_list_check(const struct admin_args *args);
 enum hf_result admin_endpoint_list(struct hf_db *db, const struct admin_args *args,
 				   json_object **result, char *errstr,
 				   size_t errlen);

@@ -23,13 +23,15 @@ usage(FILE *to)
 		fprintf(to, "  %s %s\n", c->words, c->usage);
 }
 
-/* True when word is one of the space-separated names in list. */
+/* True when word is one of the space-separated names in list (NULL: none). */
 static bool
 in_list(const char *list, const char *word)
 {
 	size_t n = strlen(word);
 	const char *p = list;
 
+	if (list == NULL)
+		return false;
 	while ((p = strstr(p, word)) != NULL) {
 		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
 			return true;
@@ -108,7 +110,7 @@ check_options(const struct admin_command *c, const struct admin_args *args)
 			return ADMIN_USAGE;
 		}
 	}
-	snprintf(required, sizeof(required), "%s", c->required);
+	snprintf(required, sizeof(required), "%s", c->required ? c->required : "");
 	for (word = strtok_r(required, " ", &save); word != NULL;
 	     word = strtok_r(NULL, " ", &save)) {
 		if (!admin_flag(args, word)) {

@@ -2,6 +2,7 @@
 #include "output.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static void
 print_value(json_object *value)
@@ -13,6 +14,25 @@ print_value(json_object *value)
 	else
 		fputs(json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN),
 		      stdout);
+}
+
+/*
+ * A value of a list row, name=value: a string that would not read back as
+ * one word (empty, or with a space, '=' or '"' in it) in double quotes,
+ * escaped as in JSON.
+ */
+static void
+print_field(json_object *value)
+{
+	const char *s = json_object_is_type(value, json_type_string)
+			? json_object_get_string(value) : NULL;
+
+	if (s != NULL && (s[0] == '\0' || strpbrk(s, " \t\r\n=\"\\") != NULL))
+		fputs(json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE),
+		      stdout);
+	else
+		print_value(value);
 }
 
 void
@@ -49,7 +69,7 @@ output_list(json_object *array, const char *key, bool as_json)
 
 		json_object_object_foreach(row, name, value) {
 			printf("%s%s=", first ? "" : " ", name);
-			print_value(value);
+			print_field(value);
 			first = false;
 		}
 		putchar('\n');

@@ -13,7 +13,9 @@
 /* Print obj (consumed: its reference is dropped). Keys print in order. */
 void output_object(json_object *obj, bool as_json);
 
-/* Print a list of objects (consumed), one per line as "k=v ...". */
+/* Print a list of objects (consumed), one per line as "k=v ...", a value
+ * with spaces, '=' or '"' in double quotes (escaped as in JSON); null is
+ * "-". */
 void output_list(json_object *array, const char *key, bool as_json);
 
 #endif

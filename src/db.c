@@ -207,6 +207,24 @@ hf_db_fail(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
 	return hf_fail(r, errstr, errlen, "%s", db->error);
 }
 
+enum hf_result
+hf_require_row(struct hf_db *db, const char *sql, const char *id,
+	       const char *what, char *errstr, size_t errlen)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, sql);
+	hf_query_text(&q, id);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	hf_query_end(&q);
+	if (r == HF_ERR_NOT_FOUND)
+		return hf_fail(r, errstr, errlen, "unknown %s \"%s\"", what, id);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
+}
+
 MYSQL *
 hf_db_mysql(struct hf_db *db)
 {

@@ -29,20 +29,6 @@ expect_row(struct hf_query *q, const char *what, const char *value,
 	return HF_OK;
 }
 
-enum hf_result
-hf_require_row(struct hf_db *db, const char *sql, const char *id,
-	       const char *what, char *errstr, size_t errlen)
-{
-	struct hf_query q;
-	enum hf_result r;
-
-	hf_query_start(&q, db, sql);
-	hf_query_text(&q, id);
-	r = expect_row(&q, what, id, errstr, errlen);
-	hf_query_end(&q);
-	return r;
-}
-
 static enum hf_result
 workspace_exists(struct hf_db *db, const char *workspace_id, char *errstr,
 		 size_t errlen)

@@ -96,13 +96,14 @@ enum hf_result hf_api_key_create(struct hf_db *db, const char *workspace_id,
 enum hf_result hf_api_key_revoke(struct hf_db *db, const char *key_id,
 				 char *errstr, size_t errlen);
 
-/* Run sql (one "?" for id) and require a row: else HF_ERR_NOT_FOUND and
- * "unknown what "id"". */
-enum hf_result hf_require_row(struct hf_db *db, const char *sql, const char *id,
-			      const char *what, char *errstr, size_t errlen);
-
-/* Lock an endpoint's row (those who change what hangs off it take it
- * first); HF_ERR_NOT_FOUND and "unknown endpoint" when there is none. */
+/*
+ * Lock an endpoint's row, for a change to what hangs off it (secrets,
+ * subscriptions); HF_ERR_NOT_FOUND and "unknown endpoint" when there is
+ * none.  Writers of deliveries lock messages, then deliveries, then the
+ * endpoint (db_sweep.c); endpoint enable/disable takes the endpoint first
+ * and may then meet a sweep in a deadlock, which the retry of the
+ * transaction resolves.
+ */
 enum hf_result hf_endpoint_lock(struct hf_db *db, const char *endpoint_id,
 				char *errstr, size_t errlen);
 

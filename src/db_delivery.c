@@ -492,9 +492,10 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 /*
  * An endpoint as hookfan-admin shows it: where it points, whether the
  * sweep (or a person) disabled it and why, since when it has been failing,
- * what it is subscribed to (names have no spaces: validate.h), and its
- * deliveries waiting ("pending": due, or being sent) and "paused", counted
- * on the (endpoint_id, status) index.
+ * what it is subscribed to (names have no spaces: validate.h), and how
+ * many of its deliveries are in each unfinished status delivery list
+ * shows (pending, sending, paused), read on the (endpoint_id, status)
+ * index.
  */
 #define ENDPOINT_COLUMNS \
 	"e.id, e.workspace_id, e.environment_id, e.application_id, e.url," \
@@ -503,7 +504,9 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 	" (SELECT GROUP_CONCAT(s.event_type ORDER BY s.event_type SEPARATOR ' ')" \
 	"  FROM subscriptions s WHERE s.endpoint_id = e.id)," \
 	" (SELECT COUNT(*) FROM deliveries d" \
-	"  WHERE d.endpoint_id = e.id AND d.status = 'pending')," \
+	"  WHERE d.endpoint_id = e.id AND " HF_SQL_PARKABLE("d.") ")," \
+	" (SELECT COUNT(*) FROM deliveries d" \
+	"  WHERE d.endpoint_id = e.id AND " HF_SQL_SENDING("d.") ")," \
 	" (SELECT COUNT(*) FROM deliveries d" \
 	"  WHERE d.endpoint_id = e.id AND d.status = 'paused')"
 
@@ -541,7 +544,8 @@ endpoint_object(const struct hf_query *q)
 	json_object_object_add(o, "created_at", text_or_null(q, 8));
 	json_object_object_add(o, "event_types", words_array(q, 9));
 	json_object_object_add(o, "pending", int_or_null(q, 10));
-	json_object_object_add(o, "paused", int_or_null(q, 11));
+	json_object_object_add(o, "sending", int_or_null(q, 11));
+	json_object_object_add(o, "paused", int_or_null(q, 12));
 	return o;
 }
 
@@ -613,11 +617,10 @@ hf_endpoint_show(struct hf_db *db, const char *endpoint_id, json_object **out,
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 
-	/* Which secrets sign (the rule of db_sweep.c's secrets_sql); never
-	 * the secrets themselves. */
+	/* Which secrets sign; never the secrets themselves. */
 	hf_query_start(&q, db,
-		       "SELECT id, " ISO("created_at") ", " ISO("expires_at") ","
-		       " expires_at IS NULL OR expires_at > NOW(3)"
+		       "SELECT id, " ISO("created_at") ", " ISO("expires_at") ", "
+		       HF_SQL_SECRET_SIGNS("")
 		       " FROM endpoint_secrets WHERE endpoint_id = ?"
 		       " ORDER BY created_at DESC, id DESC");
 	hf_query_text(&q, endpoint_id);

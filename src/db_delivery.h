@@ -68,7 +68,7 @@ struct hf_endpoint_filter {
 /*
  * Endpoints in id order (oldest first) as an array of objects: url,
  * active, why disabled, failing since, event types, and how many of its
- * deliveries are pending and paused.  An unknown workspace or application
+ * deliveries are pending, sending and paused (as delivery list says).  An unknown workspace or application
  * is HF_ERR_NOT_FOUND.
  */
 enum hf_result hf_endpoint_list(struct hf_db *db,

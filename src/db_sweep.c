@@ -222,7 +222,7 @@ static const char secrets_sql[] =
 	" (SELECT GROUP_CONCAT(s.secret ORDER BY s.created_at DESC, s.id DESC"
 	"    SEPARATOR ' ' LIMIT " STR(HF_SECRETS_PER_ENDPOINT_MAX) ")"
 	"  FROM endpoint_secrets s WHERE s.endpoint_id = j.id"
-	"  AND (s.expires_at IS NULL OR s.expires_at > NOW(3)))"
+	"  AND " HF_SQL_SECRET_SIGNS("s.") ")"
 	" FROM " HF_ID_LIST;
 
 static char *

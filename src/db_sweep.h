@@ -57,6 +57,10 @@
 	a "status = 'paused', " a "due_at = NULL, " a "lease_token = '', " \
 	a "updated_at = NOW(3)"
 
+/* A signing secret (endpoint_secrets) signs until its expiry, if any. */
+#define HF_SQL_SECRET_SIGNS(a) \
+	"(" a "expires_at IS NULL OR " a "expires_at > NOW(3))"
+
 #define HF_LEASE_TOKEN_LEN 32
 
 /* One claimed delivery and what to send.  Strings are owned by the job. */

@@ -355,11 +355,12 @@ def unsubscribe_removes_one_event_type():
     ep = db.admin("endpoint", "create", "--workspace", ws, "--url", "https://e.com/",
                   "--event-type", "a.b", "--event-type", "c.d")["id"]
     eq(db.admin("unsubscribe", "--endpoint", ep, "--event-type", "a.b"),
-       {"id": ep, "unsubscribed": "a.b"})
+       {"id": ep, "unsubscribed": "a.b", "event_types": ["c.d"]})
     eq(db.rows("SELECT event_type FROM subscriptions WHERE endpoint_id = '%s'" % ep),
        [("c.d",)])
     r = db.run_admin("unsubscribe", "--endpoint", ep, "--event-type", "c.d")
-    eq((r.returncode, r.stdout), (0, ep + "\nc.d\n"), "text output: %r" % r.stderr)
+    eq((r.returncode, r.stdout), (0, ep + "\nc.d\n[]\n"),
+       "text output, the types left last (none): %r" % r.stderr)
     eq(db.rows("SELECT event_type FROM subscriptions WHERE endpoint_id = '%s'" % ep), [])
     fails(["unsubscribe", "--endpoint", ep, "--event-type", "c.d"], 1,
           'endpoint %s is not subscribed to "c.d"' % ep)
@@ -402,16 +403,16 @@ def endpoint_list_shows_state_subscriptions_and_backlog():
     a, b = listed
     eq(sorted(a.keys()), ["active", "application_id", "created_at", "disabled_reason",
                           "environment_id", "event_types", "failing_since", "id", "paused",
-                          "pending", "url", "workspace_id"])
+                          "pending", "sending", "url", "workspace_id"])
     eq((a["url"], a["active"], a["disabled_reason"], a["workspace_id"], a["environment_id"],
         a["application_id"]), ("https://a.example/", True, None, ws, None, None))
     eq(a["event_types"], ["order.made", "order.paid"])
     eq(a["failing_since"], "2026-11-20T10:00:00.250Z")
     assert ISO_MS.match(a["created_at"]), a["created_at"]
-    eq((a["pending"], a["paused"]), (2, 0))
+    eq((a["pending"], a["sending"], a["paused"]), (2, 0, 0))
     eq((b["active"], b["disabled_reason"], b["application_id"], b["event_types"]),
        (False, "disabled by hookfan-admin", app, ["*"]))
-    eq((b["pending"], b["paused"]), (0, 0), "a finished delivery is neither")
+    eq((b["pending"], b["sending"], b["paused"]), (0, 0, 0), "a finished delivery is none")
     eq([e["id"] for e in db.admin("endpoint", "list", "--workspace", ws,
                                   "--disabled")["endpoints"]], [second])
     eq([e["id"] for e in db.admin("endpoint", "list", "--app", app)["endpoints"]], [second])
@@ -426,9 +427,12 @@ def endpoint_list_shows_state_subscriptions_and_backlog():
     eq(len(r.stdout.splitlines()), 1)
     assert r.stdout.startswith("id=%s " % second), r.stdout
     assert " active=false " in r.stdout and " url=https://b.example/hook " in r.stdout, r.stdout
+    assert ' disabled_reason="disabled by hookfan-admin" ' in r.stdout, r.stdout
+    assert " failing_since=- " in r.stdout, r.stdout
     fails(["endpoint", "list", "--workspace", "ws_nope"], 1, 'unknown workspace "ws_nope"')
     fails(["endpoint", "list", "--app", "app_nope"], 1, 'unknown application "app_nope"')
-    fails(["endpoint", "list", "--limit", "0"], 1, "--limit must be a whole number")
+    fails(["endpoint", "list", "--limit", "0"], 2, "--limit must be a whole number")
+    fails(["delivery", "list", "--limit", "x"], 2, "--limit must be a whole number")
     fails(["endpoint", "list", "--disabled", "yes"], 2)
 
 
