@@ -381,6 +381,9 @@ class Bench:
         self.empty = Install("empty", "hookfan", os.path.join(self.work, "hookfan.conf"))
         self.old = Install("old", "hookfan_old", os.path.join(self.work, "hookfan-old.conf"))
         self.installs = (self.empty, self.old)
+        # Set once the old rows are in: from then on the empty
+        # installation keeps its rows between rounds, as the old one does.
+        self.keep_history = False
 
     # ------------------------------------------------------------ plumbing
     def env(self, inst):
@@ -620,9 +623,10 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
 
     def reset_traffic(self, inst):
         """Start a round with nothing due: the empty installation's tables
-        are emptied; the old one's waiting deliveries are marked done, so
-        that its old rows stay intact."""
-        if inst is self.empty:
+        are emptied (until keep_history); otherwise the waiting deliveries
+        are marked done, so that the rows of earlier rounds (and the old
+        installation's old rows) stay."""
+        if inst is self.empty and not self.keep_history:
             tables = [t for t in self.db.sql("SHOW TABLES", inst.db).split()
                       if t in ("attempts", "deliveries", "messages", "rate_limits")]
             self.db.sql("SET foreign_key_checks = 0; " +
@@ -785,8 +789,8 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         self.sample_fcgi_rss()
 
     def stage_old_ingest(self):
-        """Ingest fan-out 3 with the old rows, against the empty tables in
-        alternating rounds."""
+        """Ingest fan-out 3 with the old rows, against the installation
+        without them, in alternating rounds."""
         for inst in self.installs:
             self.warm_ingest(inst, 3)
         self.old_rows_figures("ingest3", "rps", lambda inst: self.ingest_round(inst, 3),
@@ -794,9 +798,9 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         self.sample_fcgi_rss()
 
     def old_rows_figures(self, name, rate, measure, summary):
-        """NAME_old and NAME_control (the empty tables) from alternating
-        rounds; NAME_old also gets the cost of the old rows (paired_cost)
-        and each pair of rounds' cost."""
+        """NAME_old and NAME_control (no old rows) from alternating rounds;
+        NAME_old also gets the cost of the old rows (paired_cost) and each
+        pair of rounds' cost."""
         runs = self.alternate(measure)
         self.fig[name + "_old"] = summary(runs["old"])
         self.fig[name + "_control"] = summary(runs["empty"])
@@ -910,7 +914,7 @@ LIMIT %(n)d;
             [self.sweep_once(self.empty) for _ in range(self.sizes["sweep_rounds"])])
 
     def stage_old_sweep(self):
-        """Drains with the old rows, against drains of the empty tables in
+        """Drains with the old rows, against drains without them in
         alternating rounds, after one drain of each that is not measured
         (as ingest warms up: the first rounds after the fill ran slower)."""
         for inst in self.installs:
@@ -1115,6 +1119,10 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         if counts["deliveries"] < total:
             raise StageError("old rows: only %d deliveries" % counts["deliveries"])
         fill = time.monotonic() - started
+        # The old-rows rounds start from here: the installations then
+        # differ in the old rows alone (bench/README.md).
+        self.reset_traffic(self.empty)
+        self.keep_history = True
         self.settle("the old rows", 300)
         size = self.db.value("SELECT ROUND(SUM(data_length + index_length) / 1048576)"
                              " FROM information_schema.tables WHERE table_schema = %s"
@@ -1217,9 +1225,10 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
             "p50 < 100 ms, p99 < 1 s", bool(e and e["p50"] < 0.1 and e["p99"] < 1.0))
         old = f.get("old")
         label = fmt_int(old["deliveries"]) if old else fmt_int(self.sizes["old_deliveries"])
-        # Against the empty tables measured in the rounds between
-        # (alternate): the median rounds, and the median pair's cost.
-        beside = " (empty, rounds alternating)"
+        # Against the installation without the old rows, measured in the
+        # rounds between (alternate): the median rounds, and the median
+        # pair's cost.
+        beside = " (no old rows, rounds alternating)"
 
         def median_rate(x):
             return "%s/s" % fmt_int(x["median_rate"]) if x else "—"
@@ -1362,10 +1371,10 @@ def pair_costs(runs, rate):
 
 def paired_cost(runs, rate):
     """The cost of the old rows: the median of the pairs' costs.  A pair
-    ran in the same minute, so the machine's drift cancels within it,
+    ran back to back, so the machine's drift cancels within it,
     and the median drops the pair a burst of other work hit.  (The
     fastest round of each side against the other's compares two single
-    rounds that need not have run in the same minute.)"""
+    rounds that need not have run back to back.)"""
     return statistics.median(pair_costs(runs, rate))
 
 
