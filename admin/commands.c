@@ -234,17 +234,15 @@ run_unsubscribe(struct hf_db *db, const struct admin_args *args,
 {
 	const char *endpoint = admin_option(args, "endpoint");
 	const char *type = admin_option(args, "event-type");
-	json_object *shown = NULL, *left;
+	json_object *left = NULL;
 	enum hf_result r;
 
 	r = hf_subscription_remove(db, endpoint, type, errstr, errlen);
+	/* What it still gets: [] says it now receives nothing. */
 	if (r == HF_OK)
-		r = hf_endpoint_show(db, endpoint, &shown, errstr, errlen);
+		r = hf_endpoint_event_types(db, endpoint, &left, errstr, errlen);
 	if (r != HF_OK)
 		return r;
-	/* What it still gets: [] says it now receives nothing. */
-	left = json_object_get(json_object_object_get(shown, "event_types"));
-	json_object_put(shown);
 	json_object_object_add(result_with_id(result, endpoint), "unsubscribed",
 			       json_object_new_string(type));
 	json_object_object_add(*result, "event_types", left);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "db_purge.h"
+#include "ids.h"
 #include "limits.h"
 #include "strparse.h"
 
@@ -80,15 +81,13 @@ admin_purge(struct hf_db *db, const struct admin_args *args,
 	unsigned long long messages = 0, deliveries = 0, attempts = 0;
 	uint64_t now_ms, before_ms = 0;
 	char before[32], why[768];
-	struct timespec ts;
 	enum hf_result r;
 	long days;
 
 	if (older_than_days(args, &days) != HF_OK)	/* admin_purge_check said so */
 		return HF_ERR_INVALID;
 	/* Ids hold the time of the host that made them: the wall clock. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	now_ms = hf_unix_ms();
 	if (now_ms > (uint64_t)days * MS_PER_DAY)
 		before_ms = now_ms - (uint64_t)days * MS_PER_DAY;
 	hf_purge_init(&run.purge, before_ms, admin_flag(args, "dry-run"));

@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "ids.h"
 #include "db.h"
 #include "db_sweep.h"
 #include "limits.h"
@@ -579,7 +580,7 @@ finish_unsent(struct sweep *s, struct job *j, uint64_t now, const char *why)
 	j->x.status_code = 0;
 	snprintf(j->x.error, sizeof(j->x.error), "%s", why);
 	j->x.excerpt_len = 0;
-	j->x.started_unix_ms = transport_now_unix_ms();
+	j->x.started_unix_ms = hf_unix_ms();
 	j->x.duration_ms = 0;
 	conclude_job(s, j, now);
 	if (!joblist_push(&s->finished, j))

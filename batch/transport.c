@@ -18,6 +18,7 @@
 
 #include "db.h"
 #include "guard.h"
+#include "ids.h"
 #include "signature.h"
 
 #ifndef PACKAGE_VERSION
@@ -70,15 +71,6 @@ struct transport {
 	bool timer_set;			/* curl wants a call at timer_at_ms */
 	uint64_t timer_at_ms;		/* CLOCK_MONOTONIC */
 };
-
-uint64_t
-transport_now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /*
  * The destination guard, on the address curl is about to connect to.
@@ -492,7 +484,7 @@ transport_start(struct transport *t, struct transfer *x, char *errstr,
 		return hf_fail(HF_ERR_IO, errstr, errlen, "curl option refused: %s",
 			       curl_easy_strerror(rc));
 	}
-	x->started_unix_ms = transport_now_unix_ms();
+	x->started_unix_ms = hf_unix_ms();
 	x->started_mono_ms = hf_monotonic_ms();
 	mrc = curl_multi_add_handle(t->multi, easy);
 	if (mrc != CURLM_OK) {

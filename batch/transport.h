@@ -90,7 +90,4 @@ enum hf_result transport_wait(struct transport *t, int timeout_ms,
  */
 void transport_wakeup(struct transport *t);
 
-/* Wall-clock milliseconds since the epoch: when an attempt started. */
-uint64_t transport_now_unix_ms(void);
-
 #endif

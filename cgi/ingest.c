@@ -18,7 +18,6 @@ struct ingest_context {
 	const struct ingest_input *in;
 	struct ingest_outcome *out;
 	struct hf_ingest_targets targets;	/* refilled by every try */
-	bool store_cut_short;	/* the last try's CALL hit the statement timeout */
 };
 
 /* Forget what an earlier try of the transaction filled in. */
@@ -195,7 +194,6 @@ ingest_transaction(struct hf_db *db, void *arg)
 	enum hf_result r;
 
 	outcome_reset(out);
-	ctx->store_cut_short = false;
 	known_full_list(ctx->server, now, known_full, sizeof(known_full));
 	ask.key_hash = in->key_hash;
 	ask.event_type = in->event_type;
@@ -288,7 +286,6 @@ ingest_transaction(struct hf_db *db, void *arg)
 		}
 	}
 	r = hf_ingest_store(db, &m, pairs, out->delivery_count);
-	ctx->store_cut_short = r == HF_ERR_TIMEOUT;
 out:
 	free(pairs);
 	free(endpoints);
@@ -328,7 +325,7 @@ void
 ingest_run(struct hf_server *server, const struct ingest_input *in,
 	   struct ingest_outcome *out)
 {
-	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 }, false };
+	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 } };
 	struct hf_db *db;
 	enum hf_result r;
 
@@ -343,10 +340,10 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 	hf_db_set_deadline(db, hf_monotonic_ms() + HF_INGEST_TIMEOUT_MS);
 	r = hf_db_transaction(db, ingest_transaction, &ctx);
 	hf_ingest_targets_free(&ctx.targets);
-	if (r == HF_ERR_DB_COMMIT_LOST)
-		r = settle_unknown_store(db, out->message_id, HF_ERR_DB_GONE);
-	else if (r == HF_ERR_TIMEOUT && ctx.store_cut_short)
-		r = settle_unknown_store(db, out->message_id, HF_ERR_TIMEOUT);
+	if (r == HF_ERR_DB_COMMIT_LOST ||
+	    (r == HF_ERR_TIMEOUT && hf_db_outcome_unknown(db)))
+		r = settle_unknown_store(db, out->message_id,
+					 r == HF_ERR_TIMEOUT ? HF_ERR_TIMEOUT : HF_ERR_DB_GONE);
 	hf_db_set_deadline(db, 0);
 	switch (r) {
 	case HF_OK:

@@ -25,6 +25,7 @@ struct hf_db {
 	struct hf_db_limits limits;
 	uint64_t deadline_ms;
 	bool committed;		/* a statement of this transaction committed it */
+	bool outcome_unknown;	/* one that commits was cut short by the timeout */
 	struct cached_stmt cache[HF_DB_STMT_CACHE];
 	size_t cache_next;	/* slot to evict when the cache is full */
 	char error[512];
@@ -174,8 +175,6 @@ hf_db_open(struct hf_db **out, const struct hf_config *cfg,
 		return HF_ERR_NOMEM;
 	db->cfg = cfg;
 	db->limits = *limits;
-	if (db->limits.lock_wait_seconds == 0)
-		db->limits.lock_wait_seconds = 10;
 	r = connect_now(db);
 	if (r != HF_OK) {
 		hf_fail(r, errstr, errlen, "%s", db->error);
@@ -201,10 +200,29 @@ hf_db_error(const struct hf_db *db)
 	return db->error;
 }
 
+bool
+hf_db_outcome_unknown(const struct hf_db *db)
+{
+	return db->outcome_unknown;
+}
+
 enum hf_result
 hf_db_fail(struct hf_db *db, enum hf_result r, char *errstr, size_t errlen)
 {
 	return hf_fail(r, errstr, errlen, "%s", db->error);
+}
+
+enum hf_result
+hf_query_expect_row(struct hf_query *q, const char *what, const char *id,
+		    char *errstr, size_t errlen)
+{
+	enum hf_result r = hf_query_run(q);
+
+	if (r == HF_OK)
+		r = hf_query_next(q);
+	if (r == HF_ERR_NOT_FOUND)
+		return hf_fail(r, errstr, errlen, "unknown %s \"%s\"", what, id);
+	return r == HF_OK ? r : hf_db_fail(q->db, r, errstr, errlen);
 }
 
 enum hf_result
@@ -216,13 +234,9 @@ hf_require_row(struct hf_db *db, const char *sql, const char *id,
 
 	hf_query_start(&q, db, sql);
 	hf_query_text(&q, id);
-	r = hf_query_run(&q);
-	if (r == HF_OK)
-		r = hf_query_next(&q);
+	r = hf_query_expect_row(&q, what, id, errstr, errlen);
 	hf_query_end(&q);
-	if (r == HF_ERR_NOT_FOUND)
-		return hf_fail(r, errstr, errlen, "unknown %s \"%s\"", what, id);
-	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
+	return r;
 }
 
 MYSQL *
@@ -320,6 +334,7 @@ hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 			return r;
 		}
 		db->committed = false;
+		db->outcome_unknown = false;
 		r = fn(db, ctx);
 		/* Committed by one of its statements: never rolled back nor redone. */
 		if (db->committed)
@@ -553,6 +568,8 @@ hf_query_run_and_commit(struct hf_query *q)
 		q->db->committed = true;
 	else if (r == HF_ERR_DB_GONE && q->stmt != NULL)
 		r = HF_ERR_DB_COMMIT_LOST;	/* it was sent: it may have committed */
+	else if (r == HF_ERR_TIMEOUT)
+		q->db->outcome_unknown = true;	/* perhaps after its COMMIT */
 	return r;
 }
 

@@ -26,11 +26,11 @@ struct hf_db;
 
 /*
  * Bounds of every (re)connect and of the session it opens; every program
- * names its own in limits.h.  lock_wait_seconds of 0 means 10 s.
+ * names its own in limits.h.
  */
 struct hf_db_limits {
 	unsigned int connect_seconds;	/* to reach the server, > 0 */
-	unsigned int lock_wait_seconds;	/* row and metadata lock waits */
+	unsigned int lock_wait_seconds;	/* row and metadata lock waits, > 0 */
 	double statement_seconds;	/* max_statement_time, 0 = none */
 	unsigned int read_timeout_seconds; /* client side, 0 = none */
 };
@@ -52,11 +52,6 @@ const char *hf_db_error(const struct hf_db *db);
 /* r, with the last error's text in errstr: how a db_*.c module fails. */
 enum hf_result hf_db_fail(struct hf_db *db, enum hf_result r, char *errstr,
 			  size_t errlen);
-
-/* Run sql (one "?" for id) and require a row: else HF_ERR_NOT_FOUND and
- * 'unknown WHAT "ID"' in errstr. */
-enum hf_result hf_require_row(struct hf_db *db, const char *sql, const char *id,
-			      const char *what, char *errstr, size_t errlen);
 
 /* The raw handle, for the migration runner's multi-statement scripts. */
 MYSQL *hf_db_mysql(struct hf_db *db);
@@ -133,11 +128,17 @@ enum hf_result hf_query_run(struct hf_query *q);
  * more.  HF_ERR_DB_COMMIT_LOST when the connection was lost once the
  * statement was sent: as with a lost COMMIT, whether it took effect is
  * unknown, and the transaction is not redone.  HF_ERR_TIMEOUT (the
- * statement timeout) leaves it as unknown: it may strike after the COMMIT
- * inside, and the statement still fails; hf_db_transaction() returns it
- * as it is, and the caller looks for what it wrote (cgi/ingest.c).
+ * statement timeout) may strike after the COMMIT inside, and the statement
+ * still fails: hf_db_transaction() returns the timeout, and
+ * hf_db_outcome_unknown() says whether the caller must look for what it
+ * wrote.
  */
 enum hf_result hf_query_run_and_commit(struct hf_query *q);
+
+/* After hf_db_transaction() returned HF_ERR_TIMEOUT: true when the
+ * timeout cut short a statement of hf_query_run_and_commit, which may have
+ * committed. */
+bool hf_db_outcome_unknown(const struct hf_db *db);
 
 /* Advance to the next row: HF_OK, or HF_ERR_NOT_FOUND after the last. */
 enum hf_result hf_query_next(struct hf_query *q);
@@ -153,6 +154,16 @@ long long hf_query_column_int(const struct hf_query *q, unsigned int i);
 unsigned long long hf_query_affected(const struct hf_query *q);
 
 void hf_query_end(struct hf_query *q);
+
+/* Run q (started and bound) and move to its first row: else
+ * HF_ERR_NOT_FOUND and 'unknown WHAT "ID"' in errstr, or the database's
+ * error.  The caller reads the row, then ends q either way. */
+enum hf_result hf_query_expect_row(struct hf_query *q, const char *what,
+				   const char *id, char *errstr, size_t errlen);
+
+/* hf_query_expect_row of sql with one "?" for id, for its row alone. */
+enum hf_result hf_require_row(struct hf_db *db, const char *sql, const char *id,
+			      const char *what, char *errstr, size_t errlen);
 
 /* Run one statement with no parameters and no result (DDL, SET). */
 enum hf_result hf_db_exec(struct hf_db *db, const char *sql);

@@ -13,28 +13,12 @@
 #include "ids.h"
 #include "validate.h"
 
-/* Run q, which must select at least one row; "what" names it for errstr. */
-static enum hf_result
-expect_row(struct hf_query *q, const char *what, const char *value,
-	   char *errstr, size_t errlen)
-{
-	enum hf_result r = hf_query_run(q);
-
-	if (r == HF_OK)
-		r = hf_query_next(q);
-	if (r == HF_ERR_NOT_FOUND)
-		return hf_fail(r, errstr, errlen, "unknown %s \"%s\"", what, value);
-	if (r != HF_OK)
-		return hf_db_fail(q->db, r, errstr, errlen);
-	return HF_OK;
-}
-
-static enum hf_result
-workspace_exists(struct hf_db *db, const char *workspace_id, char *errstr,
-		 size_t errlen)
+enum hf_result
+hf_workspace_exists(struct hf_db *db, const char *workspace_id, char *errstr,
+		    size_t errlen)
 {
 	return hf_require_row(db, "SELECT 1 FROM workspaces WHERE id = ?",
-			   workspace_id, "workspace", errstr, errlen);
+			      workspace_id, "workspace", errstr, errlen);
 }
 
 /* ---- migrations ------------------------------------------------------ */
@@ -413,7 +397,7 @@ hf_environment_resolve(struct hf_db *db, const char *workspace_id,
 	hf_query_text(&q, environment);
 	hf_query_text(&q, environment);
 	hf_query_text(&q, environment);
-	r = expect_row(&q, "environment", environment, errstr, errlen);
+	r = hf_query_expect_row(&q, "environment", environment, errstr, errlen);
 	if (r == HF_ERR_NOT_FOUND)
 		hf_fail(r, errstr, errlen,
 			"unknown environment \"%s\" in workspace %s",
@@ -435,7 +419,7 @@ hf_environment_create(struct hf_db *db, const char *workspace_id,
 		return hf_fail(HF_ERR_INVALID, errstr, errlen,
 			       "a name is 1 to %d characters of UTF-8 text",
 			       HF_NAME_MAX_LEN);
-	r = workspace_exists(db, workspace_id, errstr, errlen);
+	r = hf_workspace_exists(db, workspace_id, errstr, errlen);
 	if (r != HF_OK)
 		return r;
 	if (hf_id_new(id, "env") != HF_OK)
@@ -467,7 +451,7 @@ hf_application_create(struct hf_db *db, const char *workspace_id,
 		return hf_fail(HF_ERR_INVALID, errstr, errlen,
 			       "a name is 1 to %d characters of UTF-8 text",
 			       HF_NAME_MAX_LEN);
-	r = workspace_exists(db, workspace_id, errstr, errlen);
+	r = hf_workspace_exists(db, workspace_id, errstr, errlen);
 	if (r == HF_OK && environment != NULL)
 		r = hf_environment_resolve(db, workspace_id, environment,
 					   env_id, errstr, errlen);
@@ -580,7 +564,7 @@ hf_endpoint_create(struct hf_db *db, const struct hf_endpoint_spec *spec,
 				       "invalid event type \"%s\": use 1 to %d of A-Z a-z 0-9 . _ - : (or * for all)",
 				       t, HF_EVENT_TYPE_MAX_LEN);
 	}
-	r = workspace_exists(db, spec->workspace_id, errstr, errlen);
+	r = hf_workspace_exists(db, spec->workspace_id, errstr, errlen);
 	if (r == HF_OK && spec->environment != NULL)
 		r = hf_environment_resolve(db, spec->workspace_id,
 					   spec->environment, env_id, errstr,
@@ -592,7 +576,7 @@ hf_endpoint_create(struct hf_db *db, const struct hf_endpoint_spec *spec,
 			       "SELECT environment_id FROM applications WHERE id = ? AND workspace_id = ?");
 		hf_query_text(&q, spec->application_id);
 		hf_query_text(&q, spec->workspace_id);
-		r = expect_row(&q, "application", spec->application_id, errstr,
+		r = hf_query_expect_row(&q, "application", spec->application_id, errstr,
 			       errlen);
 		if (r == HF_OK)
 			app_env = hf_query_column(&q, 0, NULL);
@@ -650,7 +634,7 @@ endpoint_workspace(struct hf_db *db, const char *endpoint_id,
 
 	hf_query_start(&q, db, "SELECT workspace_id FROM endpoints WHERE id = ? FOR UPDATE");
 	hf_query_text(&q, endpoint_id);
-	r = expect_row(&q, "endpoint", endpoint_id, errstr, errlen);
+	r = hf_query_expect_row(&q, "endpoint", endpoint_id, errstr, errlen);
 	if (r == HF_OK)
 		snprintf(workspace_id, HF_ID_MAX_LEN + 1, "%s",
 			 hf_query_column(&q, 0, NULL));
@@ -710,8 +694,9 @@ enum hf_result
 hf_endpoint_lock(struct hf_db *db, const char *endpoint_id, char *errstr,
 		 size_t errlen)
 {
-	return hf_require_row(db, "SELECT 1 FROM endpoints WHERE id = ? FOR UPDATE",
-			      endpoint_id, "endpoint", errstr, errlen);
+	char workspace_id[HF_ID_MAX_LEN + 1];
+
+	return endpoint_workspace(db, endpoint_id, workspace_id, errstr, errlen);
 }
 
 enum hf_result
@@ -754,7 +739,7 @@ hf_api_key_create(struct hf_db *db, const char *workspace_id,
 	if (environment != NULL && endpoint_id != NULL)
 		return hf_fail(HF_ERR_INVALID, errstr, errlen,
 			       "a key is scoped to an environment or an endpoint, not both");
-	r = workspace_exists(db, workspace_id, errstr, errlen);
+	r = hf_workspace_exists(db, workspace_id, errstr, errlen);
 	if (r == HF_OK && environment != NULL)
 		r = hf_environment_resolve(db, workspace_id, environment,
 					   env_id, errstr, errlen);
@@ -763,7 +748,7 @@ hf_api_key_create(struct hf_db *db, const char *workspace_id,
 			       "SELECT 1 FROM endpoints WHERE id = ? AND workspace_id = ?");
 		hf_query_text(&q, endpoint_id);
 		hf_query_text(&q, workspace_id);
-		r = expect_row(&q, "endpoint", endpoint_id, errstr, errlen);
+		r = hf_query_expect_row(&q, "endpoint", endpoint_id, errstr, errlen);
 		hf_query_end(&q);
 	}
 	if (r != HF_OK)

@@ -23,6 +23,10 @@
 enum hf_result hf_migrate(struct hf_db *db, const char *sql_dir, int *applied,
 			  char *errstr, size_t errlen);
 
+/* HF_OK, or HF_ERR_NOT_FOUND and "unknown workspace". */
+enum hf_result hf_workspace_exists(struct hf_db *db, const char *workspace_id,
+				   char *errstr, size_t errlen);
+
 enum hf_result hf_workspace_create(struct hf_db *db, const char *name,
 				   long max_payload_bytes /* 0: default */,
 				   char *id, char *errstr, size_t errlen);

@@ -193,18 +193,14 @@ hf_delivery_show(struct hf_db *db, const char *delivery_id, json_object **out,
 		       "SELECT " DELIVERY_COLUMNS ", e.url FROM deliveries d"
 		       " JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = ?");
 	hf_query_text(&q, delivery_id);
-	r = hf_query_run(&q);
-	if (r == HF_OK)
-		r = hf_query_next(&q);
+	r = hf_query_expect_row(&q, "delivery", delivery_id, errstr, errlen);
 	if (r == HF_OK) {
 		obj = delivery_object(&q);
 		json_object_object_add(obj, "url", text_or_null(&q, 10));
 	}
 	hf_query_end(&q);
-	if (r == HF_ERR_NOT_FOUND)
-		return hf_fail(r, errstr, errlen, "unknown delivery \"%s\"", delivery_id);
 	if (r != HF_OK)
-		return hf_db_fail(db, r, errstr, errlen);
+		return r;
 
 	hf_query_start(&q, db,
 		       "SELECT id, attempt_number, " ISO("started_at") ", duration_ms,"
@@ -227,18 +223,8 @@ static enum hf_result
 lock_message(struct hf_db *db, const char *message_id, char *errstr,
 	     size_t errlen)
 {
-	struct hf_query q;
-	enum hf_result r;
-
-	hf_query_start(&q, db, "SELECT 1 FROM messages WHERE id = ? FOR UPDATE");
-	hf_query_text(&q, message_id);
-	r = hf_query_run(&q);
-	if (r == HF_OK)
-		r = hf_query_next(&q);
-	hf_query_end(&q);
-	if (r == HF_ERR_NOT_FOUND)
-		return hf_fail(r, errstr, errlen, "unknown message \"%s\"", message_id);
-	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
+	return hf_require_row(db, "SELECT 1 FROM messages WHERE id = ? FOR UPDATE",
+			      message_id, "message", errstr, errlen);
 }
 
 static enum hf_result
@@ -269,16 +255,12 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 	*out = NULL;
 	hf_query_start(&q, db, "SELECT message_id FROM deliveries WHERE id = ?");
 	hf_query_text(&q, delivery_id);
-	r = hf_query_run(&q);
-	if (r == HF_OK)
-		r = hf_query_next(&q);
+	r = hf_query_expect_row(&q, "delivery", delivery_id, errstr, errlen);
 	if (r == HF_OK)
 		snprintf(message_id, sizeof(message_id), "%s", hf_query_column(&q, 0, NULL));
 	hf_query_end(&q);
-	if (r == HF_ERR_NOT_FOUND)
-		return hf_fail(r, errstr, errlen, "unknown delivery \"%s\"", delivery_id);
 	if (r != HF_OK)
-		return hf_db_fail(db, r, errstr, errlen);
+		return r;
 	r = lock_message(db, message_id, errstr, errlen);
 	/* Purged since the read above: the delivery went with its message. */
 	if (r == HF_ERR_NOT_FOUND)
@@ -289,19 +271,15 @@ hf_delivery_retry(struct hf_db *db, const char *delivery_id, json_object **out,
 		       "SELECT " SHOWN_STATUS ", e.active, d.endpoint_id FROM deliveries d"
 		       " JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = ? FOR UPDATE");
 	hf_query_text(&q, delivery_id);
-	r = hf_query_run(&q);
-	if (r == HF_OK)
-		r = hf_query_next(&q);
+	r = hf_query_expect_row(&q, "delivery", delivery_id, errstr, errlen);
 	if (r == HF_OK) {
 		snprintf(status, sizeof(status), "%s", hf_query_column(&q, 0, NULL));
 		active = hf_query_column_int(&q, 1) == 1;
 		snprintf(endpoint_id, sizeof(endpoint_id), "%s", hf_query_column(&q, 2, NULL));
 	}
 	hf_query_end(&q);
-	if (r == HF_ERR_NOT_FOUND)
-		return hf_fail(r, errstr, errlen, "unknown delivery \"%s\"", delivery_id);
 	if (r != HF_OK)
-		return hf_db_fail(db, r, errstr, errlen);
+		return r;
 	if (strcmp(status, "sending") == 0)
 		return hf_fail(HF_ERR_CONFLICT, errstr, errlen,
 			       "delivery %s is being sent right now", delivery_id);
@@ -494,8 +472,9 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
  * sweep (or a person) disabled it and why, since when it has been failing,
  * what it is subscribed to (names have no spaces: validate.h), and how
  * many of its deliveries are in each unfinished status delivery list
- * shows (pending, sending, paused), read on the (endpoint_id, status)
- * index.
+ * shows (pending, sending, paused).  The stored 'pending' (sending too)
+ * and 'paused' are counted on the (endpoint_id, status) index alone; only
+ * sending needs each pending row's lease.
  */
 #define ENDPOINT_COLUMNS \
 	"e.id, e.workspace_id, e.environment_id, e.application_id, e.url," \
@@ -504,7 +483,7 @@ hf_endpoint_rotate_secret(struct hf_db *db, const char *endpoint_id,
 	" (SELECT GROUP_CONCAT(s.event_type ORDER BY s.event_type SEPARATOR ' ')" \
 	"  FROM subscriptions s WHERE s.endpoint_id = e.id)," \
 	" (SELECT COUNT(*) FROM deliveries d" \
-	"  WHERE d.endpoint_id = e.id AND " HF_SQL_PARKABLE("d.") ")," \
+	"  WHERE d.endpoint_id = e.id AND d.status = 'pending')," \
 	" (SELECT COUNT(*) FROM deliveries d" \
 	"  WHERE d.endpoint_id = e.id AND " HF_SQL_SENDING("d.") ")," \
 	" (SELECT COUNT(*) FROM deliveries d" \
@@ -543,7 +522,8 @@ endpoint_object(const struct hf_query *q)
 	json_object_object_add(o, "failing_since", text_or_null(q, 7));
 	json_object_object_add(o, "created_at", text_or_null(q, 8));
 	json_object_object_add(o, "event_types", words_array(q, 9));
-	json_object_object_add(o, "pending", int_or_null(q, 10));
+	json_object_object_add(o, "pending", json_object_new_int64(
+		hf_query_column_int(q, 10) - hf_query_column_int(q, 11)));
 	json_object_object_add(o, "sending", int_or_null(q, 11));
 	json_object_object_add(o, "paused", int_or_null(q, 12));
 	return o;
@@ -554,19 +534,8 @@ hf_endpoint_list(struct hf_db *db, const struct hf_endpoint_filter *filter,
 		 json_object **out, char *errstr, size_t errlen)
 {
 	struct hf_query q;
-	enum hf_result r = HF_OK;
+	enum hf_result r;
 
-	*out = NULL;
-	/* An unknown id is a mistake to report, not an empty list. */
-	if (filter->workspace_id != NULL)
-		r = hf_require_row(db, "SELECT 1 FROM workspaces WHERE id = ?",
-				   filter->workspace_id, "workspace", errstr, errlen);
-	if (r == HF_OK && filter->application_id != NULL)
-		r = hf_require_row(db, "SELECT 1 FROM applications WHERE id = ?",
-				   filter->application_id, "application", errstr,
-				   errlen);
-	if (r != HF_OK)
-		return r;
 	hf_query_start(&q, db,
 		       "SELECT " ENDPOINT_COLUMNS " FROM endpoints e"
 		       " WHERE (? IS NULL OR e.workspace_id = ?)"
@@ -579,7 +548,41 @@ hf_endpoint_list(struct hf_db *db, const struct hf_endpoint_filter *filter,
 	hf_query_text(&q, filter->application_id);
 	hf_query_int(&q, filter->disabled_only ? 1 : 0);
 	hf_query_int(&q, filter->limit);
-	return list_rows(&q, endpoint_object, out, errstr, errlen);
+	r = list_rows(&q, endpoint_object, out, errstr, errlen);
+	if (r != HF_OK || json_object_array_length(*out) > 0)
+		return r;
+	/* Nothing listed: an unknown id is a mistake to report, not an
+	 * empty list. */
+	if (filter->workspace_id != NULL)
+		r = hf_workspace_exists(db, filter->workspace_id, errstr, errlen);
+	if (r == HF_OK && filter->application_id != NULL)
+		r = hf_require_row(db, "SELECT 1 FROM applications WHERE id = ?",
+				   filter->application_id, "application", errstr,
+				   errlen);
+	if (r != HF_OK) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+static json_object *
+first_column(const struct hf_query *q)
+{
+	return text_or_null(q, 0);
+}
+
+enum hf_result
+hf_endpoint_event_types(struct hf_db *db, const char *endpoint_id,
+			json_object **out, char *errstr, size_t errlen)
+{
+	struct hf_query q;
+
+	hf_query_start(&q, db,
+		       "SELECT event_type FROM subscriptions WHERE endpoint_id = ?"
+		       " ORDER BY event_type");
+	hf_query_text(&q, endpoint_id);
+	return list_rows(&q, first_column, out, errstr, errlen);
 }
 
 static json_object *
@@ -606,16 +609,12 @@ hf_endpoint_show(struct hf_db *db, const char *endpoint_id, json_object **out,
 	*out = NULL;
 	hf_query_start(&q, db, "SELECT " ENDPOINT_COLUMNS " FROM endpoints e WHERE e.id = ?");
 	hf_query_text(&q, endpoint_id);
-	r = hf_query_run(&q);
-	if (r == HF_OK)
-		r = hf_query_next(&q);
+	r = hf_query_expect_row(&q, "endpoint", endpoint_id, errstr, errlen);
 	if (r == HF_OK)
 		obj = endpoint_object(&q);
 	hf_query_end(&q);
-	if (r == HF_ERR_NOT_FOUND)
-		return hf_fail(r, errstr, errlen, "unknown endpoint \"%s\"", endpoint_id);
 	if (r != HF_OK)
-		return hf_db_fail(db, r, errstr, errlen);
+		return r;
 
 	/* Which secrets sign; never the secrets themselves. */
 	hf_query_start(&q, db,

@@ -75,6 +75,11 @@ enum hf_result hf_endpoint_list(struct hf_db *db,
 				const struct hf_endpoint_filter *filter,
 				json_object **out, char *errstr, size_t errlen);
 
+/* The event types endpoint_id is subscribed to, in order, as an array. */
+enum hf_result hf_endpoint_event_types(struct hf_db *db, const char *endpoint_id,
+				       json_object **out, char *errstr,
+				       size_t errlen);
+
 /* One endpoint as listed, with "secrets": each secret's id, creation,
  * expiry and whether it signs now (never the secret itself). */
 enum hf_result hf_endpoint_show(struct hf_db *db, const char *endpoint_id,

@@ -144,12 +144,8 @@ purge_examine(struct hf_db *db, struct hf_purge *p, char **candidates,
 	hf_query_int(&q, HF_PURGE_BATCH_MESSAGES);
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		const char *id = hf_query_column(&q, 0, NULL);
+		const char *id = hf_query_column(&q, 0, NULL);	/* a key: never NULL */
 
-		if (id == NULL) {
-			r = HF_ERR_INVALID;
-			break;
-		}
 		if (hf_query_column_int(&q, 1) == 1) {
 			unsigned long long n =
 				(unsigned long long)hf_query_column_int(&q, 2);
@@ -185,15 +181,8 @@ purge_select_ids(struct hf_db *db, const char *sql, const char *ids,
 	if (cutoff)
 		hf_query_int(&q, (long long)p->before_unix_ms);
 	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		const char *id = hf_query_column(&q, 0, NULL);
-
-		if (id == NULL) {
-			r = HF_ERR_INVALID;
-			break;
-		}
-		hf_id_list_add(&list, id);
-	}
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK)
+		hf_id_list_add(&list, hf_query_column(&q, 0, NULL));
 	hf_query_end(&q);
 	return finish_list(&list, r, out, count);
 }
@@ -256,7 +245,5 @@ out:
 		return r;
 	if (r == HF_ERR_NOMEM)
 		return hf_fail(r, errstr, errlen, "out of memory");
-	if (r == HF_ERR_INVALID)
-		return hf_fail(r, errstr, errlen, "an id read back was NULL");
 	return hf_db_fail(db, r, errstr, errlen);
 }

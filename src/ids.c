@@ -39,18 +39,23 @@ hf_id_format(char *out, const char *prefix, uint64_t unix_ms,
 	out[plen + 1 + HF_ID_BODY_LEN] = '\0';
 }
 
+uint64_t
+hf_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 enum hf_result
 hf_id_new(char *out, const char *prefix)
 {
 	unsigned char random10[10];
-	struct timespec ts;
-	uint64_t ms;
 
 	if (hf_random_bytes(random10, sizeof(random10)) != HF_OK)
 		return HF_ERR_IO;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-	hf_id_format(out, prefix, ms, random10);
+	hf_id_format(out, prefix, hf_unix_ms(), random10);
 	return HF_OK;
 }
 

@@ -18,6 +18,10 @@
 /* The prefix of message ids: ingest makes them, purge walks their range. */
 #define HF_MESSAGE_ID_PREFIX "msg"
 
+/* Wall-clock milliseconds since the epoch: the time an id holds (and an
+ * attempt's start, and purge's cutoff, compared with ids). */
+uint64_t hf_unix_ms(void);
+
 /*
  * Write prefix "_" body into out (at least HF_ID_MAX_LEN + 1 bytes).
  * prefix is 1..4 lowercase letters.

@@ -387,14 +387,16 @@ def endpoint_list_shows_state_subscriptions_and_backlog():
     second = db.admin("endpoint", "create", "--workspace", ws, "--app", app,
                       "--url", "https://b.example/hook")["id"]
     db.admin("endpoint", "create", "--workspace", other, "--url", "https://c.example/")
-    # Two deliveries waiting for the first, one paused for the second,
-    # and the first failing since a known time.
+    # The first: one delivery waiting, one being sent (a sweep's lease
+    # runs), failing since a known time; the second: one paused, one done.
     db.root_sql("USE hookfan; INSERT INTO messages (id, workspace_id, event_type, payload, status)"
                 " VALUES ('msg_l1', '%(ws)s', 'order.paid', '{}', 'pending');"
-                "INSERT INTO deliveries (id, message_id, endpoint_id, status, due_at) VALUES"
-                " ('del_l1', 'msg_l1', '%(a)s', 'pending', NOW(3)),"
-                " ('del_l2', 'msg_l1', '%(a)s', 'pending', NOW(3)),"
-                " ('del_l3', 'msg_l1', '%(b)s', 'succeeded', NULL);"
+                "INSERT INTO deliveries (id, message_id, endpoint_id, status, due_at, lease_token)"
+                " VALUES ('del_l1', 'msg_l1', '%(a)s', 'pending', NOW(3), ''),"
+                " ('del_l2', 'msg_l1', '%(a)s', 'pending', NOW(3) + INTERVAL 1 MINUTE,"
+                "  REPEAT('a', 32)),"
+                " ('del_l3', 'msg_l1', '%(b)s', 'paused', NULL, ''),"
+                " ('del_l4', 'msg_l1', '%(b)s', 'succeeded', NULL, '');"
                 "UPDATE endpoints SET failing_since = '2026-11-20 10:00:00.250'"
                 " WHERE id = '%(a)s';" % {"ws": ws, "a": first, "b": second})
     db.admin("endpoint", "disable", "--endpoint", second)
@@ -409,10 +411,12 @@ def endpoint_list_shows_state_subscriptions_and_backlog():
     eq(a["event_types"], ["order.made", "order.paid"])
     eq(a["failing_since"], "2026-11-20T10:00:00.250Z")
     assert ISO_MS.match(a["created_at"]), a["created_at"]
-    eq((a["pending"], a["sending"], a["paused"]), (2, 0, 0))
+    eq((a["pending"], a["sending"], a["paused"]), (1, 1, 0))
+    eq(sorted(d["status"] for d in db.admin("delivery", "list", "--endpoint", first)["deliveries"]),
+       ["pending", "sending"], "as delivery list says")
     eq((b["active"], b["disabled_reason"], b["application_id"], b["event_types"]),
        (False, "disabled by hookfan-admin", app, ["*"]))
-    eq((b["pending"], b["sending"], b["paused"]), (0, 0, 0), "a finished delivery is none")
+    eq((b["pending"], b["sending"], b["paused"]), (0, 0, 1), "a finished delivery is none")
     eq([e["id"] for e in db.admin("endpoint", "list", "--workspace", ws,
                                   "--disabled")["endpoints"]], [second])
     eq([e["id"] for e in db.admin("endpoint", "list", "--app", app)["endpoints"]], [second])
