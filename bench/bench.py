@@ -1230,30 +1230,27 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         # pair's cost.
         beside = " (no old rows, rounds alternating)"
 
-        def median_rate(x):
-            return "%s/s" % fmt_int(x["median_rate"]) if x else "—"
-
-        def paired(x):
+        def old_rows(name, figure):
+            """The row of NAME_old against NAME_control: median rounds and
+            the median pair's cost."""
+            old, new = f.get(name + "_old"), f.get(name + "_control")
             n = self.sizes["old_rounds"]
-            return "%s (median of %d pair%s)" % (fmt_cost(x["cost"]), n, "s"[:n > 1])
+            cost = old["cost"] if old and new else None
+            add("%s with %s old deliveries: %s (median round)" % (figure[0], label, figure[1]),
+                "%s/s" % fmt_int(old["median_rate"]) if old else "—",
+                "%s/s%s" % (fmt_int(new["median_rate"]), beside) if new else "—",
+                "%s (median of %d pair%s)" % (fmt_cost(cost), n, "s"[:n > 1])
+                if cost is not None else "—",
+                "cost ≤ 10%", cost is not None and cost <= 0.10, old, new)
+            return old, new
 
-        w_old, w_new = f.get("ingest3_old"), f.get("ingest3_control")
-        cost = w_old["cost"] if w_old and w_new else None
-        add("ingest fan-out 3 with %s old deliveries: req/s (median round)" % label,
-            median_rate(w_old), median_rate(w_new) + beside if w_new else "—",
-            paired(w_old) if cost is not None else "—", "cost ≤ 10%",
-            cost is not None and cost <= 0.10, w_old, w_new)
+        w_old, w_new = old_rows("ingest3", ("ingest fan-out 3", "req/s"))
         if w_old:
             add("ingest fan-out 3 with %s old deliveries: p50 / p99 (fastest round)" % label,
                 "%s / %s" % (fmt_ms(w_old, "p50"), fmt_ms(w_old, "p99")),
                 "%s / %s" % (fmt_ms(w_new, "p50"), fmt_ms(w_new, "p99")) if w_new else "—",
                 "", "", None)
-        s_old, s_new = f.get("sweep_old"), f.get("sweep_control")
-        cost = s_old["cost"] if s_old and s_new else None
-        add("sweep with %s old deliveries: deliveries/s (median round)" % label,
-            median_rate(s_old), median_rate(s_new) + beside if s_new else "—",
-            paired(s_old) if cost is not None else "—", "cost ≤ 10%",
-            cost is not None and cost <= 0.10, s_old, s_new)
+        s_old, s_new = old_rows("sweep", ("sweep", "deliveries/s"))
         add("peak RSS, one hookfan.fcgi process under load",
             fmt_mib(self.fcgi_hwm) if self.fcgi_hwm else "—", "—", "", "< 16 MiB",
             bool(self.fcgi_hwm) and self.fcgi_hwm < 16 * 1024)

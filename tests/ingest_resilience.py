@@ -46,28 +46,6 @@ def counts():
             int(db.value("SELECT COUNT(*) FROM deliveries")))
 
 
-class HeldLock:
-    """A mariadb client that holds a table lock until released."""
-
-    def __init__(self, statement):
-        self.proc = subprocess.Popen(
-            db._client() + ["--unbuffered", "hookfan"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        hftest.cleanup(self.release)
-        self.proc.stdin.write(statement + ";\nSELECT 'locked';\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if line.strip() != "locked":
-            self.proc.kill()
-            raise AssertionError("lock not taken: %r %s" % (line, self.proc.communicate()))
-
-    def release(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.write("UNLOCK TABLES;\n")
-            self.proc.stdin.close()
-            self.proc.wait(10)
-
-
 @hftest.test
 def a_lock_held_elsewhere_is_504_ingest_timeout_with_nothing_stored():
     for server in servers:
@@ -76,7 +54,7 @@ def a_lock_held_elsewhere_is_504_ingest_timeout_with_nothing_stored():
             eq(trigger(server)[0], 202)
             eq(send(server)[0], 201)
         before = counts()
-        lock = HeldLock("LOCK TABLES messages WRITE")
+        lock = db.hold("LOCK TABLES messages WRITE")
         try:
             for call in (trigger, send):
                 started = time.monotonic()
@@ -98,7 +76,7 @@ def a_row_lock_on_the_rate_bucket_is_504_too():
     eq(trigger(server)[0] in (202, 429), True)
     time.sleep(1.1)
     before = counts()
-    lock = HeldLock("BEGIN; UPDATE rate_limits SET hits = hits")
+    lock = db.hold("BEGIN; UPDATE rate_limits SET hits = hits")
     try:
         status, _, body = trigger(server)
         eq((status, body["code"]), (504, "ingest_timeout"), "blocked on a bucket row")
@@ -118,7 +96,7 @@ def a_connection_killed_during_the_store_is_503_with_nothing_stored():
         before = counts()
         # The deliveries INSERT checks its foreign key under a shared lock
         # on the endpoint row: held here, the CALL waits inside.
-        lock = HeldLock("BEGIN; UPDATE endpoints SET url = url WHERE id = '%s'" % endpoint)
+        lock = db.hold("BEGIN; UPDATE endpoints SET url = url WHERE id = '%s'" % endpoint)
         answer = []
         worker = threading.Thread(target=lambda: answer.append(trigger(server)))
         worker.start()
@@ -171,7 +149,7 @@ def store_with(before_commit="", after_commit=""):
 
 
 # A wait the statement timeout (3 s) cuts short with an error: a row lock
-# on a table of the tests' own, held by the test (GateClosed).  (SLEEP
+# on a table of the tests' own, held by the test (gate_closed).  (SLEEP
 # would not do: cut short, it returns 1 and the CALL goes on.)
 db.root_sql("USE hookfan; CREATE TABLE hf_test_gate (id INT PRIMARY KEY) ENGINE=InnoDB;"
             " INSERT INTO hf_test_gate VALUES (1)")
@@ -179,11 +157,9 @@ AT_THE_GATE = ("SET STATEMENT innodb_lock_wait_timeout = 60 FOR"
                " SELECT id INTO @hf_test FROM hf_test_gate WHERE id = 1 FOR UPDATE;")
 
 
-class GateClosed(HeldLock):
+def gate_closed():
     """hf_test_gate's row locked until released: AT_THE_GATE waits."""
-
-    def __init__(self):
-        super().__init__("BEGIN; UPDATE hf_test_gate SET id = id")
+    return db.hold("BEGIN; UPDATE hf_test_gate SET id = id")
 
 
 def deliveries_stored(delivery_ids):
@@ -202,7 +178,7 @@ def a_store_cut_short_after_its_commit_answers_the_success():
         eq(send(server)[0], 201)
         before = counts()
         store_with(after_commit=AT_THE_GATE)
-        gate = GateClosed()
+        gate = gate_closed()
         try:
             answers = []
             for call in (trigger, send):
@@ -237,7 +213,7 @@ def a_connection_killed_after_the_stores_commit_answers_the_success():
         eq(trigger(server)[0], 202)
         before = counts()
         store_with(after_commit=AT_THE_GATE)
-        gate = GateClosed()
+        gate = gate_closed()
         try:
             answer = []
             started = time.monotonic()
@@ -268,7 +244,7 @@ def a_store_cut_short_before_its_commit_is_504_with_nothing_stored():
         eq(trigger(server)[0], 202)
         before = counts()
         store_with(before_commit=AT_THE_GATE)
-        gate = GateClosed()
+        gate = gate_closed()
         try:
             status, _, body = trigger(server)
         finally:

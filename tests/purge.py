@@ -189,30 +189,6 @@ def assert_whole(made):
     eq(present("attempts", aids), set(aids), "every attempt of %s kept" % mid)
 
 
-def hold_message_lock(mid):
-    """A client that holds message mid's row lock (in an open transaction)
-    until it is sent "COMMIT;"; returned once it holds it."""
-    locker = subprocess.Popen(db._client() + ["hookfan"], stdin=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    hftest.cleanup(lambda: locker.poll() is None and locker.kill())
-    locker.stdin.write("BEGIN; SELECT id FROM messages WHERE id = '%s' FOR UPDATE;\n" % mid)
-    locker.stdin.flush()
-
-    def holding():
-        if locker.poll() is not None:
-            raise AssertionError("the locking client exited %d: %s"
-                                 % (locker.returncode, locker.stderr.read()))
-        try:    # NOWAIT: "locked by someone" at once, as error 1205
-            db.rows("SELECT id FROM messages WHERE id = '%s' FOR UPDATE NOWAIT" % mid)
-        except RuntimeError as e:
-            if "ERROR 1205" not in str(e):
-                raise
-            return True
-        return False
-    hftest.wait_for(holding, what="the other transaction's lock")
-    return locker
-
-
 def run_purge(*args):
     """Run purge --json; assert success; returns the JSON."""
     r = db.run_admin("--json", "purge", *args)
@@ -310,7 +286,7 @@ def a_retry_whose_message_goes_while_it_waits_names_the_delivery(space):
     that deletes both in between leaves the delivery unknown, and the
     error names the delivery the user gave."""
     made = message(space, 40, deliveries=[FAILED])
-    locker = hold_message_lock(made[0])
+    locker = db.hold("BEGIN; SELECT id FROM messages WHERE id = '%s' FOR UPDATE" % made[0])
     retry = subprocess.Popen([hftest.ADMIN, "--config", db.config_path, "delivery", "retry",
                               made[1][0]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=db.env())
@@ -325,11 +301,10 @@ def a_retry_whose_message_goes_while_it_waits_names_the_delivery(space):
                         " WHERE user = 'hookfan' AND info ="
                         " 'SELECT 1 FROM messages WHERE id = ? FOR UPDATE'") == "1"
     hftest.wait_for(retry_waiting, what="the retry waiting for the message's lock")
-    locker.communicate("DELETE FROM attempts WHERE delivery_id = '{1}';"
-                       " DELETE FROM deliveries WHERE id = '{1}';"
-                       " DELETE FROM messages WHERE id = '{0}'; COMMIT;\n"
-                       .format(made[0], made[1][0]), timeout=30)
-    eq(locker.returncode, 0, "the deleting client")
+    eq(locker.finish("DELETE FROM attempts WHERE delivery_id = '{1}';"
+                     " DELETE FROM deliveries WHERE id = '{1}';"
+                     " DELETE FROM messages WHERE id = '{0}'; COMMIT;\n"
+                     .format(made[0], made[1][0])), 0, "the deleting client")
     out, err = retry.communicate(timeout=30)
     eq((retry.returncode, out, err), (1, "", 'hookfan-admin: unknown delivery "%s"\n' % made[1][0]))
 
@@ -496,7 +471,7 @@ def no_scan_of_recent_rows(space):
 def a_message_another_transaction_holds_is_skipped_not_waited_for(space):
     held = message(space, 45, deliveries=[SUCCEEDED])
     free = message(space, 45, deliveries=[FAILED])
-    locker = hold_message_lock(held[0])
+    locker = db.hold("BEGIN; SELECT id FROM messages WHERE id = '%s' FOR UPDATE" % held[0])
     started = time.monotonic()
     _, went = purge(space, "--older-than", "30")
     took = time.monotonic() - started
@@ -504,8 +479,7 @@ def a_message_another_transaction_holds_is_skipped_not_waited_for(space):
     eq(went[0], 1, "the free one went")
     assert_gone(free)
     assert_whole(held)
-    locker.communicate("COMMIT;\n", timeout=30)
-    eq(locker.returncode, 0, "the locking client")
+    eq(locker.finish("COMMIT;\n"), 0, "the locking client")
     eq(purge(space, "--older-than", "30")[1][0], 1, "the next run takes the one that was held")
     assert_gone(held)
 

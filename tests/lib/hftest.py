@@ -359,3 +359,44 @@ class MariaDB:
             raise AssertionError("hookfan-admin %s failed (%d): %s" %
                                  (" ".join(args), r.returncode, r.stderr))
         return json.loads(r.stdout)
+
+    def hold(self, statements):
+        """A client (root, on the hookfan database) that has run statements
+        and keeps its session, and so the locks they took, until
+        finish() or release(); returned once they have run."""
+        return Held(self, statements)
+
+
+class Held:
+    """See MariaDB.hold."""
+
+    MARK = "hftest-held"
+
+    def __init__(self, db, statements):
+        self.proc = subprocess.Popen(db._client() + ["--unbuffered", "hookfan"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        cleanup(self.release)
+        self.proc.stdin.write("%s;\nSELECT '%s';\n" % (statements, self.MARK))
+        self.proc.stdin.flush()
+        while True:     # the rows the statements print come first
+            line = self.proc.stdout.readline()
+            if line.strip() == self.MARK:
+                return
+            if not line:
+                raise AssertionError("%r did not run: %s" % (statements, self.finish_output()))
+
+    def finish_output(self, statements=""):
+        """What finish() does; (stdout, stderr) of the client, once."""
+        if getattr(self, "output", None) is None:
+            self.output = self.proc.communicate(statements, timeout=30)
+        return self.output
+
+    def finish(self, statements=""):
+        """Run statements in the same session, then end it (what was not
+        committed is rolled back, table locks go); its exit status."""
+        self.finish_output(statements)
+        return self.proc.returncode
+
+    def release(self):
+        self.finish()
