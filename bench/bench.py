@@ -37,7 +37,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"   # src/ids.c
+# Ids shaped as src/ids.c makes them, shared with the tests.
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
+from hfids import id_bound, now_ms, sql_id  # noqa: E402
 DB_PASSWORD = "hookfan-bench-pw"
 MiB = 1024 * 1024
 
@@ -295,32 +297,8 @@ class MariaDB:
 
 
 # ---------------------------------------------------------------- SQL helpers
-def encode_ms(ms):
-    """The first 10 characters of an id made at unix ms (src/ids.c)."""
-    return "".join(ALPHABET[(ms >> (5 * (9 - i))) & 31] for i in range(10))
-
-
-def id_bound(prefix, ms):
-    """The smallest id with this prefix made at or after ms."""
-    return "%s_%s%s" % (prefix, encode_ms(ms), "0" * 16)
-
-
-def sql_id(prefix, ms_expr):
-    """SQL for a real-looking id: prefix, '_', 10 characters of the creation
-    time in ms and 16 random characters, as src/ids.c makes them."""
-    ts = ", ".join("SUBSTRING('%s', ((%s) >> %d & 31) + 1, 1)" % (ALPHABET, ms_expr, 5 * (9 - i))
-                   for i in range(10))
-    rnd = ", ".join("SUBSTRING('%s', FLOOR(RAND() * 32) + 1, 1)" % ALPHABET
-                    for _ in range(16))
-    return "CONCAT('%s_', %s, %s)" % (prefix, ts, rnd)
-
-
 def sql_str(s):
     return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def now_ms():
-    return int(time.time() * 1000)
 
 
 def payload_sql(seq_expr):

@@ -12,7 +12,6 @@ counts depend on another's leftovers."""
 import calendar
 import json
 import os
-import random
 import re
 import subprocess
 import sys
@@ -20,12 +19,12 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest  # noqa: E402
+from hfids import new_id, now_ms, sql_id  # noqa: E402
 import sweeptest  # noqa: E402
 from hftest import eq  # noqa: E402
 from receivers import Receiver  # noqa: E402
 
 db = hftest.MariaDB.start()
-ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 DAY_MS = 24 * 3600 * 1000
 TOKEN = "a" * 32        # a sweep's lease token
 
@@ -43,28 +42,6 @@ def limit(name):
 BATCH = limit("HF_PURGE_BATCH_MESSAGES")
 CAP = limit("HF_PURGE_BATCH_DELIVERIES")
 DAYS_MAX = limit("HF_PURGE_DAYS_MAX")
-
-
-def now_ms():
-    return int(time.time() * 1000)
-
-
-def encode_ms(ms):
-    """The first 10 characters of an id made at unix ms (src/ids.c)."""
-    return "".join(ALPHABET[(ms >> (5 * (9 - i))) & 31] for i in range(10))
-
-
-def new_id(prefix, ms):
-    return "%s_%s%s" % (prefix, encode_ms(ms), "".join(random.choice(ALPHABET)
-                                                       for _ in range(16)))
-
-
-def sql_id(prefix, ms_expr):
-    """SQL for such an id made at the time ms_expr (as bench/bench.py)."""
-    ts = ", ".join("SUBSTRING('%s', ((%s) >> %d & 31) + 1, 1)" % (ALPHABET, ms_expr, 5 * (9 - i))
-                   for i in range(10))
-    rnd = ", ".join("SUBSTRING('%s', FLOOR(RAND() * 32) + 1, 1)" % ALPHABET for _ in range(16))
-    return "CONCAT('%s_', %s, %s)" % (prefix, ts, rnd)
 
 
 class Space:
