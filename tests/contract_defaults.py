@@ -9,8 +9,10 @@ database's socket, and its password except where the password is the
 point.  db_name and db_user are left out too (both default to hookfan)."""
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -264,6 +266,104 @@ def without_db_password_an_account_with_a_password_is_refused_in_one_line_and_ex
             lines[0]
     eq(db.value("SELECT COUNT(*) FROM workspaces WHERE name = 'Never'"), "0", "nothing written")
     eq(cgi_health(conf)[:2], (0, 503), "hookfan.fcgi: the database is unavailable")
+
+
+@hftest.test
+def without_db_port_a_db_host_is_reached_on_port_3306():
+    """db_host = 127.0.0.1 with no db_port and no db_socket: the one
+    stderr line names 127.0.0.1 and 3306, and (when the port is free to
+    take) a listener of ours on 127.0.0.1:3306 is where the connection
+    goes."""
+    conf = os.path.join(db.dir, "tcp-default-port.conf")
+    with open(conf, "w") as f:
+        f.write("db_host = 127.0.0.1\ndb_password = %s\n" % hftest.DB_PASSWORD)
+    os.chmod(conf, 0o600)
+
+    def admin():
+        r = db.run_admin("workspace", "create", "--name", "x", config=conf)
+        eq((r.returncode, r.stdout), (1, ""), "hookfan-admin workspace create: %s" % r.stderr)
+        lines = r.stderr.strip().splitlines()
+        eq(len(lines), 1, "one line: %r" % r.stderr)
+        assert lines[0].startswith("hookfan-admin: "), lines[0]
+        assert "127.0.0.1" in lines[0] and "3306" in lines[0], lines[0]
+        return lines[0]
+
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        listening = probe.connect_ex(("127.0.0.1", 3306)) == 0
+    if listening:
+        # Something else answers there: hookfan got past connecting (the
+        # error is not "Can't connect"), so it was 3306 it connected to.
+        line = admin()
+        print("# something listens on 127.0.0.1:3306: %s" % line)
+        assert "can't connect" not in line.lower(), line
+        return
+    line = admin()
+    print("# nothing listens on 127.0.0.1:3306: %s" % line)
+    listener = socket.socket()
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 3306))
+    except OSError as e:
+        listener.close()
+        print("# cannot listen on 127.0.0.1:3306 (%s): the line alone is checked" % e)
+        return
+    accepted = []
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                c, _ = listener.accept()
+            except socket.timeout:
+                continue
+            accepted.append(c)
+            c.close()       # no greeting: the client gives up at once
+    listener.listen(8)
+    listener.settimeout(0.1)
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        line = admin()
+        print("# with a listener of ours there: %s" % line)
+    finally:
+        done.set()
+        thread.join(5)
+        listener.close()
+    assert accepted, "hookfan-admin never connected to 127.0.0.1:3306"
+    eq(db.value("SELECT COUNT(*) FROM workspaces WHERE name = 'x'"), "0", "nothing written")
+
+
+@hftest.test
+def a_hash_after_a_value_starts_a_comment_for_the_programs():
+    """CONTRACT §2 "`#` starts a comment", on whole lines (indented too)
+    and after a value, on a string, a number list and a yes/no key: kept
+    in a value, each comment would make the key unusable."""
+    rx = Receiver()
+    path = os.path.join(db.dir, "comments.conf")
+    with open(path, "w") as f:
+        f.write("# the database\n"
+                "   # an indented comment line\n"
+                "db_socket = %s # a comment after the socket\n"
+                "db_password = %s\t# after a tab\n"
+                "retry_schedule = 1,1 # fast retries\n"
+                "allow_private_targets = yes # the receiver is on loopback\n"
+                % (db.socket, hftest.DB_PASSWORD))
+    os.chmod(path, 0o600)
+    r = db.run_admin("--json", "workspace", "create", "--name", "Commented", config=path)
+    eq(r.returncode, 0, "hookfan-admin workspace create: %s" % r.stderr)
+    ws = json.loads(r.stdout)["id"]
+    eq(db.value("SELECT name FROM workspaces WHERE id = '%s'" % ws), "Commented", "row")
+    r = db.run_admin("--json", "endpoint", "create", "--workspace", ws, "--url", rx.url,
+                     config=path)
+    eq(r.returncode, 0, "hookfan-admin endpoint create: %s" % r.stderr)
+    ep = json.loads(r.stdout)["id"]
+    [msg] = st.messages(db, ws, [ep])
+    r = st.sweep(db, config=path, check=False)
+    eq(r.returncode, 0, "hookfan-sweep: %s" % r.stderr)
+    eq(rx.ids(), [msg], "delivered to loopback (allow_private_targets = yes)")
+    eq(st.delivery(db, msg)[:3], ("succeeded", "1", "200"), "the delivery")
+    eq(cgi_health(path), (0, 200, b'{"status":"ok"}'), "hookfan.fcgi GET /healthz")
 
 
 hftest.main()

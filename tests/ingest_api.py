@@ -642,4 +642,62 @@ def a_request_costs_the_same_few_statements_whatever_the_fan_out():
                                   "Com_rollback": 0}, server.name + " " + name)
 
 
+class _Listening:
+    """A server of webservers that is ready once it listens: with a
+    config hookfan.fcgi refuses, /healthz never answers 200, which is
+    what webservers.WebServer._wait_ready waits for."""
+
+    def _wait_ready(self):
+        def listening():
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited:\n%s" % (self.name, self.log()))
+            return webservers._port_open(self.port)
+        hftest.wait_for(listening, 30, self.name + " to listen")
+
+
+class ListeningLighttpd(_Listening, webservers.Lighttpd):
+    pass
+
+
+class ListeningApache(_Listening, webservers.Apache):
+    pass
+
+
+@hftest.test
+def when_hookfan_cannot_start_the_web_servers_answer_500_or_503_in_json():
+    """CONTRACT §4 "Every error answers JSON", for the answers the web
+    servers give themselves when hookfan.fcgi exits at start (an unknown
+    key in its config): lighttpd answers 500 while it finds its
+    processes dead and 503 while it waits to start them again, Apache
+    with mod_fcgid 500.  Either way the shipped configs make it JSON,
+    with the code that goes with the status."""
+    bad = os.path.join(db.dir, "unstartable.conf")
+    with open(db.config_path) as f:
+        text = f.read()
+    with open(bad, "w") as f:
+        f.write(text + "no_such_key = 1\n")
+    os.chmod(bad, 0o600)
+    w = World()
+    codes = {500: "internal_error", 503: "unavailable"}
+    requests = [("GET", "/healthz", None),
+                ("POST", "/api/ingest/event/order.paid", {"payload": {}}),
+                ("POST", "/v1/applications/%s/messages" % w.app,
+                 {"event_type": "invoice.paid", "payload": None})]
+    for server in (ListeningLighttpd(db, config_path=bad), ListeningApache(db, config_path=bad)):
+        seen = []
+        for method, path, body in requests:
+            label = "%s %s %s" % (server.name, method, path)
+            status, headers, answer = server.api(method, path, body, key=w.key)
+            seen.append(status)
+            assert status in codes, "%s: status %d (%r)" % (label, status, answer)
+            eq(headers.get("content-type"), "application/json", label + ": type")
+            eq(sorted(answer or {}), ["code", "message"], label + ": %r" % (answer,))
+            eq(answer["code"], codes[status], label + ": code")
+        print("# %s answered %s" % (server.name, ", ".join(map(str, seen))))
+        assert 'unknown key "no_such_key"' in server.log(), \
+            "%s: hookfan.fcgi did not refuse the config:\n%s" % (server.name, server.log())
+        server.stop()
+    expect_nothing_stored(w, "the servers without hookfan")
+
+
 hftest.main()

@@ -1,13 +1,19 @@
 """make install (CONTRACT §1): `make install DESTDIR=...` from the build
 tree lays out PREFIX as the contract says, the ready configs name the
-installed paths, and the installed programs work from where they landed."""
+installed paths, and the installed programs work from where they landed.
+A plain `make install` into a prefix of the suite's own
+(hftest.private_prefix_build) checks what needs the paths to exist as
+built: the compiled-in migrations folder, the crontab line as written,
+the systemd units."""
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest  # noqa: E402
@@ -142,6 +148,10 @@ def the_installed_web_server_configs_parse():
                 'server.port = %d\n' % (folder, hftest.free_port()))
         if os.path.exists(mime):
             f.write('include_shell "%s"\n' % mime)
+        else:
+            # Without Debian's script, a type list of our own comes first,
+            # so the check still sees the snippet add to an earlier list.
+            f.write('mimetype.assign = ( ".html" => "text/html" )\n')
         f.write('include "%s"\n' % installed(SHARE + "/hookfan-lighttpd.conf"))
     r = subprocess.run(["lighttpd", "-tt", "-f", lighttpd], capture_output=True, text=True,
                        timeout=60)
@@ -273,6 +283,140 @@ def the_installed_sweep_and_fcgi_read_prefix_etc_hookfan_conf_when_no_config_is_
     finally:
         if os.path.exists(conf):
             os.unlink(conf)
+        lock.close()
+
+
+def private_prefix_installed():
+    """`make install` of hftest.private_prefix_build() with no DESTDIR:
+    PREFIX is this suite's own, so the programs land where they were
+    built to look (for P/share/hookfan/sql and the paths the ready
+    configs name).  Returns (prefix, lock); the caller holds the lock
+    while it uses PREFIX."""
+    build, prefix, lock, make = hftest.private_prefix_build()
+    try:
+        make("install")
+    except BaseException:
+        lock.close()
+        raise
+    return prefix, lock
+
+
+def installed_database(db, name):
+    """A fresh database `name` on db's server that the hookfan account may
+    use, and a config naming it; returns the config's path."""
+    db.root_sql("CREATE DATABASE %s CHARACTER SET utf8mb4;"
+                "GRANT ALL ON %s.* TO 'hookfan'@'localhost';" % (name, name))
+    return db.write_config(path=os.path.join(db.dir, name + ".conf"), db_name=name)
+
+
+def schema(db, name):
+    """The tables and routines of database name, sorted."""
+    return db.root_sql(
+        "SELECT CONCAT('table ', TABLE_NAME) FROM information_schema.TABLES"
+        " WHERE TABLE_SCHEMA = '%s' UNION ALL"
+        " SELECT CONCAT(ROUTINE_TYPE, ' ', ROUTINE_NAME) FROM information_schema.ROUTINES"
+        " WHERE ROUTINE_SCHEMA = '%s' ORDER BY 1" % (name, name)).split("\n")[:-1]
+
+
+@hftest.test
+def the_installed_admin_migrates_from_prefix_share_hookfan_sql_without_hookfan_sql_dir():
+    """CONTRACT §1 P/share/hookfan/sql: every other test names the
+    migrations with HOOKFAN_SQL_DIR; here hookfan-admin, installed with
+    no DESTDIR, finds them at the path it was built with, and builds the
+    schema the source migrations build."""
+    prefix, lock = private_prefix_installed()
+    try:
+        admin = os.path.join(prefix, "bin", "hookfan-admin")
+        db = hftest.MariaDB.start(migrate=False)
+        conf = installed_database(db, "hookfan_installed")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("HOOKFAN_SQL_DIR", "HOOKFAN_CONFIG")}
+        numbered = [n for n in os.listdir(hftest.SQL_DIR) if re.match(r"^\d{3}_.*\.sql$", n)]
+        assert numbered, os.listdir(hftest.SQL_DIR)
+        r = subprocess.run([admin, "--config", conf, "--json", "migrate"],
+                           capture_output=True, text=True, env=env, timeout=120)
+        eq(r.returncode, 0, "installed migrate without HOOKFAN_SQL_DIR: %s" % r.stderr)
+        eq(json.loads(r.stdout), {"applied": len(numbered)}, "every shipped migration applied")
+        installed_schema = schema(db, "hookfan_installed")
+        for table in ("workspaces", "endpoints", "messages", "deliveries", "attempts"):
+            assert "table " + table in installed_schema, \
+                "no %s table: %r" % (table, installed_schema)
+        eq(schema(db, "hookfan"), [], "the database the config does not name")
+        # The schema the source migrations build, for comparison.
+        db.admin("migrate")
+        eq(installed_schema, schema(db, "hookfan"), "the installed migrations' schema")
+        r = subprocess.run([admin, "--config", conf, "--json", "migrate"],
+                           capture_output=True, text=True, env=env, timeout=120)
+        eq(r.returncode, 0, "installed migrate again: %s" % r.stderr)
+        eq(json.loads(r.stdout), {"applied": 0}, "installed migrate again")
+    finally:
+        lock.close()
+
+
+def cron_job(text):
+    """The environment assignments and the one job line of a crontab."""
+    assignments, jobs = {}, []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if "=" in line.split()[0]:
+            name, _, value = line.partition("=")
+            assignments[name.strip()] = value.strip()
+        else:
+            jobs.append(line)
+    eq(len(jobs), 1, "one crontab line: %r" % jobs)
+    return assignments, jobs[0].split()
+
+
+@hftest.test
+def the_installed_crontab_line_and_systemd_units_run_as_written():
+    """CONTRACT §1 ready configs, installed with no DESTDIR so the paths
+    they name exist: the crontab line's command, run as cron runs it
+    (sh -c, cron's small environment plus the file's assignments) with
+    HOOKFAN_CONFIG moved to this test's config, exits 0 with nothing due;
+    `systemd-analyze verify` (which needs no running systemd) accepts the
+    units."""
+    prefix, lock = private_prefix_installed()
+    try:
+        share = os.path.join(prefix, "share", "hookfan")
+        with open(os.path.join(share, "hookfan-sweep.cron")) as f:
+            assignments, fields = cron_job(f.read())
+        eq(fields[5:7], ["hookfan", os.path.join(prefix, "bin", "hookfan-sweep")],
+           "the crontab line's user and program")
+        eq(assignments.get("HOOKFAN_CONFIG"), os.path.join(prefix, "etc", "hookfan.conf"),
+           "the crontab's HOOKFAN_CONFIG")
+        db = hftest.MariaDB.start()
+        assignments["HOOKFAN_CONFIG"] = db.config_path
+        env = {"SHELL": "/bin/sh", "PATH": "/usr/bin:/bin", "HOME": db.dir,
+               "LOGNAME": pwd.getpwuid(os.getuid()).pw_name}
+        env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})
+        env.update(assignments)
+        command = " ".join(fields[6:])
+        started = time.monotonic()
+        r = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True,
+                           env=env, cwd=db.dir, timeout=120)
+        eq((r.returncode, r.stdout, r.stderr), (0, "", ""),
+           "the crontab command %r with nothing due" % command)
+        assert time.monotonic() - started < 10, "an empty sweep should be quick"
+        # The control: the installed config path, where there is no file,
+        # and so the defaults (db_host localhost) reach no database.
+        env["HOOKFAN_CONFIG"] = os.path.join(prefix, "etc", "hookfan.conf")
+        if not os.path.exists(env["HOOKFAN_CONFIG"]):
+            r = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True,
+                               env=env, cwd=db.dir, timeout=120)
+            eq(r.returncode, 1, "the crontab command with its config missing: %s" % r.stderr)
+
+        if shutil.which("systemd-analyze") is None:
+            print("# systemd-analyze is not installed: the units are not verified")
+            return
+        units = [os.path.join(share, n) for n in
+                 ("hookfan-sweep.service", "hookfan-sweep-once.service", "hookfan-sweep.timer")]
+        r = subprocess.run(["systemd-analyze", "verify"] + units, capture_output=True,
+                           text=True, timeout=60)
+        eq(r.returncode, 0, "systemd-analyze verify: %s%s" % (r.stdout, r.stderr))
+        complaints = [line for line in (r.stdout + r.stderr).splitlines() if "hookfan" in line]
+        eq(complaints, [], "systemd-analyze verify about the units")
+    finally:
         lock.close()
 
 

@@ -144,9 +144,9 @@ def max_seconds_ends_a_run_and_hands_back_the_rest():
 
 @hftest.test
 def without_max_seconds_a_run_is_not_cut_short():
-    """CONTRACT §5: --max-seconds defaults to 55.  Only the lower side is
-    checked here (the upper one would take a minute): a plain run with
-    about 6 s of work does all of it and exits, handing nothing back."""
+    """CONTRACT §5: --max-seconds defaults to 55.  The lower side: a plain
+    run with about 6 s of work does all of it and exits, handing nothing
+    back (the upper side is the next test)."""
     count, each = 10, 0.6
     rx = Receiver(default=("slow", each))
     ep, _, ws = st.endpoint(db, rx.url)
@@ -160,6 +160,42 @@ def without_max_seconds_a_run_is_not_cut_short():
     hftest.eq(db.rows("SELECT status, attempts, COUNT(*) FROM deliveries"
                       " WHERE endpoint_id = '%s' GROUP BY status, attempts" % ep),
               [("succeeded", "1", str(count))], "nothing handed back")
+
+
+@hftest.test
+def without_max_seconds_a_run_stops_starting_requests_after_55_s_and_exits_0():
+    """CONTRACT §5, the upper side of the 55 s default (this file's one
+    slow test, about a minute): 70 requests of 1 s each, one at a time,
+    are more than 55 s of work.  The run exits 0 after 54-60 s (55 s,
+    then the request in flight finished); what it did not send is pending
+    again, never attempted, and the next run sends it."""
+    count, each = 70, 1.0
+    rx = Receiver(default=("slow", each))
+    ep, _, ws = st.endpoint(db, rx.url)
+    ids = st.messages(db, ws, [ep], count=count)
+    started = time.monotonic()
+    r = st.sweep(db, "--concurrency", "1", timeout=150)
+    elapsed = time.monotonic() - started
+    sent = rx.count()
+    print("# the run took %.1fs and sent %d of %d" % (elapsed, sent, count))
+    hftest.eq(r.returncode, 0, "exit status")
+    assert 54 <= elapsed <= 60, "a run without --max-seconds took %.1fs" % elapsed
+    assert 45 <= sent < count, "%d requests of %g s in %.1fs" % (sent, each, elapsed)
+    hftest.eq(db.rows("SELECT status, attempts, COUNT(*) FROM deliveries"
+                      " WHERE endpoint_id = '%s' GROUP BY status, attempts"
+                      " ORDER BY status" % ep),
+              [("pending", "0", str(count - sent)), ("succeeded", "1", str(sent))],
+              "what was not sent is pending again, its attempt not counted")
+    hftest.eq(db.value("SELECT COUNT(*) FROM attempts a JOIN deliveries d"
+                       " ON d.id = a.delivery_id WHERE d.endpoint_id = '%s'"
+                       " AND d.status = 'pending'" % ep), "0",
+              "no attempt on record for what was not sent")
+    hftest.eq(db.value("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '%s'"
+                       " AND status = 'pending' AND (lease_token <> ''"
+                       " OR due_at > NOW(3))" % ep), "0",
+              "what was not sent is due now, held by no sweep")
+    st.sweep(db, "--concurrency", "40")
+    hftest.eq(sorted(rx.ids()), sorted(ids), "the next run sends the rest, each once")
 
 
 @hftest.test
