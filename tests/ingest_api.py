@@ -547,6 +547,10 @@ def what_the_web_servers_refuse_themselves_is_json_too():
          {"lighttpd": (400, "invalid_request"), "apache": (400, "invalid_request")}),
         ("no HTTP at all", b"HELLO\r\n\r\n",
          {"lighttpd": (400, "invalid_request"), "apache": (400, "invalid_request")}),
+        ("TRACE, which would echo the API key back",
+         b"TRACE /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hfk_secret\r\n"
+         b"Connection: close\r\n\r\n",
+         {"lighttpd": (405, "method_not_allowed"), "apache": (405, "method_not_allowed")}),
     ]
     for server in servers:
         for what, data, expected in cases:
@@ -555,6 +559,7 @@ def what_the_web_servers_refuse_themselves_is_json_too():
             eq(status, expected[server.name][0], label + ": status")
             eq(headers.get("content-type"), "application/json", label + ": type")
             answer = json.loads(body)
+            assert b"hfk_secret" not in body, label + ": the key echoed"
             eq(sorted(answer.keys()), ["code", "message"], label)
             eq(answer["code"], expected[server.name][1], label + ": code")
         # hookfan.fcgi's own answer of such a status passes through as it
@@ -642,27 +647,6 @@ def a_request_costs_the_same_few_statements_whatever_the_fan_out():
                                   "Com_rollback": 0}, server.name + " " + name)
 
 
-class _Listening:
-    """A server of webservers that is ready once it listens: with a
-    config hookfan.fcgi refuses, /healthz never answers 200, which is
-    what webservers.WebServer._wait_ready waits for."""
-
-    def _wait_ready(self):
-        def listening():
-            if self.proc.poll() is not None:
-                raise RuntimeError("%s exited:\n%s" % (self.name, self.log()))
-            return webservers._port_open(self.port)
-        hftest.wait_for(listening, 30, self.name + " to listen")
-
-
-class ListeningLighttpd(_Listening, webservers.Lighttpd):
-    pass
-
-
-class ListeningApache(_Listening, webservers.Apache):
-    pass
-
-
 @hftest.test
 def when_hookfan_cannot_start_the_web_servers_answer_500_or_503_in_json():
     """CONTRACT §4 "Every error answers JSON", for the answers the web
@@ -683,7 +667,7 @@ def when_hookfan_cannot_start_the_web_servers_answer_500_or_503_in_json():
                 ("POST", "/api/ingest/event/order.paid", {"payload": {}}),
                 ("POST", "/v1/applications/%s/messages" % w.app,
                  {"event_type": "invoice.paid", "payload": None})]
-    for server in (ListeningLighttpd(db, config_path=bad), ListeningApache(db, config_path=bad)):
+    for server in webservers.start_all(db, config_path=bad, healthy=False):
         seen = []
         for method, path, body in requests:
             label = "%s %s %s" % (server.name, method, path)

@@ -78,15 +78,17 @@ class WebServer:
                     out.append("== %s\n%s" % (name, f.read()[-3000:]))
         return "\n".join(out)
 
-    def _wait_ready(self):
+    def _wait_ready(self, healthy):
+        """Until the server listens and, if healthy, /healthz answers 200
+        (not with a config hookfan.fcgi refuses)."""
         def ready():
             if self.proc.poll() is not None:
                 raise RuntimeError("%s exited:\n%s" % (self.name, self.log()))
             return _port_open(self.port)
         hftest.wait_for(ready, 30, self.name + " to listen")
-        # The FastCGI side answers once the database does.
-        hftest.wait_for(lambda: self.request("GET", "/healthz")[0] == 200, 30,
-                        self.name + " /healthz")
+        if healthy:     # the FastCGI side answers once the database does
+            hftest.wait_for(lambda: self.request("GET", "/healthz")[0] == 200, 30,
+                            self.name + " /healthz")
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         """One HTTP request; returns (status, headers dict lowercased, body
@@ -139,7 +141,7 @@ class Lighttpd(WebServer):
 
     name = "lighttpd"
 
-    def __init__(self, db, config_path=None, procs=2):
+    def __init__(self, db, config_path=None, procs=2, healthy=True):
         super().__init__(db)
         run = os.path.join(self.dir, "run")
         os.makedirs(run, mode=0o700)
@@ -161,7 +163,7 @@ class Lighttpd(WebServer):
         self.proc = subprocess.Popen(["lighttpd", "-D", "-f", conf],
                                      stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.dir, "stderr.log"), "w"))
-        self._wait_ready()
+        self._wait_ready(healthy)
 
 
 def _apache_user():
@@ -180,7 +182,7 @@ class Apache(WebServer):
     name = "apache"
     MODULES = "/usr/lib/apache2/modules"
 
-    def __init__(self, db, config_path=None, max_procs=2):
+    def __init__(self, db, config_path=None, max_procs=2, healthy=True):
         super().__init__(db)
         user = _apache_user()
         root = os.geteuid() == 0
@@ -227,7 +229,7 @@ class Apache(WebServer):
         self.proc = subprocess.Popen(["apache2", "-f", conf, "-DFOREGROUND"],
                                      stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.dir, "stderr.log"), "w"))
-        self._wait_ready()
+        self._wait_ready(healthy)
 
 
 def start_all(db, **kwargs):
