@@ -10,7 +10,6 @@ point.  db_name and db_user are left out too (both default to hookfan)."""
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -59,15 +58,8 @@ LOOPBACK_ALLOWED = config("loopback-allowed.conf", allow_private_targets="yes")
 def cgi_health(conf):
     """hookfan.fcgi run as a plain CGI for GET /healthz with
     HOOKFAN_CONFIG=conf; returns (exit status, HTTP status, body bytes)."""
-    env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
-               REQUEST_URI="/healthz", SCRIPT_NAME="", HOOKFAN_CONFIG=conf)
-    r = subprocess.run([hftest.FCGI], env=env, capture_output=True, timeout=60)
-    head, _, body = r.stdout.partition(b"\r\n\r\n")
-    status = 0
-    for line in head.decode(errors="replace").split("\r\n"):
-        if line.lower().startswith("status:"):
-            status = int(line.split()[1])
-    return r.returncode, status, body
+    r = hftest.run_cgi(HOOKFAN_CONFIG=conf)
+    return r.returncode, r.status, r.body
 
 
 def seconds_due_after_attempt(msg, number):

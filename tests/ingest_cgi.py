@@ -5,7 +5,6 @@ like cgit's tests.  Also the process contract: a bad config stops it with a
 CONTENT_LENGTH."""
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -24,33 +23,19 @@ def cgi(method, uri, body=b"", config=None, extra=None, content_length=None,
         stdin_extra=b""):
     """Run the binary as a CGI; returns (status, headers, parsed body)
     after checking that it exited 0."""
-    env = {"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
-           "REQUEST_METHOD": method, "REQUEST_URI": uri,
-           "SCRIPT_NAME": "", "CONTENT_TYPE": "application/json",
-           "HTTP_AUTHORIZATION": "Bearer " + key,
-           "HOOKFAN_CONFIG": config or db.config_path,
-           "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    variables = {"CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": "Bearer " + key,
+                 "HOOKFAN_CONFIG": config or db.config_path}
     if body or content_length is not None:
-        env["CONTENT_LENGTH"] = str(len(body) if content_length is None else content_length)
-    env.update(extra or {})
-    env = {k: v for k, v in env.items() if v is not None}
-    r = subprocess.run([hftest.FCGI], input=body + stdin_extra, env=env,
-                       capture_output=True, timeout=60)
-    head, _, payload = r.stdout.partition(b"\r\n\r\n")
-    headers = {}
-    for line in head.decode().split("\r\n"):
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    status = int(headers.get("status", "0").split()[0])
+        variables["CONTENT_LENGTH"] = str(len(body) if content_length is None
+                                          else content_length)
+    variables.update(extra or {})
+    r = hftest.run_cgi(method, uri, body + stdin_extra, **variables)
     # Whatever the answer (a 500 or 504 too), a request served ends the
     # process normally; only a config it cannot start with is exit 1
     # (cgi_bad_config_is_500_and_missing_database_503).
     eq(r.returncode, 0, "exit status after a %d; stderr: %s"
-       % (status, r.stderr.decode(errors="replace")[-2000:]))
-    return status, headers, json.loads(payload) if payload else None
+       % (r.status, r.stderr.decode(errors="replace")[-2000:]))
+    return r.status, r.headers, r.json()
 
 
 @hftest.test
@@ -175,12 +160,10 @@ def cgi_bad_config_is_500_and_missing_database_503():
     bad = os.path.join(db.dir, "bad.conf")
     with open(bad, "w") as f:
         f.write("no_such_key = 1\n")
-    env = dict(os.environ, REQUEST_METHOD="GET", REQUEST_URI="/healthz",
-               GATEWAY_INTERFACE="CGI/1.1", HOOKFAN_CONFIG=bad)
-    r = subprocess.run([hftest.FCGI], env=env, capture_output=True, timeout=60)
+    r = hftest.run_cgi(HOOKFAN_CONFIG=bad)
     eq(r.returncode, 1)
-    if b"Status: 500" not in r.stdout or b"bad.conf:1" not in r.stderr:
-        raise AssertionError("bad config: %r %r" % (r.stdout, r.stderr))
+    if r.status != 500 or b"bad.conf:1" not in r.stderr:
+        raise AssertionError("bad config: %r %r" % (r.status, r.stderr))
     gone = db.write_config(path=os.path.join(db.dir, "gone.conf"),
                            db_socket=os.path.join(db.dir, "nothing-here.sock"))
     status, _, body = cgi("POST", "/api/ingest/event/a", b'{"payload":{}}', config=gone)
@@ -218,13 +201,10 @@ def config_comes_from_the_option_before_the_environment():
     bad = os.path.join(db.dir, "bad-env.conf")
     with open(bad, "w") as f:
         f.write("no_such_key = 1\n")
-    env = dict(os.environ, REQUEST_METHOD="GET", REQUEST_URI="/healthz",
-               GATEWAY_INTERFACE="CGI/1.1", HOOKFAN_CONFIG=bad)
-    r = subprocess.run([hftest.FCGI, "--config", db.config_path], env=env,
-                       capture_output=True, timeout=60)
+    r = hftest.run_cgi(args=["--config", db.config_path], HOOKFAN_CONFIG=bad)
     eq(r.returncode, 0, "--config wins over HOOKFAN_CONFIG: %r" % r.stderr)
-    assert b"Status: 200" in r.stdout and b'"status":"ok"' in r.stdout, r.stdout
-    r = subprocess.run([hftest.FCGI], env=env, capture_output=True, timeout=60)
+    eq((r.status, r.json()), (200, {"status": "ok"}), "--config wins")
+    r = hftest.run_cgi(HOOKFAN_CONFIG=bad)
     eq(r.returncode, 1, "without --config, HOOKFAN_CONFIG is read")
     assert b"bad-env.conf:1" in r.stderr, r.stderr
 

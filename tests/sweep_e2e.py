@@ -4,7 +4,6 @@ receiver through hookfan-sweep, signed so that the npm standardwebhooks
 verifier accepts them, and the message's status follows the delivery."""
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -24,21 +23,9 @@ st.node_modules()
 
 
 def post(uri, document):
-    body = json.dumps(document).encode()
-    env = {"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
-           "REQUEST_METHOD": "POST", "REQUEST_URI": uri, "SCRIPT_NAME": "",
-           "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-           "HTTP_AUTHORIZATION": "Bearer " + key, "HOOKFAN_CONFIG": db.config_path,
-           "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    r = subprocess.run([hftest.FCGI], input=body, env=env, capture_output=True,
-                       timeout=60)
-    head, _, payload = r.stdout.partition(b"\r\n\r\n")
-    status = [line for line in head.decode().split("\r\n")
-              if line.lower().startswith("status:")]
-    return int(status[0].split()[1]), json.loads(payload)
+    r = hftest.run_cgi("POST", uri, json.dumps(document).encode(),
+                       HTTP_AUTHORIZATION="Bearer " + key, HOOKFAN_CONFIG=db.config_path)
+    return r.status, r.json()
 
 
 @hftest.test

@@ -69,6 +69,41 @@ def make_environment():
             if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "DESTDIR")}
 
 
+class CgiRun:
+    """What one run of hookfan.fcgi as a plain CGI gave (run_cgi)."""
+
+    def __init__(self, proc):
+        self.returncode, self.stderr = proc.returncode, proc.stderr
+        head, _, self.body = proc.stdout.partition(b"\r\n\r\n")
+        self.headers = {}
+        for line in head.decode(errors="replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        self.status = int((self.headers.get("status") or "0").split()[0])
+
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+
+def run_cgi(method="GET", uri="/healthz", body=b"", binary=None, args=(), env=None,
+            **variables):
+    """Run hookfan.fcgi (or binary) once as a plain CGI, as a web server
+    without FastCGI would: the CGI variables, then variables (e.g.
+    HTTP_AUTHORIZATION, HOOKFAN_CONFIG; None drops one) over env (by
+    default only PATH and the sanitizers' options).  A CgiRun."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items()
+               if k in ("PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")}
+    env = dict(env, GATEWAY_INTERFACE="CGI/1.1", SERVER_PROTOCOL="HTTP/1.1",
+               REQUEST_METHOD=method, REQUEST_URI=uri, SCRIPT_NAME="")
+    if body:
+        env.update(CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(body)))
+    env.update(variables)
+    env = {k: v for k, v in env.items() if v is not None}
+    return CgiRun(subprocess.run([binary or FCGI] + list(args), input=body, env=env,
+                                 capture_output=True, timeout=60))
+
+
 def private_prefix_build():
     """These sources configured with a prefix of our own, for the checks of
     PREFIX/etc/hookfan.conf: this build's PREFIX/etc is not ours to write
