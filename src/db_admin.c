@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "crypto.h"
+#include "db_ops.h"
 #include "db_sweep.h"
 #include "ids.h"
 #include "validate.h"
@@ -651,6 +652,8 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 	enum hf_result r;
 
 	r = endpoint_workspace(db, endpoint_id, workspace_id, errstr, errlen);
+	if (r == HF_OK)
+		r = hf_ops_endpoint_toggling(db, endpoint_id, active, reason, errstr, errlen);
 	if (r != HF_OK)
 		return r;
 	hf_query_start(&q, db,

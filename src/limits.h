@@ -158,4 +158,13 @@
 #define HF_LIST_LIMIT_DEFAULT 100
 #define HF_LIST_LIMIT_MAX 10000
 
+/*
+ * Operations.  The attempt counters are spread over this many shards
+ * (attempt_counters.shard) so that sweeps committing at once seldom wait
+ * on one row; a delivery's operational message.attempt.failing event is
+ * sent on this failure in a row.
+ */
+#define HF_METRICS_COUNTER_SHARDS 8
+#define HF_OPS_FAILING_ATTEMPT 4
+
 #endif
