@@ -180,7 +180,7 @@ static void
 usage(FILE *to)
 {
 	fputs("usage: hookfan-sweep [--config FILE] [--loop] [--max-seconds N]"
-	      " [--batch N] [--concurrency N] [--metrics-file FILE] [--verbose]\n", to);
+	      " [--batch N] [--concurrency N] [--verbose] [--metrics-file FILE]\n", to);
 }
 
 static void

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS attempt_counters (
   duration_ms BIGINT UNSIGNED NOT NULL DEFAULT 0,
   gave_up BIGINT UNSIGNED NOT NULL DEFAULT 0,
   PRIMARY KEY (workspace_id, outcome, bucket, shard)
-) ENGINE=InnoDB DEFAULT CHARSET=ascii;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- The endpoint of the workspace that receives its operational webhooks
 -- (endpoint.disabled, message.attempt.failing, ...); NULL: none.
@@ -35,4 +35,4 @@ CREATE TABLE IF NOT EXISTS ops_failing_deliveries (
   PRIMARY KEY (delivery_id),
   CONSTRAINT ops_failing_delivery FOREIGN KEY (delivery_id)
     REFERENCES deliveries (id) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=ascii;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
