@@ -20,7 +20,6 @@ lives in a temp directory and listens on 127.0.0.1 or Unix sockets.
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,29 +27,12 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench import free_port, log, port_open, wait_for  # noqa: E402
 SRC = os.path.dirname(HERE)
 PASSWORD = "bench-ops"
 METRICS_KEY = "bench-metrics-key"
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def log(msg):
-    print("# " + msg, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise RuntimeError("timed out waiting for " + what)
 
 
 def proc_cpu_us(pid):
@@ -118,11 +100,7 @@ class Bed:
                     % (d, d, d, self.nginx_port))
         self.spawn("nginx", ["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf"),
                              "-e", os.path.join(d, "error.log")])
-
-        def nginx_up():
-            with socket.socket() as s:
-                return s.connect_ex(("127.0.0.1", self.nginx_port)) == 0
-        wait_for(nginx_up, 20, "nginx")
+        wait_for(lambda: port_open(self.nginx_port), 20, "nginx")
 
     def admin(self, *args):
         env = dict(os.environ, HOOKFAN_SQL_DIR=os.path.join(SRC, "sql"))

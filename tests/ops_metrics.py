@@ -62,6 +62,7 @@ def scrape(key=METRICS_KEY, method="GET", config=None):
 def families(key=METRICS_KEY):
     r = scrape(key)
     hftest.eq(r.status, 200, "scrape: %s" % r.body[:300])
+    hftest.eq(r.stderr, b"", "nothing on stderr (no sanitizer report)")
     hftest.eq(r.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8",
               "content type")
     return parse(r.body.decode())
@@ -282,6 +283,7 @@ def bad_keys_get_401_as_json():
     for what, key in cases.items():
         r = scrape(key)
         hftest.eq(r.status, 401, what)
+        hftest.eq(r.stderr, b"", "%s: nothing on stderr" % what)
         hftest.eq(r.json()["code"], "unauthorized", what)
         hftest.eq(r.headers.get("content-type"), "application/json", what)
     # Without metrics_key in the config no key reaches the installation.
