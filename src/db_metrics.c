@@ -21,16 +21,21 @@
 
 /*
  * The outstanding deliveries, through each endpoint's (endpoint_id,
- * status) index range: cost in proportion to the deliveries outstanding,
- * whatever the history holds.
+ * status) index entries of the two unfinished statuses: cost in
+ * proportion to the deliveries outstanding, whatever the history holds.
+ * The statuses come as a table joined by equality: with "status IN
+ * (...)" the join used the endpoint part of the index alone and read
+ * every delivery the endpoint ever had.  They are ascii, as the column
+ * is, or the comparison would convert the column and use no index.
  */
 #define OUTSTANDING_SQL(filter) \
 	"SELECT e.workspace_id," \
 	" SUM(d.status = 'pending' AND NOT " HF_SQL_SENDING("d.") ")," \
 	" SUM(" HF_SQL_SENDING("d.") "), SUM(d.status = 'paused')," \
 	" COUNT(DISTINCT d.message_id)" \
-	" FROM endpoints e STRAIGHT_JOIN deliveries d" \
-	"  ON d.endpoint_id = e.id AND d.status IN ('pending', 'paused')" \
+	" FROM endpoints e" \
+	" STRAIGHT_JOIN (SELECT _ascii'pending' AS status UNION ALL SELECT _ascii'paused') s" \
+	" STRAIGHT_JOIN deliveries d ON d.endpoint_id = e.id AND d.status = s.status" \
 	" WHERE 1 = 1" filter " GROUP BY e.workspace_id"
 
 /* What is due, through the due_at index the sweep's claim uses. */
