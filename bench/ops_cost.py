@@ -229,15 +229,19 @@ def main():
                            " ELT(1 + seq %% %d, %s), 'succeeded', 1, NULL FROM seq_%d_to_%d"
                            % (ws, lo + 1, hi, len(eps), ", ".join("'%s'" % e for e in eps),
                               lo + 1, hi))
-            # And a backlog: 10,000 due.
-            fill_due(bed, ws, eps, 10000, "B")
-            total = int(bed.client("SELECT COUNT(*) FROM deliveries"))
-            best, median = scrape_seconds(bed)
+            # The history alone, then with a backlog due.
             health, _ = scrape_seconds(bed, "/healthz")
-            print("GET /metrics with %d deliveries (10,000 due): fastest %.0f ms,"
-                  " median %.0f ms of 5 CGI runs; GET /healthz, the same process start"
-                  " and connection, %.0f ms" % (total, best * 1000, median * 1000,
-                                                health * 1000))
+            print("GET /healthz (process start and connection alone): %.0f ms"
+                  % (health * 1000))
+            due = 0
+            for backlog in (0, 10000, 100000):
+                if backlog > due:
+                    due += fill_due(bed, ws, eps, backlog - due, "B%d" % backlog)
+                total = int(bed.client("SELECT COUNT(*) FROM deliveries"))
+                best, median = scrape_seconds(bed)
+                print("GET /metrics, %d deliveries of which %d due: fastest %.0f ms,"
+                      " median %.0f ms of 5 CGI runs" % (total, due, best * 1000,
+                                                         median * 1000))
     finally:
         bed.stop()
 

@@ -260,6 +260,18 @@ def the_metrics_file_says_when_the_database_was_unusable():
     hftest.eq(number(fams, "hookfan_sweep_exit_status"), 1, "exit status")
 
 
+@hftest.test
+def a_metrics_file_that_cannot_be_written_is_one_line_and_bad_usage_exits_2():
+    r = st.sweep(db, "--metrics-file", check=False)
+    hftest.eq(r.returncode, 2, "no FILE: %s" % r.stderr)
+    path = os.path.join(db.dir, "no-such-folder", "hookfan.prom")
+    r = st.sweep(db, "--metrics-file", path, check=False)
+    hftest.eq(r.returncode, 0, "the run itself went well: %s" % r.stderr)
+    lines = r.stderr.strip().splitlines()
+    hftest.eq(len(lines), 1, "one line: %r" % r.stderr)
+    assert "--metrics-file" in lines[0] and "hookfan.prom.tmp" in lines[0], lines[0]
+
+
 def management_key(ws, revoked=False):
     """A management key of ws, made as the management API will make them
     (hfm_, stored as its SHA-256)."""
