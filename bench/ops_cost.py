@@ -71,7 +71,8 @@ class Bed:
             "--skip-networking", "--tmpdir=" + self.dir,
             "--pid-file=" + os.path.join(self.dir, "pid"),
             "--innodb-buffer-pool-size=" + self.args.buffer_pool,
-            "--innodb-log-file-size=512M", "--max-connections=200"] + root)
+            "--innodb-log-file-size=512M", "--max-connections=200",
+            ] + root)
         wait_for(lambda: subprocess.run(
             ["mariadb", "--no-defaults", "--socket=" + self.socket, "-uroot", "-e",
              "SELECT 1"], capture_output=True).returncode == 0, 60, "mariadbd")
@@ -136,7 +137,7 @@ def fill_due(bed, ws, endpoints, n, tag):
 
 def drain(bed, build, n, config):
     cmd = [os.path.join(build, "hookfan-sweep"), "--config", config,
-           "--max-seconds", "600", "--batch", "1000", "--concurrency", "64"]
+           "--max-seconds", "600", "--batch", str(bed.args.batch), "--concurrency", "64"]
     db_before = proc_cpu_us(bed.mysqld.pid)
     started = time.monotonic()
     p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
@@ -149,6 +150,47 @@ def drain(bed, build, n, config):
     sweep_us = (ru.ru_utime + ru.ru_stime) * 1e6
     return {"rate": n / elapsed, "sweep_us": sweep_us / n, "db_us": db_us / n,
             "total_us": (sweep_us + db_us) / n, "left": left}
+
+
+REPLAYS = 2000
+
+
+def added_statements_us(bed, ws, endpoints):
+    """mariadbd's CPU for the statements hookfan-sweep adds to each batch
+    of results (src/db_ops.c: the read of the batch's endpoints and
+    workspaces, the upsert of its counters; here three cells, as a batch
+    of successes spread over a few duration buckets makes), replayed
+    REPLAYS times in one transaction, as the sweep runs them inside its
+    own."""
+    ids = "[%s]" % ",".join('"%s"' % e for e in endpoints)
+    cells = '[["%s","2xx",0,150,400,0],["%s","2xx",1,40,300,0],["%s","2xx",2,10,150,0]]' % (
+        ws, ws, ws)
+    bed.client("""DELIMITER //
+CREATE OR REPLACE PROCEDURE bench_added(n INT, ids TEXT, cells TEXT)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  WHILE i < n DO
+    SELECT COUNT(*) INTO @seen FROM JSON_TABLE(ids, '$[*]' COLUMNS (
+        id VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin PATH '$')) j
+      STRAIGHT_JOIN endpoints e ON e.id = j.id
+      STRAIGHT_JOIN workspaces w ON w.id = e.workspace_id;
+    INSERT INTO attempt_counters (workspace_id, outcome, bucket, shard, attempts,
+        duration_ms, gave_up)
+      SELECT j.ws, j.outcome, j.bucket, i % 8, j.n, j.ms, j.g
+      FROM JSON_TABLE(cells, '$[*]' COLUMNS (
+        ws VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin PATH '$[0]',
+        outcome VARCHAR(16) CHARACTER SET ascii PATH '$[1]',
+        bucket INT UNSIGNED PATH '$[2]', n BIGINT UNSIGNED PATH '$[3]',
+        ms BIGINT UNSIGNED PATH '$[4]', g BIGINT UNSIGNED PATH '$[5]')) j
+      ON DUPLICATE KEY UPDATE attempts = attempts + VALUES(attempts),
+        duration_ms = duration_ms + VALUES(duration_ms), gave_up = gave_up + VALUES(gave_up);
+    SET i = i + 1;
+  END WHILE;
+END//""")
+    before = proc_cpu_us(bed.mysqld.pid)
+    bed.client("START TRANSACTION; CALL bench_added(%d, '%s', '%s'); ROLLBACK;"
+               % (REPLAYS, ids, cells))
+    return (proc_cpu_us(bed.mysqld.pid) - before) / REPLAYS
 
 
 def scrape_seconds(bed, uri="/metrics", runs=5):
@@ -177,6 +219,7 @@ def main():
     ap.add_argument("--old-rows", type=int, default=0,
                     help="then this many finished deliveries, and time GET /metrics")
     ap.add_argument("--buffer-pool", default="1G")
+    ap.add_argument("--batch", type=int, default=1000, help="the sweeps' --batch")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     bed = Bed(args)
@@ -213,6 +256,11 @@ def main():
         base = statistics.median(r["total_us"] for r in results["base"])
         ops = statistics.median(r["total_us"] for r in results["ops"])
         print("CPU per delivery, ops against base: %+.1f%%" % ((ops / base - 1) * 100))
+        added = added_statements_us(bed, ws, eps)
+        print("the two statements the change adds to a batch, replayed %d times inside"
+              " one transaction: %.0f us of mariadbd CPU a batch, %.2f us a delivery at"
+              " --batch %d (the round trips come on top: see the drains)"
+              % (REPLAYS, added, added / args.batch, args.batch))
         if args.old_rows:
             have = int(bed.client("SELECT COUNT(*) FROM deliveries"))
             more = max(0, args.old_rows - have)
