@@ -1250,9 +1250,7 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         except OSError:
             pass
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-        commit = os.environ.get("BENCH_COMMIT") or subprocess.run(
-            ["git", "-C", self.src, "describe", "--always", "--dirty"],
-            capture_output=True, text=True).stdout.strip() or "unknown"
+        commit = os.environ.get("BENCH_COMMIT") or source_version(self.src)
         lines = ["# hookfan benchmark: %s on %s%s" % (
             datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), host,
             " (SMOKE: tiny sizes, figures meaningless)" if self.smoke else ""), ""]
@@ -1397,6 +1395,24 @@ def version(cmd, pattern):
         return m.group(1) if m else "?"
     except OSError:
         return "?"
+
+
+def source_version(src):
+    """The commit the sources are at, or, where they are no git checkout or
+    git is not installed (a release tarball on a fresh machine), the
+    version configure.ac gives."""
+    if shutil.which("git"):
+        described = subprocess.run(
+            ["git", "-C", src, "describe", "--always", "--dirty"],
+            capture_output=True, text=True).stdout.strip()
+        if described:
+            return described
+    try:
+        with open(os.path.join(src, "configure.ac")) as fh:
+            m = re.search(r"AC_INIT\(\[[^]]*\], \[([^]]+)\]", fh.read())
+    except OSError:
+        m = None
+    return "%s (not a git checkout)" % m.group(1) if m else "unknown"
 
 
 def distro():
