@@ -132,6 +132,12 @@ def build_package():
     tree = os.path.join(WORK, "hookfan-" + VERSION)
     r = run(["make", "distdir", "distdir=" + tree], cwd=hftest.BUILDDIR)
     eq(r.returncode, 0, "make distdir: " + r.stdout[-2000:] + r.stderr[-2000:])
+    # Under make distcheck the sources, and so their copies, are read-only;
+    # an unpacked tarball is not.
+    for folder, _, names in os.walk(tree):
+        for path in [folder] + [os.path.join(folder, n) for n in names]:
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | 0o200)
     r = run(["dpkg-checkbuilddeps"], cwd=tree)
     if r.returncode != 0:
         Package.skip = "build dependencies missing: " + (r.stderr.strip().splitlines() or ["?"])[-1]
@@ -251,7 +257,11 @@ def the_timer_is_enabled_and_cron_stands_aside_under_systemd():
     assert not re.search(r"deb-systemd-invoke .*'hookfan-sweep(-once)?\.service'", postinst), \
         "postinst starts a sweep service besides the timer"
     assert "adduser --system" in postinst and "chmod 0640" in postinst, postinst
-    assert "deluser --system" in control_file("postrm"), control_file("postrm")
+    postrm = control_file("postrm")
+    assert "deluser --system" in postrm, postrm
+    # A snippet left enabled would name a hookfan.fcgi that is gone.
+    assert "apache2_invoke disconf hookfan" in postrm, postrm
+    assert "conf-enabled/20-hookfan.conf" in postrm, postrm
     with open(extracted("/etc/cron.d/hookfan")) as f:
         entries = [line for line in f if line.strip() and not line.startswith("#")]
     sweeps = [line for line in entries if "hookfan-sweep" in line]
