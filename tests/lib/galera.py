@@ -72,8 +72,9 @@ class Node(hftest.MariaDB):
         self.sst_port = hftest.free_port()
         self.config_path = os.path.join(self.dir, "hookfan.conf")
 
-    def boot(self, bootstrap=False):
-        """Start mariadbd and wait until it accepts clients and is Synced."""
+    def boot(self, bootstrap=False, extra=()):
+        """Start mariadbd and wait until it accepts clients and is Synced;
+        extra: more server options."""
         owner = _run_as()
         _chown_tree(self.dir, owner)
         members = ",".join("127.0.0.1:%d" % n.wsrep_port for n in self.cluster.nodes)
@@ -104,6 +105,7 @@ class Node(hftest.MariaDB):
                "--wsrep-provider-options=" + provider_options,
                "--binlog-format=ROW", "--innodb-autoinc-lock-mode=2",
                "--default-storage-engine=InnoDB"]
+        cmd += list(extra)
         if bootstrap:
             cmd.append("--wsrep-new-cluster")
         if owner is not None:
