@@ -157,7 +157,12 @@ def drain(nodes, sweeps, count):
         claims += sum(1 for line in err.splitlines()
                       if re.search(r"claimed [1-9]\d* deliveries", line))
     elapsed = time.monotonic() - started
-    left = nodes[0].value("SELECT COUNT(*) FROM deliveries WHERE status <> 'succeeded'")
+    # Once node 1 has applied what the other nodes committed.
+    left = nodes[0].root_sql("SET SESSION wsrep_sync_wait = 1; USE hookfan;"
+                             " SELECT COUNT(*) FROM deliveries WHERE status <> 'succeeded'"
+                             if len(nodes) > 1 else
+                             "USE hookfan; SELECT COUNT(*) FROM deliveries"
+                             " WHERE status <> 'succeeded'").strip()
     if left != "0":
         raise RuntimeError("%s deliveries not delivered" % left)
     after = conflicts(nodes) if len(nodes) > 1 else 0

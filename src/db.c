@@ -294,6 +294,9 @@ hf_db_ping(struct hf_db *db)
 		disconnect(db);
 		r = connect_now(db);
 	}
+	/* A Galera node answers pings while it refuses all work. */
+	if (r == HF_OK && db->wsrep)
+		r = hf_db_galera_ready(db->mysql, db->error, sizeof(db->error));
 	return r;
 }
 

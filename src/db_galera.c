@@ -110,6 +110,28 @@ hf_db_galera_setup(MYSQL *m, bool *wsrep, char *errstr, size_t errlen)
 	return r;
 }
 
+enum hf_result
+hf_db_galera_ready(MYSQL *m, char *errstr, size_t errlen)
+{
+	static const char ready[] = "SHOW GLOBAL STATUS LIKE 'wsrep_ready'";
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	bool on;
+
+	if (mysql_real_query(m, ready, strlen(ready)) != 0)
+		return query_failed(m, errstr, errlen);
+	res = mysql_store_result(m);
+	if (res == NULL)
+		return query_failed(m, errstr, errlen);
+	row = mysql_fetch_row(res);
+	on = row != NULL && row[1] != NULL && strcmp(row[1], "ON") == 0;
+	mysql_free_result(res);
+	if (!on)
+		return hf_fail(HF_ERR_DB_GONE, errstr, errlen,
+			       "this Galera node is not serving (wsrep_ready is not ON: it is outside the primary component or still joining)");
+	return HF_OK;
+}
+
 /* ---- the migration lock ---------------------------------------------- */
 
 static const char lock_table_sql[] =

@@ -34,6 +34,10 @@ bool hf_db_galera_node_unready(unsigned int err);
 
 
 
+/* HF_OK when the node serves clients (wsrep_ready=ON), else
+ * HF_ERR_DB_GONE with why in errstr. */
+enum hf_result hf_db_galera_ready(MYSQL *m, char *errstr, size_t errlen);
+
 /*
  * The migration lock across a Galera cluster.  GET_LOCK() is local to
  * the node that granted it, so two `hookfan-admin migrate` on two nodes
