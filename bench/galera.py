@@ -107,13 +107,25 @@ def wrk_result(p):
     return rate, int(bad.group(1)) if bad else 0
 
 
-def ingest(servers_keys, seconds):
-    """Rates of wrk runs at once on each server; (total, non-2xx)."""
+def paused_ns(nodes):
+    """Time the nodes spent paused by flow control (a lagging applier)."""
+    return sum(int(n.status("wsrep_flow_control_paused_ns")) for n in nodes)
+
+
+def ingest(servers_keys, seconds, nodes=()):
+    """Rates of wrk runs at once on each server: (total req/s, non-2xx,
+    certification conflicts, share of the time paused by flow control)."""
     for server, key in servers_keys:        # warm up: connections, caches
         wrk_result(wrk(server, key, 2))
+    clashes, paused = (conflicts(nodes), paused_ns(nodes)) if nodes else (0, 0)
+    started = time.monotonic()
     runs = [wrk(server, key, seconds) for server, key in servers_keys]
     results = [wrk_result(p) for p in runs]
-    return sum(r for r, _ in results), sum(b for _, b in results)
+    elapsed = time.monotonic() - started
+    if nodes:
+        clashes = conflicts(nodes) - clashes
+        paused = (paused_ns(nodes) - paused) / 1e9 / len(nodes) / elapsed
+    return (sum(r for r, _ in results), sum(b for _, b in results), clashes, paused)
 
 
 def make_due(node, ws_url, count):
@@ -182,10 +194,11 @@ def main():
     plain_web = webservers.Lighttpd(plain, procs=4)
     web1 = webservers.Lighttpd(n1, procs=4)
     web2 = webservers.Lighttpd(n2, procs=4)
-    rate_plain, bad_plain = ingest([(plain_web, plain_tenant[1])], args.seconds)
-    rate_one, bad_one = ingest([(web1, cluster_tenant[1])], args.seconds)
-    rate_two, bad_two = ingest([(web1, cluster_tenant[1]), (web2, cluster_tenant[1])],
-                               args.seconds)
+    rate_plain, bad_plain, _, _ = ingest([(plain_web, plain_tenant[1])], args.seconds)
+    rate_one, bad_one, clash_one, paused_one = ingest(
+        [(web1, cluster_tenant[1])], args.seconds, cluster.nodes)
+    rate_two, bad_two, clash_two, paused_two = ingest(
+        [(web1, cluster_tenant[1]), (web2, cluster_tenant[1])], args.seconds, cluster.nodes)
     rows.append(("ingest, fan-out 3, req/s", "%.0f" % rate_plain, "%.0f" % rate_one,
                  "%.0f%%" % (100 * rate_one / rate_plain)))
     rows.append(("ingest through 2 web servers on 2 nodes, req/s", "—", "%.0f" % rate_two,
@@ -210,8 +223,11 @@ def main():
         conflict_rows.append((sweeps, claims, clashes, clashes / claims if claims else 0))
 
     print("load average at the start: %.2f %.2f %.2f; %d CPUs" % (load + (os.cpu_count(),)))
-    print("non-2xx answers during ingest: plain %d, cluster %d, two servers %d\n" %
+    print("non-2xx answers during ingest: plain %d, cluster %d, two servers %d" %
           (bad_plain, bad_one, bad_two))
+    print("ingest on the cluster: %d / %d certification conflicts, paused by flow"
+          " control %.0f%% / %.0f%% of the time (one web server / two)\n" %
+          (clash_one, clash_two, 100 * paused_one, 100 * paused_two))
     print("| figure | one server | 3-node Galera | cluster / server |")
     print("|---|---|---|---|")
     for r in rows:

@@ -1,6 +1,7 @@
 /*
- * db_galera.c: the start-up check and session settings for a MariaDB
- * Galera Cluster node.
+ * db_galera.c: what hookfan does differently on a MariaDB Galera Cluster
+ * node: the start-up check, the session settings, whether the node
+ * serves, and the migration lock that holds across nodes.
  *
  * Galera replicates a transaction's row changes when it commits and
  * certifies them against what other nodes committed meanwhile; row locks
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <errmsg.h>
 #include <mysqld_error.h>
 
 #include "crypto.h"
@@ -46,10 +48,10 @@ query_failed(MYSQL *m, char *errstr, size_t errlen)
 {
 	unsigned int err = mysql_errno(m);
 
-	hf_fail(HF_ERR_DB, errstr, errlen, "Galera session setup: %s (%u)",
+	hf_fail(HF_ERR_DB, errstr, errlen, "Galera node check: %s (%u)",
 		mysql_error(m), err);
-	if (hf_db_galera_node_unready(err) || err >= 2000)
-		return HF_ERR_DB_GONE;	/* client errors are >= 2000 */
+	if (hf_db_galera_node_unready(err) || err >= CR_MIN_ERROR)
+		return HF_ERR_DB_GONE;	/* the node refuses, or the client lost it */
 	return HF_ERR_DB;
 }
 
