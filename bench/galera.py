@@ -48,6 +48,8 @@ os.environ["HF_BUILDDIR"] = os.path.abspath(args.builddir)
 os.environ["HF_SRCDIR"] = SRCDIR
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "lib"))
 import hftest  # noqa: E402
+sys.path.insert(0, HERE)
+import bench  # noqa: E402  (the nginx receiver's config)
 import galera  # noqa: E402
 import webservers  # noqa: E402
 
@@ -60,18 +62,7 @@ def start_nginx():
     port = hftest.free_port()
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
-        f.write("""daemon off;
-worker_processes 1;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %(d)s/body;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:%(port)d backlog=4096; location / { return 200 "ok\\n"; } }
-}
-""" % {"d": d, "port": port})
+        f.write(bench.nginx_config(d, port))
     p = subprocess.Popen([hftest._find("nginx"), "-p", d, "-c", conf, "-e", d + "/error.log"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
