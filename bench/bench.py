@@ -128,6 +128,28 @@ for _s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(_s, _on_signal)
 
 
+def nginx_config(folder, port):
+    """nginx answering 200 to every request on 127.0.0.1:port, one worker,
+    no access log, its files in folder: the do-nothing receiver."""
+    return """daemon off;
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %(d)s/body;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+  default_type text/plain;
+  server {
+    listen 127.0.0.1:%(port)d backlog=4096;
+    location / { return 200 "ok\\n"; }
+  }
+}
+""" % {"d": folder, "port": port}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -435,23 +457,7 @@ class Bench:
         os.makedirs(d, exist_ok=True)
         conf = os.path.join(d, "nginx.conf")
         with open(conf, "w") as f:
-            f.write("""daemon off;
-worker_processes 1;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %(d)s/body;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  default_type text/plain;
-  server {
-    listen 127.0.0.1:%(port)d backlog=4096;
-    location / { return 200 "ok\\n"; }
-  }
-}
-""" % {"d": d, "port": self.nginx_port})
+            f.write(nginx_config(d, self.nginx_port))
         nginx = find("nginx")
         self.nginx = spawn(d, "nginx", [nginx, "-p", d, "-c", conf, "-e", d + "/error.log"])
         wait_for(lambda: port_open(self.nginx_port) or self.nginx.poll() is not None, 20, "nginx")
