@@ -65,6 +65,16 @@
 /* Transactions are retried this often on deadlock, lock wait or reconnect. */
 #define HF_DB_TXN_ATTEMPTS 3
 
+/*
+ * How long hookfan-admin migrate's lock on a Galera cluster outlives a
+ * migrate that died holding it (the lock is a row, which nothing removes
+ * when its session ends).  Longer than the slowest migration.
+ */
+#define HF_MIGRATE_CLUSTER_LOCK_SECONDS 3600
+
+/* How long a migrate waits for another to finish (GET_LOCK's timeout). */
+#define HF_MIGRATE_LOCK_WAIT_SECONDS 60
+
 /* Prepared statements a single connection keeps. */
 #define HF_DB_STMT_CACHE 64
 
