@@ -445,22 +445,6 @@ attempt_event_data(const struct hf_sweep_result *res, const char *attempt_id,
 	return data;
 }
 
-static enum hf_result
-exec_delivery(struct hf_db *db, const char *sql, const char *delivery_id,
-	      unsigned long long *affected)
-{
-	struct hf_query q;
-	enum hf_result r;
-
-	hf_query_start(&q, db, sql);
-	hf_query_text(&q, delivery_id);
-	r = hf_query_run(&q);
-	if (r == HF_OK && affected != NULL)
-		*affected = hf_query_affected(&q);
-	hf_query_end(&q);
-	return r;
-}
-
 /* The events one written result causes (see db_ops.h). */
 static enum hf_result
 attempt_events(struct hf_db *db, const struct hf_sweep_result *res,
@@ -472,8 +456,8 @@ attempt_events(struct hf_db *db, const struct hf_sweep_result *res,
 	enum hf_result r = HF_OK;
 
 	if (failed && res->job->attempt == HF_OPS_FAILING_ATTEMPT) {
-		r = exec_delivery(db, "INSERT IGNORE INTO ops_failing_deliveries (delivery_id)"
-				  " VALUES (?)", res->job->delivery_id, NULL);
+		r = hf_db_exec_text(db, "INSERT IGNORE INTO ops_failing_deliveries (delivery_id)"
+				    " VALUES (?)", res->job->delivery_id, NULL);
 		if (r != HF_OK)
 			return hf_db_fail(db, r, errstr, errlen);
 		r = ops_emit(db, ep->workspace_id, ep->ops_id, "message.attempt.failing",
@@ -484,8 +468,8 @@ attempt_events(struct hf_db *db, const struct hf_sweep_result *res,
 			     attempt_event_data(res, attempt_id, ep), errstr, errlen);
 	if (r == HF_OK && res->outcome == HF_OUTCOME_SUCCEEDED &&
 	    res->job->attempt > HF_OPS_FAILING_ATTEMPT) {
-		r = exec_delivery(db, "DELETE FROM ops_failing_deliveries WHERE delivery_id = ?",
-				  res->job->delivery_id, &recovered);
+		r = hf_db_exec_text(db, "DELETE FROM ops_failing_deliveries WHERE delivery_id = ?",
+				    res->job->delivery_id, &recovered);
 		if (r != HF_OK)
 			return hf_db_fail(db, r, errstr, errlen);
 		if (recovered > 0)
