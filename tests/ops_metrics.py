@@ -303,6 +303,9 @@ def bad_keys_get_401_as_json():
     hftest.eq(scrape(config=config).status, 401, "metrics_key unset")
     r = scrape(method="POST")
     hftest.eq((r.status, r.json()["code"]), (405, "method_not_allowed"), "POST")
+    r = scrape(method="HEAD")
+    hftest.eq((r.status, r.body), (200, b""), "HEAD: the headers alone")
+    assert int(r.headers["content-length"]) > 1000, r.headers
 
 
 @hftest.test
