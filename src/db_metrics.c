@@ -212,7 +212,7 @@ hf_metrics_read(struct hf_db *db, const char *workspace_id,
 /* The one place a management key is told from an ingest key. */
 static const char key_workspace_sql[] =
 	"SELECT workspace_id FROM api_keys"
-	" WHERE key_hash = ? AND revoked_at IS NULL";
+	" WHERE key_hash = ? AND revoked_at IS NULL AND kind = 'management'";
 
 enum hf_result
 hf_metrics_key_workspace(struct hf_db *db, const char *key_hash,
