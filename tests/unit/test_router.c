@@ -26,6 +26,13 @@ health_handle(struct hf_server *server, struct hf_request *req)
 }
 
 void
+metrics_handle(struct hf_server *server, struct hf_request *req)
+{
+	(void)server, (void)req;
+	served = "metrics";
+}
+
+void
 trigger_handle(struct hf_server *server, struct hf_request *req,
 	       const char *event_type)
 {
@@ -117,6 +124,10 @@ main(void)
 	route("POST", NULL, "/healthz");
 	is_int(replied_status, 405, "POST /healthz is 405");
 	is_str(replied_allow, "Allow: GET, HEAD\r\n", "its Allow");
+	route("GET", NULL, "/metrics");
+	is_str(served, "metrics", "GET /metrics");
+	route("DELETE", NULL, "/metrics");
+	is_int(replied_status, 405, "DELETE /metrics is 405");
 
 	route("POST", NULL, "/api/ingest/event/order.paid");
 	is_str(served, "trigger", "the trigger");
