@@ -12,6 +12,7 @@
 #include "json_input.h"
 #include "log.h"
 #include "reply.h"
+#include "svix.h"
 #include "validate.h"
 
 /* Every 401 names the scheme (RFC 9110 section 11.6.1). */
@@ -194,7 +195,8 @@ read_body(struct manage_call *call)
 	const char *method = request_method(call->req);
 	char errstr[256];
 
-	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0)
+	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0 &&
+	    strcmp(method, "PUT") != 0)
 		return;
 	switch (request_read_body(call->req, server->body, cap, &len)) {
 	case REQUEST_BODY_OK:
@@ -370,6 +372,8 @@ reply_failure(struct manage_call *call, enum hf_result r, struct hf_db *db)
 			status = 413;
 		else if (strcmp(code, "unsupported_media_type") == 0)
 			status = 415;
+		else if (strcmp(code, "not_implemented") == 0)
+			status = 501;
 	}
 	if (status == 503)
 		headers = RETRY_LATER;
@@ -380,7 +384,10 @@ reply_failure(struct manage_call *call, enum hf_result r, struct hf_db *db)
 			 status == 503 ? "the database is unavailable; nothing was changed; retry later"
 				       : "internal error; nothing was changed");
 	}
-	reply_error(call->req, status, headers, code, "%s", call->message);
+	if (svix_path(call->match->route->pattern))
+		svix_reply_error(call->req, status, headers, code, call->message);
+	else
+		reply_error(call->req, status, headers, code, "%s", call->message);
 }
 
 void
