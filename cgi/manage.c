@@ -186,7 +186,7 @@ bad:
 	call->query_count = 0;
 }
 
-/* The body of a POST or PATCH, as an object. */
+/* The body of a POST, PUT or PATCH, as an object. */
 static void
 read_body(struct manage_call *call)
 {
@@ -377,7 +377,7 @@ reply_failure(struct manage_call *call, enum hf_result r, struct hf_db *db)
 	}
 	if (status == 503)
 		headers = RETRY_LATER;
-	if (status >= 500) {
+	if (status >= 500 && status != 501) {
 		hf_log(HF_LOG_ERROR, "management request failed: %s: %s",
 		       hf_result_str(r), db != NULL ? hf_db_error(db) : "no database");
 		snprintf(call->message, sizeof(call->message), "%s",

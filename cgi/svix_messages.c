@@ -456,9 +456,20 @@ list_attempts(struct hf_db *db, struct manage_call *call,
 {
 	struct json_object *items = json_object_new_array();
 	char last_id[HF_ID_MAX_LEN + 1];
+	const char *content = manage_query(call, "with_content");
+	const char *expanded = manage_query(call, "expanded_statuses");
 	struct hf_page page;
 	bool more;
-	enum hf_result r = svix_page(call, "del", &page);
+	enum hf_result r;
+
+	/* Svix 2.x asks for both by default.  An attempt's status is only
+	 * ever success or fail, the same in either set of statuses; the
+	 * message's content in each attempt is not given. */
+	if (content != NULL && strcmp(content, "false") != 0)
+		return svix_unsupported(call, "attempts with their message's content");
+	if (expanded != NULL && strcmp(expanded, "true") != 0 && strcmp(expanded, "false") != 0)
+		return manage_invalid(call, "expanded_statuses must be true or false");
+	r = svix_page(call, "del", &page);
 
 	if (r == HF_OK)
 		r = add_attempts(db, call, filter, &page, NULL, items, &more, last_id);
@@ -554,8 +565,9 @@ svix_resend(struct hf_db *db, struct manage_call *call)
 		if (r != HF_OK && call->code == NULL)
 			manage_failed(call, r, errstr);
 	}
+	/* Svix answers {} (its 2.x clients parse it). */
 	if (r == HF_OK)
-		manage_reply(call, 202, NULL);
+		manage_reply(call, 202, json_object_new_object());
 	free(list.items);
 	hf_message_free(&m);
 	return r;

@@ -4,10 +4,22 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { Svix, Webhook } = require(path.join(process.argv[2], "svix"));
+const url = require("url");
 const phase = process.argv[3], stateFile = process.argv[4];
 const st = JSON.parse(fs.readFileSync(stateFile, "utf8"));
-const svix = new Svix(st.token, { serverUrl: st.url });
+let Svix, Webhook, svix;
+// svix 1.x is CommonJS, 2.x an ES module only.
+async function load() {
+    const dir = path.join(process.argv[2], "svix");
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+    const mod = pkg.version.startsWith("1.") ? require(dir)
+        : await import(url.pathToFileURL(path.join(dir, pkg.main)).href);
+    ({ Svix, Webhook } = mod);
+    svix = new Svix(st.token, { serverUrl: st.url });
+}
+// 1.x names an endpoint's event types filterTypes, 2.x eventTypes.
+const types = (e) => e.eventTypes || e.filterTypes;
+const typesIn = (t) => st.version.startsWith("1.") ? { filterTypes: t } : { eventTypes: t };
 const out = [];
 function check(cond, what) { out.push([!!cond, what]); }
 async function status(p) {
@@ -30,22 +42,28 @@ async function setup() {
     const list = await svix.application.list();
     check(list.data.length === 1 && list.done === true, "application list");
     const ep = await svix.endpoint.create("shop-1", {
-        url: st.receiver, description: "orders", filterTypes: ["user.created"] });
-    check(ep.id.startsWith("ep_") && ep.filterTypes[0] === "user.created" &&
+        url: st.receiver, description: "orders", ...typesIn(["user.created"]) });
+    check(ep.id.startsWith("ep_") && types(ep)[0] === "user.created" &&
           ep.disabled === false, "endpoint created with filterTypes");
     const m = await svix.message.create(app.id, {
-        eventType: "user.created", payload: { n: 1 }, eventId: "evt-1" });
+        eventType: "user.created", payload: { n: 1 }, eventId: "evt-1" },
+        { withContent: true });
     check(m.id.startsWith("msg_") && m.eventId === "evt-1" && m.payload.n === 1,
-          "message created");
+          "message created " + JSON.stringify(m));
     const m2 = await svix.message.create("shop-1", {
         eventType: "other.type", payload: { n: 2 } });
+    const once = { idempotencyKey: "retry-" + st.version };
+    const k1 = await svix.message.create(app.id, { eventType: "other.type", payload: {} }, once);
+    const k2 = await svix.message.create(app.id, { eventType: "other.type", payload: {} }, once);
+    check(k1.id === k2.id, "an idempotency-key repeat answers the first message");
     check(await status(svix.message.create(app.id, {
         eventType: "user.created", payload: { n: 3 }, eventId: "evt-1" })) === 409,
           "a repeated eventId is 409");
-    const got = await svix.message.get(app.id, m.id);
-    check(got.eventType === "user.created" && got.eventId === "evt-1", "message get");
+    const got = await svix.message.get(app.id, m.id, { withContent: true });
+    check(got.eventType === "user.created" && got.eventId === "evt-1" && got.payload.n === 1,
+          "message get");
     const msgs = await svix.message.list(app.id);
-    check(msgs.data.length === 2, "message list holds both");
+    check(msgs.data.length === 3 && msgs.done === true, "message list holds the three");
     const bad = new Svix("hfm_" + "0".repeat(64), { serverUrl: st.url });
     check(await status(bad.application.list()) === 401, "a bad token is 401");
     const other = new Svix(st.other_token, { serverUrl: st.url });
@@ -86,24 +104,27 @@ async function finish() {
     check(rec.status === "finished", "recover");
     const stats = await svix.endpoint.getStats(st.app, st.ep);
     check(stats.success === 1 && stats.fail === 0, "endpoint stats");
-    const up = await svix.endpoint.update(st.app, st.ep, {
-        url: st.receiver, filterTypes: ["a.b", "c.d"], disabled: true });
-    check(up.disabled === true && up.filterTypes.length === 2, "endpoint update");
+    // 2.x calls PUT upsert.
+    const up = await (svix.endpoint.update || svix.endpoint.upsert).call(svix.endpoint, st.app, st.ep, {
+        url: st.receiver, ...typesIn(["a.b", "c.d"]), disabled: true });
+    check(up.disabled === true && types(up).length === 2, "endpoint update");
     const p = await svix.endpoint.patch(st.app, st.ep, { description: "x" });
     check(p.description === "x" && p.disabled === true, "endpoint patch");
     check(await status(svix.endpoint.create(st.app, {
-        url: st.receiver, rateLimit: 5 })) === 501, "an endpoint rate limit is 501");
+        url: st.receiver, rateLimit: 5, throttleRate: 5 })) === 501,
+          "an endpoint rate limit is 501");
     check(await status(svix.endpoint.create(st.app, { url: "ftp://x" })) === 422,
           "a bad url is 422");
     await svix.endpoint.delete(st.app, st.ep);
     check(await status(svix.endpoint.get(st.app, st.ep)) === 404, "endpoint deleted");
-    const renamed = await svix.application.update(st.app, { name: "Shop 2" });
+    const renamed = await (svix.application.update || svix.application.upsert)
+        .call(svix.application, st.app, { name: "Shop 2" });
     check(renamed.name === "Shop 2", "application update");
     await svix.application.delete(st.app);
     check(await status(svix.application.get(st.app)) === 404, "application deleted");
 }
 
-({ setup, afterSweep, finish })[phase]().then(() => {
+load().then(() => ({ setup, afterSweep, finish })[phase]()).then(() => {
     fs.writeFileSync(stateFile, JSON.stringify(st));
     console.log(JSON.stringify(out));
 }, (e) => {
