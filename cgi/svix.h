@@ -78,5 +78,7 @@ route_manage_fn svix_endpoint_list, svix_endpoint_create, svix_endpoint_get,
 route_manage_fn svix_msg_list, svix_msg_get, svix_attempts_by_msg,
 	svix_attempts_by_endpoint, svix_attempt_get, svix_resend;
 route_serve_fn svix_msg_create;
+route_manage_fn svix_event_type_list, svix_event_type_create, svix_event_type_get,
+	svix_event_type_put, svix_event_type_patch;
 
 #endif

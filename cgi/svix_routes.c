@@ -44,5 +44,10 @@ const struct route svix_routes[] = {
 	{ "POST", MSG "/endpoint/{endpoint_id}/resend", NULL, svix_resend },
 	{ "GET", APP "/attempt/msg/{msg_id}", NULL, svix_attempts_by_msg },
 	{ "GET", APP "/attempt/endpoint/{endpoint_id}", NULL, svix_attempts_by_endpoint },
+	{ "GET", "/api/v1/event-type", NULL, svix_event_type_list },
+	{ "POST", "/api/v1/event-type", NULL, svix_event_type_create },
+	{ "GET", "/api/v1/event-type/{event_type_name}", NULL, svix_event_type_get },
+	{ "PUT", "/api/v1/event-type/{event_type_name}", NULL, svix_event_type_put },
+	{ "PATCH", "/api/v1/event-type/{event_type_name}", NULL, svix_event_type_patch },
 	{ NULL, NULL, NULL, NULL }
 };

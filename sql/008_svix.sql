@@ -22,3 +22,7 @@ CREATE TABLE IF NOT EXISTS svix_event_ids (
   PRIMARY KEY (application_id, event_id),
   KEY svix_event_message (message_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- event_types.description: what Svix's event types carry beside the name.
+ALTER TABLE event_types
+  ADD COLUMN IF NOT EXISTS description VARCHAR(1024) NOT NULL DEFAULT '';

@@ -90,6 +90,54 @@ hf_svix_event_id(struct hf_db *db, const char *message_id, char *event_id)
 }
 
 enum hf_result
+hf_svix_event_type_find(struct hf_db *db, const char *workspace_id,
+			const char *name, char *id, char *created_at)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db,
+		       "SELECT id, " HF_SQL_ISO("created_at") " FROM event_types"
+		       " WHERE workspace_id = ? AND name = ?");
+	hf_query_text(&q, workspace_id);
+	hf_query_text(&q, name);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	if (r == HF_OK) {
+		hf_entity_copy(id, HF_ID_MAX_LEN + 1, hf_query_column(&q, 0, NULL));
+		hf_entity_copy(created_at, HF_ISO_TIME_SIZE, hf_query_column(&q, 1, NULL));
+	}
+	hf_query_end(&q);
+	return r;
+}
+
+enum hf_result
+hf_svix_event_type_description(struct hf_db *db, const char *id, char *description)
+{
+	struct hf_query q;
+
+	hf_query_start(&q, db, "SELECT description FROM event_types WHERE id = ?");
+	hf_query_text(&q, id);
+	return read_one(&q, description, HF_DESCRIPTION_MAX_LEN + 1);
+}
+
+enum hf_result
+hf_svix_event_type_set_description(struct hf_db *db, const char *id,
+				   const char *description)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, "UPDATE event_types SET description = ? WHERE id = ?");
+	hf_query_text(&q, description);
+	hf_query_text(&q, id);
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	return r;
+}
+
+enum hf_result
 hf_svix_endpoint_counts(struct hf_db *db, const char *endpoint_id,
 			long long counts[5])
 {

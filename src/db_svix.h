@@ -36,6 +36,18 @@ enum hf_result hf_svix_event_id_claim(struct hf_db *db, const char *app_id,
 enum hf_result hf_svix_event_id(struct hf_db *db, const char *message_id,
 				char *event_id);
 
+/* The event type of the workspace named name: its id and created_at
+ * (HF_ISO_TIME_SIZE) into id and created_at; HF_ERR_NOT_FOUND if none. */
+enum hf_result hf_svix_event_type_find(struct hf_db *db, const char *workspace_id,
+				       const char *name, char *id, char *created_at);
+
+/* An event type's description (HF_DESCRIPTION_MAX_LEN + 1), and setting
+ * it. */
+enum hf_result hf_svix_event_type_description(struct hf_db *db, const char *id,
+					      char *description);
+enum hf_result hf_svix_event_type_set_description(struct hf_db *db, const char *id,
+						  const char *description);
+
 /* An endpoint's deliveries by status (delivery_state.h's order). */
 enum hf_result hf_svix_endpoint_counts(struct hf_db *db, const char *endpoint_id,
 				       long long counts[5]);

@@ -45,6 +45,26 @@ async function setup() {
         url: st.receiver, description: "orders", ...typesIn(["user.created"]) });
     check(ep.id.startsWith("ep_") && types(ep)[0] === "user.created" &&
           ep.disabled === false, "endpoint created with filterTypes");
+    const et = await svix.eventType.create({ name: "user.deleted", description: "A user" });
+    check(et.name === "user.deleted" && et.description === "A user", "event type created");
+    // The endpoint's filter registered user.created.
+    check(await status(svix.eventType.create({ name: "user.created", description: "again" }))
+          === 409, "an event type twice is 409");
+    const etPut = (svix.eventType.update || svix.eventType.upsert).bind(svix.eventType);
+    check((await etPut("invoice.paid", { description: "Paid" })).description === "Paid",
+          "PUT makes a new event type");
+    check((await svix.eventType.patch("invoice.paid", { description: "Settled" }))
+          .description === "Settled", "event type patch");
+    check((await svix.eventType.get("invoice.paid")).description === "Settled",
+          "event type get");
+    const ets = await svix.eventType.list();
+    check(ets.data.map((e) => e.name).sort().join() === "invoice.paid,user.created,user.deleted",
+          "event type list");
+    check(await status(svix.eventType.delete("invoice.paid")) === 501,
+          "deleting an event type is 501");
+    check(await status(svix.eventType.create({ name: "a.b", description: "",
+                                               schemas: { "1": { type: "object" } } }))
+          === 501, "event type schemas are 501");
     const m = await svix.message.create(app.id, {
         eventType: "user.created", payload: { n: 1 }, eventId: "evt-1" },
         { withContent: true });
@@ -69,6 +89,18 @@ async function setup() {
     const other = new Svix(st.other_token, { serverUrl: st.url });
     check(await status(other.application.get(app.id)) === 404,
           "another workspace's application is 404");
+    check(await status(svix.application.list({ limit: 251 })) === 422, "limit 251 is 422");
+    check(await status(svix.application.list({ iterator: "junk" })) === 422,
+          "a junk iterator is 422");
+    check(await status(svix.application.create({ name: "x", uid: "app_x" })) === 422,
+          "a uid shaped as an id is 422");
+    check(await status(svix.message.create(app.id, { eventType: "bad type", payload: {} }))
+          === 422, "a bad eventType is 422");
+    check(await status(svix.message.create(app.id, { eventType: "a.b", payload: {},
+                                                     application: { name: "x" } })) === 501,
+          "a message's inline application is 501");
+    check(await status(svix.message.list(app.id, { eventTypes: ["a.b"] })) === 501,
+          "a message list filter is 501");
     check(await status(svix.integration.list(app.id)) === 501,
           "an unsupported route is 501");
     check(await status(svix.endpoint.getHeaders(app.id, ep.id)) === 501,
