@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db_svix.h"
+#include "endpoint.h"
 #include "ids.h"
 #include "svix.h"
 
@@ -17,25 +18,35 @@ static const char *const app_fields[] = {
 };
 
 static enum hf_result
-reply_app(struct hf_db *db, struct manage_call *call, int status,
-	  const struct hf_application *app)
+app_json(struct hf_db *db, const struct hf_application *app, struct json_object **out)
 {
-	struct json_object *o = json_object_new_object();
 	char uid[HF_SVIX_UID_MAX_LEN + 1];
 	enum hf_result r = hf_svix_app_uid(db, app->id, uid);
+	struct json_object *o;
 
-	if (r != HF_OK) {
-		json_object_put(o);
+	if (r != HF_OK)
 		return r;
-	}
+	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(app->id));
 	json_object_object_add(o, "uid", manage_json_optional(uid));
 	json_object_object_add(o, "name", json_object_new_string(app->name));
 	json_object_object_add(o, "metadata", json_object_new_object());
 	json_object_object_add(o, "createdAt", json_object_new_string(app->created_at));
 	json_object_object_add(o, "updatedAt", json_object_new_string(app->updated_at));
-	manage_reply(call, status, o);
+	*out = o;
 	return HF_OK;
+}
+
+static enum hf_result
+reply_app(struct hf_db *db, struct manage_call *call, int status,
+	  const struct hf_application *app)
+{
+	struct json_object *o;
+	enum hf_result r = app_json(db, app, &o);
+
+	if (r == HF_OK)
+		manage_reply(call, status, o);
+	return r;
 }
 
 /* The body's fields; name is required unless patching. */
@@ -95,7 +106,7 @@ enum hf_result
 svix_app_list(struct hf_db *db, struct manage_call *call)
 {
 	struct hf_application_list list = { NULL, 0, false };
-	struct json_object *items;
+	struct json_object *items, *o;
 	struct hf_page page;
 	enum hf_result r;
 	size_t i;
@@ -105,9 +116,9 @@ svix_app_list(struct hf_db *db, struct manage_call *call)
 		r = hf_application_list(db, &call->scope, &page, &list);
 	items = json_object_new_array();
 	for (i = 0; r == HF_OK && i < list.count; i++) {
-		r = reply_app(db, call, 200, &list.items[i]);
+		r = app_json(db, &list.items[i], &o);
 		if (r == HF_OK)
-			json_object_array_add(items, json_object_get(call->reply));
+			json_object_array_add(items, o);
 	}
 	if (r == HF_OK)
 		svix_reply_list(call, items, list.more,
@@ -198,6 +209,31 @@ svix_app_patch(struct hf_db *db, struct manage_call *call)
 	return change_app(db, call, true);
 }
 
+/* Delete every endpoint of the application, as hf_endpoint_delete does. */
+static enum hf_result
+delete_endpoints(struct hf_db *db, struct manage_call *call, const char *app_id)
+{
+	struct hf_endpoint_match m = { app_id, NULL, NULL };
+	struct hf_page page = { HF_SVIX_LIST_LIMIT_MAX, NULL };
+	struct hf_endpoint_page list;
+	char errstr[256];
+	enum hf_result r;
+	size_t i;
+
+	do {
+		r = hf_endpoint_page_read(db, &call->scope, &m, &page, &list);
+		for (i = 0; r == HF_OK && i < list.count; i++)
+			r = hf_endpoint_delete(db, &call->scope, list.items[i].id,
+					       errstr, sizeof(errstr));
+		if (r != HF_OK && call->message[0] == '\0')
+			manage_failed(call, r, errstr);
+		/* Deleted ones are no longer listed: the next page is the first. */
+		i = list.count;
+		hf_endpoint_page_free(&list);
+	} while (r == HF_OK && i > 0);
+	return r;
+}
+
 enum hf_result
 svix_app_delete(struct hf_db *db, struct manage_call *call)
 {
@@ -205,6 +241,10 @@ svix_app_delete(struct hf_db *db, struct manage_call *call)
 	char errstr[256];
 	enum hf_result r = svix_app(db, call, 0, &app);
 
+	if (r != HF_OK)
+		return r;
+	/* Svix deletes an application's endpoints with it. */
+	r = delete_endpoints(db, call, app.id);
 	if (r != HF_OK)
 		return r;
 	r = hf_application_delete(db, &call->scope, app.id, errstr, sizeof(errstr));

@@ -217,10 +217,17 @@ svix_msg_create(struct hf_server *server, struct hf_request *req,
 		svix_reply_unsupported(req);
 		return;
 	}
-	if (request_read_body(req, server->body, (size_t)server->cfg.max_payload_bytes,
-			      &in.body_len) != REQUEST_BODY_OK) {
+	switch (request_read_body(req, server->body, (size_t)server->cfg.max_payload_bytes,
+				  &in.body_len)) {
+	case REQUEST_BODY_OK:
+		break;
+	case REQUEST_BODY_TOO_LARGE:
 		svix_reply_error(req, 413, NULL, "payload_too_large",
-				 "the body is missing, unreadable or too large");
+				 "the body is larger than max_payload_bytes");
+		return;
+	default:
+		svix_reply_error(req, 400, NULL, "invalid_request",
+				 "the request body could not be read");
 		return;
 	}
 	if (hf_json_parse(server->body, in.body_len, &doc, errstr, sizeof(errstr)) != HF_OK) {
