@@ -198,14 +198,11 @@ replace_event_types(struct hf_db *db, const char *id,
 		    const char *const *types, size_t count, char *errstr,
 		    size_t errlen)
 {
-	struct hf_query q;
 	enum hf_result r;
 	size_t i;
 
-	hf_query_start(&q, db, "DELETE FROM subscriptions WHERE endpoint_id = ?");
-	hf_query_text(&q, id);
-	r = hf_query_run(&q);
-	hf_query_end(&q);
+	r = hf_db_exec_text(db, "DELETE FROM subscriptions WHERE endpoint_id = ?", id,
+			    NULL);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 	for (i = 0; i < count && r == HF_OK; i++)
@@ -242,7 +239,6 @@ hf_endpoint_delete(struct hf_db *db, const struct hf_scope *scope,
 		   const char *id, char *errstr, size_t errlen)
 {
 	struct hf_endpoint e = { 0 };
-	struct hf_query q;
 	enum hf_result r;
 
 	r = hf_endpoint_get(db, scope, id, true, &e, errstr, errlen);
@@ -253,32 +249,23 @@ hf_endpoint_delete(struct hf_db *db, const struct hf_scope *scope,
 	if (r != HF_OK)
 		return r;
 	/* A failed delivery makes its message failed (the message rule). */
-	hf_query_start(&q, db,
-		       "UPDATE deliveries d JOIN messages m ON m.id = d.message_id"
-		       " SET d.status = 'failed', d.due_at = NULL, d.lease_token = '',"
-		       " d.last_error = '" DELETED "', d.updated_at = NOW(3),"
-		       " m.status = 'failed', m.updated_at = NOW(3)"
-		       " WHERE d.endpoint_id = ? AND d.status = 'paused'");
-	hf_query_text(&q, id);
-	r = hf_query_run(&q);
-	hf_query_end(&q);
+	r = hf_db_exec_text(db,
+			    "UPDATE deliveries d JOIN messages m ON m.id = d.message_id"
+			    " SET d.status = 'failed', d.due_at = NULL, d.lease_token = '',"
+			    " d.last_error = '" DELETED "', d.updated_at = NOW(3),"
+			    " m.status = 'failed', m.updated_at = NOW(3)"
+			    " WHERE d.endpoint_id = ? AND d.status = 'paused'", id, NULL);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 	/* Its endpoint keys reached it alone: they reach nothing now. */
-	hf_query_start(&q, db,
-		       "UPDATE api_keys SET revoked_at = NOW(3)"
-		       " WHERE endpoint_id = ? AND revoked_at IS NULL");
-	hf_query_text(&q, id);
-	r = hf_query_run(&q);
-	hf_query_end(&q);
+	r = hf_db_exec_text(db,
+			    "UPDATE api_keys SET revoked_at = NOW(3)"
+			    " WHERE endpoint_id = ? AND revoked_at IS NULL", id, NULL);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
-	hf_query_start(&q, db,
-		       "UPDATE endpoints SET deleted_at = NOW(3), updated_at = NOW(3)"
-		       " WHERE id = ?");
-	hf_query_text(&q, id);
-	r = hf_query_run(&q);
-	hf_query_end(&q);
+	r = hf_db_exec_text(db,
+			    "UPDATE endpoints SET deleted_at = NOW(3), updated_at = NOW(3)"
+			    " WHERE id = ?", id, NULL);
 	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
