@@ -10,7 +10,6 @@
 
 #include "db_svix.h"
 #include "endpoint.h"
-#include "ids.h"
 #include "svix.h"
 
 static const char *const app_fields[] = {
@@ -182,7 +181,7 @@ change_app(struct hf_db *db, struct manage_call *call, bool patch)
 		return r;
 	r = svix_app(db, call, 0, &app);
 	/* PUT creates what it does not find, under the uid it was given. */
-	if (r == HF_ERR_NOT_FOUND && !patch && !hf_id_valid(manage_param(call, 0), "app"))
+	if (r == HF_ERR_NOT_FOUND && !patch && strncmp(manage_param(call, 0), "app_", 4) != 0)
 		return create_app(db, call, name, uid != NULL ? uid : manage_param(call, 0));
 	if (r != HF_OK)
 		return r;

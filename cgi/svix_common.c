@@ -107,7 +107,9 @@ svix_page(struct manage_call *call, const char *id_prefix, struct hf_page *page)
 	}
 	for (i = 0; i < call->query_count; i++) {
 		if (!call->query[i].used)
-			return svix_unsupported(call, "this query parameter");
+			return manage_fail(call, HF_ERR_REFUSED, "not_implemented",
+					   "hookfan does not implement the query parameter %.64s here",
+					   call->query[i].name);
 	}
 	return HF_OK;
 }
