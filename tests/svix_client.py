@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def svix_modules(version):
-    """node_modules holding svix version (installed if need be), or None."""
+    """node_modules holding svix version (installed if need be)."""
     prefix = os.path.join(hftest.BUILDDIR, "tests", ".cache", "svix" + version[0])
     modules = os.path.join(prefix, "node_modules")
     want = os.path.join(modules, "svix", "package.json")
@@ -36,7 +36,7 @@ def svix_modules(version):
                             "--no-fund", "svix@" + version],
                            capture_output=True, text=True, timeout=300)
         if r.returncode != 0:
-            return None
+            raise RuntimeError("npm install svix@%s failed: %s" % (version, r.stderr))
     return modules
 
 
@@ -72,9 +72,6 @@ class Run:
 
     def phase(self, name):
         """Run one phase of svix_client.js; each of its checks must hold."""
-        if self.modules is None:
-            print("# SKIP npm install svix@%s failed" % self.version)
-            return
         with open(self.state_file, "w") as f:
             json.dump(self.state, f)
         r = subprocess.run(["node", os.path.join(HERE, "svix_client.js"), self.modules,
@@ -93,8 +90,6 @@ class Run:
             self.state = json.load(f)
 
     def sweep(self, expected):
-        if self.modules is None:
-            return
         sweeptest.sweep(db)
         hftest.eq(self.receiver.count(), expected, "deliveries received")
         self.state["delivered"] = [{"body": q.body.decode(), "headers": q.headers}
