@@ -241,6 +241,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 	/* A request refused after the key check needs no backlog probes. */
 	ask.max_pending = in->invalid_status != 0 ? 0 : cfg->max_pending_per_endpoint;
 	ask.known_full = known_full;
+	ask.management_key = in->management_key;
 	r = hf_ingest_lookup(db, &ask, &out->lookup, &ctx->targets);
 	if (r == HF_OK)
 		remember_full(ctx->server, &ctx->targets, now);
@@ -327,6 +328,12 @@ ingest_transaction(struct hf_db *db, void *arg)
 	}
 	if (in->idempotency_key[0] != '\0') {
 		r = claim_idempotency_key(db, in, out);
+		if (r != HF_OK)
+			goto out;
+	}
+	/* After the claim: a replay answers before the hook refuses. */
+	if (in->before_store != NULL) {
+		r = in->before_store(db, in, out);
 		if (r != HF_OK)
 			goto out;
 	}

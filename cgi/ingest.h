@@ -29,6 +29,18 @@ struct ingest_input {
 	const char *payload;		/* JSON text to store */
 	size_t payload_len;
 	const char *metadata;		/* JSON text or NULL */
+	/* Send-message authenticated by a management key (the Svix API),
+	 * not an ingest key. */
+	bool management_key;
+	/*
+	 * Called in the transaction just before the store (which commits
+	 * it), with hook_arg: what the request writes beside the message.
+	 * An error rolls everything back; to refuse, it sets out->status,
+	 * code and message and returns HF_ERR_REFUSED.  NULL: none.
+	 */
+	enum hf_result (*before_store)(struct hf_db *db, const struct ingest_input *in,
+				       struct ingest_outcome *out);
+	const void *hook_arg;
 	/*
 	 * Send-message with an Idempotency-Key: the key, the request's hash
 	 * (idempotency.h) and how to print the success answer, which is

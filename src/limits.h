@@ -206,4 +206,15 @@
 /* deliveries.last_error and attempts.error: 255 characters of UTF-8. */
 #define HF_DELIVERY_ERROR_MAX_BYTES 1020
 
+/*
+ * The Svix-compatible API (/api/v1/...): a list page holds at most
+ * HF_SVIX_LIST_LIMIT_MAX items (Svix's own cap); uid and eventId are at
+ * most HF_SVIX_UID_MAX_LEN bytes; a recover retries at most
+ * HF_SVIX_RECOVER_MAX deliveries (one transaction).
+ */
+#define HF_SVIX_LIST_LIMIT_MAX 250
+#define HF_SVIX_LIST_LIMIT_DEFAULT 50
+#define HF_SVIX_UID_MAX_LEN 256
+#define HF_SVIX_RECOVER_MAX 1000
+
 #endif
