@@ -109,6 +109,7 @@ struct hf_query {
 	unsigned long *column_lengths;
 	my_bool *column_nulls;
 	char *column_space;
+	char **column_grown;	/* owned: per-column buffers a fetch outgrew */
 };
 
 void hf_query_start(struct hf_query *q, struct hf_db *db, const char *sql);
@@ -140,7 +141,12 @@ enum hf_result hf_query_run_and_commit(struct hf_query *q);
  * committed. */
 bool hf_db_outcome_unknown(const struct hf_db *db);
 
-/* Advance to the next row: HF_OK, or HF_ERR_NOT_FOUND after the last. */
+/*
+ * Advance to the next row: HF_OK, or HF_ERR_NOT_FOUND after the last.  A
+ * column longer than its buffer (a type whose text is longer than what
+ * the stored result reports for it) is fetched again, whole, into a buffer
+ * of its size; HF_ERR_LIMIT when that would pass HF_DB_COLUMN_MAX_BYTES.
+ */
 enum hf_result hf_query_next(struct hf_query *q);
 
 /* Column i of the current row, NUL-terminated; NULL for SQL NULL. */

@@ -71,6 +71,10 @@
 /* Parameters one statement may bind. */
 #define HF_DB_MAX_PARAMS 32
 
+/* Largest column value hf_query_next fetches (the largest payload, with
+ * room for a JSON document built around one). */
+#define HF_DB_COLUMN_MAX_BYTES (4 * HF_PAYLOAD_BYTES_CEILING)
+
 /* Default per-endpoint backlog above which fan-out refuses to queue more. */
 #define HF_MAX_PENDING_PER_ENDPOINT_DEFAULT 10000
 
