@@ -92,25 +92,53 @@ reply_created(struct hf_request *req, const struct ingest_input *in,
 	json_object_put(body);
 }
 
+/* ingest_parse_fn for send-message: the event type is the body's. */
+static void
+send_message_parse(struct ingest_input *in)
+{
+	char errstr[256];
+
+	if (hf_json_parse(in->body, in->body_len, &in->doc, errstr,
+			  sizeof(errstr)) != HF_OK)
+		ingest_invalid(in, 400, "invalid_json", "%s", errstr);
+	else
+		check_body(in->doc, in);
+}
+
+/*
+ * The body's event type, peeked before the key is checked, so that one
+ * lookup finds both the key and the targets; the parse confirms it.
+ */
+static void
+peek_event_type(struct ingest_input *in)
+{
+	const char *hint;
+	size_t len;
+
+	if (in->body == NULL)
+		return;
+	hint = hf_json_peek_string_member(in->body, in->body_len, "event_type", &len);
+	if (hint == NULL || !hf_event_type_valid(hint, len, false))
+		return;
+	memcpy(in->event_type_hint, hint, len);
+	in->event_type_hint[len] = '\0';
+	in->event_type = in->event_type_hint;
+}
+
 void
 send_message_handle(struct hf_server *server, struct hf_request *req,
 		    const char *app_id)
 {
 	struct ingest_input in;
 	struct ingest_outcome out;
-	struct json_object *doc = NULL;
-	const char *body;
-	char errstr[256];
 
 	memset(&in, 0, sizeof(in));
 	in.kind = INGEST_SEND_MESSAGE;
 	in.application_id = app_id;
-	if (!ingest_preflight(server, req, &in, &body))
+	in.parse = send_message_parse;
+	if (!ingest_preflight(server, req, &in))
 		return;
-	if (hf_json_parse(body, in.body_len, &doc, errstr, sizeof(errstr)) != HF_OK)
-		ingest_invalid(&in, 400, "invalid_json", "%s", errstr);
-	else
-		check_body(doc, &in);
+	peek_event_type(&in);
 
 	ingest_run(server, &in, &out);
 	if (out.status == 201)
@@ -118,5 +146,5 @@ send_message_handle(struct hf_server *server, struct hf_request *req,
 	else
 		ingest_reply_error(req, &out);
 	ingest_outcome_free(&out);
-	json_object_put(doc);
+	json_object_put(in.doc);
 }
