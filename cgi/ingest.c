@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ids.h"
+#include "json_input.h"
 #include "log.h"
 #include "reply.h"
 
@@ -232,10 +233,15 @@ parse_body_once(struct hf_db *db, struct ingest_context *ctx,
 		struct hf_ingest_ask *ask, uint64_t now)
 {
 	struct ingest_input *in = ctx->in;
+	char errstr[256];
 
 	if (!in->parsed && in->invalid_status == 0) {
 		in->parsed = true;
-		in->parse(in);
+		if (hf_json_parse(in->body, in->body_len, &in->doc, errstr,
+				  sizeof(errstr)) != HF_OK)
+			ingest_invalid(in, 400, "invalid_json", "%s", errstr);
+		else
+			in->check(in->doc, in);
 	}
 	if (in->invalid_status != 0 || same_event_type(in->event_type, ask->event_type))
 		return HF_OK;

@@ -24,12 +24,12 @@ enum ingest_kind { INGEST_TRIGGER, INGEST_SEND_MESSAGE };
 struct ingest_input;
 
 /*
- * Parse in->body into in->doc and fill in event_type (send-message),
+ * Check the parsed body doc and fill in event_type (send-message),
  * payload and metadata, or record why the request is invalid
- * (ingest_invalid).  Called at most once per request, and only once the
- * key is known good: a bad key costs no parse.
+ * (ingest_invalid).  The body is parsed (hf_json_parse) at most once per
+ * request, and only once the key is known good: a bad key costs no parse.
  */
-typedef void (*ingest_parse_fn)(struct ingest_input *in);
+typedef void (*ingest_check_fn)(struct json_object *doc, struct ingest_input *in);
 
 /* What the handler validated before the transaction; all borrowed. */
 struct ingest_input {
@@ -37,7 +37,7 @@ struct ingest_input {
 	char key_hash[HF_SHA256_HEX_LEN + 1];
 	const char *body;		/* in server->body; NULL when not read */
 	size_t body_len;		/* for the workspace's payload cap */
-	ingest_parse_fn parse;
+	ingest_check_fn check;
 	bool parsed;
 	struct json_object *doc;	/* owned; the handler puts it */
 	/*
@@ -82,8 +82,8 @@ struct ingest_outcome {
 	size_t failure_count;
 };
 
-/* Run the transaction (which calls in->parse); out is filled in either
- * way. */
+/* Run the transaction (which parses the body and calls in->check); out
+ * is filled in either way. */
 void ingest_run(struct hf_server *server, struct ingest_input *in,
 		struct ingest_outcome *out);
 

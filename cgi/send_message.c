@@ -92,19 +92,6 @@ reply_created(struct hf_request *req, const struct ingest_input *in,
 	json_object_put(body);
 }
 
-/* ingest_parse_fn for send-message: the event type is the body's. */
-static void
-send_message_parse(struct ingest_input *in)
-{
-	char errstr[256];
-
-	if (hf_json_parse(in->body, in->body_len, &in->doc, errstr,
-			  sizeof(errstr)) != HF_OK)
-		ingest_invalid(in, 400, "invalid_json", "%s", errstr);
-	else
-		check_body(in->doc, in);
-}
-
 /*
  * The body's event type, peeked before the key is checked, so that one
  * lookup finds both the key and the targets; the parse confirms it.
@@ -135,7 +122,7 @@ send_message_handle(struct hf_server *server, struct hf_request *req,
 	memset(&in, 0, sizeof(in));
 	in.kind = INGEST_SEND_MESSAGE;
 	in.application_id = app_id;
-	in.parse = send_message_parse;
+	in.check = check_body;
 	if (!ingest_preflight(server, req, &in))
 		return;
 	peek_event_type(&in);

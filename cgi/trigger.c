@@ -11,7 +11,6 @@
 #include <json-c/json.h>
 
 #include "ingest.h"
-#include "json_input.h"
 #include "reply.h"
 #include "validate.h"
 
@@ -118,19 +117,6 @@ reply_accepted(struct hf_request *req, const struct ingest_outcome *out,
 	json_object_put(body);
 }
 
-/* ingest_parse_fn for a trigger: the event type is the path's. */
-static void
-trigger_parse(struct ingest_input *in)
-{
-	char errstr[256];
-
-	if (hf_json_parse(in->body, in->body_len, &in->doc, errstr,
-			  sizeof(errstr)) != HF_OK)
-		ingest_invalid(in, 400, "invalid_json", "%s", errstr);
-	else
-		check_body(in->doc, in);
-}
-
 void
 trigger_handle(struct hf_server *server, struct hf_request *req,
 	       const char *event_type)
@@ -140,7 +126,7 @@ trigger_handle(struct hf_server *server, struct hf_request *req,
 
 	memset(&in, 0, sizeof(in));
 	in.kind = INGEST_TRIGGER;
-	in.parse = trigger_parse;
+	in.check = check_body;
 	if (!ingest_preflight(server, req, &in))
 		return;
 	if (hf_event_type_valid(event_type, strlen(event_type), false))

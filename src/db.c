@@ -106,8 +106,10 @@ connect_now(struct hf_db *db)
 	static const char isolation[] =
 		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 	char session[512];
+	const char *user, *password;
 	MYSQL *m;
 
+	hf_config_account(cfg, db->limits.account, &user, &password);
 	m = mysql_init(NULL);
 	if (m == NULL)
 		return HF_ERR_NOMEM;
@@ -119,8 +121,7 @@ connect_now(struct hf_db *db)
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(m,
 			       cfg->db_socket[0] ? NULL : cfg->db_host,
-			       cfg->db_user,
-			       cfg->db_password[0] ? cfg->db_password : NULL,
+			       user, password[0] ? password : NULL,
 			       cfg->db_name, cfg->db_port,
 			       cfg->db_socket[0] ? cfg->db_socket : NULL,
 			       0) == NULL) {

@@ -33,6 +33,9 @@ struct hf_db_limits {
 	unsigned int lock_wait_seconds;	/* row and metadata lock waits, > 0 */
 	double statement_seconds;	/* max_statement_time, 0 = none */
 	unsigned int read_timeout_seconds; /* client side, 0 = none */
+	/* The account it connects as (a program's own, see config.h);
+	 * left out (0), db_user and db_password. */
+	enum hf_db_account account;
 };
 
 /*
