@@ -12,6 +12,7 @@
 #include "db_delivery.h"
 #include "delivery.h"
 #include "grants.h"
+#include "ops.h"
 #include "purge.h"
 #include "limits.h"
 #include "strparse.h"
@@ -291,6 +292,9 @@ const struct admin_command admin_commands[] = {
 	{ .words = "workspace create", .usage = "--name N [--max-payload-bytes B]",
 	  .required = "name", .allowed = "name max-payload-bytes",
 	  .run = run_workspace_create },
+	{ .words = "workspace set", .usage = "--workspace W --ops-endpoint P|none",
+	  .required = "workspace ops-endpoint", .allowed = "workspace ops-endpoint",
+	  .run = admin_workspace_set },
 	{ .words = "env create", .usage = "--workspace W --name N",
 	  .required = "workspace name", .allowed = "workspace name",
 	  .run = run_env_create },

@@ -3,12 +3,14 @@
  * database accounts, one per program, each with what that program needs
  * and nothing more.  Printed, never run: the database's root runs them.
  *
- *	ingest	hookfan.fcgi's ingest: reads keys, endpoints, subscriptions;
- *		writes messages, deliveries, event types, rate-limit counts;
+ *	ingest	hookfan.fcgi's ingest and GET /metrics: reads keys,
+ *		endpoints, subscriptions, counters; writes messages,
+ *		deliveries, event types, rate-limit counts;
  *		calls hf_ingest_store (SQL SECURITY INVOKER: it inserts with
  *		these privileges).  No signing secret, no DDL.
  *	sweep	hookfan-sweep: reads everything (secrets to sign); writes
- *		deliveries, attempts, messages and endpoints (disabling).
+ *		deliveries, attempts, messages, endpoints (disabling) and the
+ *		operations tables.
  *	admin	hookfan-admin: everything on the database, DDL included.
  *	api	the management API of hookfan.fcgi: rows of every table,
  *		secrets included, and the procedure; no DDL.
@@ -40,8 +42,8 @@ struct account_grants {
 	bool execute_store;		/* EXECUTE on hf_ingest_store */
 };
 
-/* The ingest's statements are in src/db_ingest.c; endpoint_secrets is
- * left out on purpose. */
+/* The ingest's statements are in src/db_ingest.c, GET /metrics's in
+ * src/db_metrics.c; endpoint_secrets is left out on purpose. */
 static const struct table_grant ingest_tables[] = {
 	{ "api_keys", "SELECT" },
 	{ "workspaces", "SELECT" },
@@ -52,15 +54,20 @@ static const struct table_grant ingest_tables[] = {
 	{ "messages", "SELECT, INSERT" },
 	{ "deliveries", "SELECT, INSERT" },
 	{ "rate_limits", "SELECT, INSERT, UPDATE" },
+	{ "attempt_counters", "SELECT" },
 	{ NULL, NULL },
 };
 
-/* The sweep reads with the database-wide SELECT; it writes these. */
+/* The sweep reads with the database-wide SELECT; it writes these (its
+ * results in src/db_sweep.c, the operational webhooks and counters in
+ * src/db_ops.c). */
 static const struct table_grant sweep_tables[] = {
 	{ "deliveries", "INSERT, UPDATE" },
 	{ "attempts", "INSERT, UPDATE" },
-	{ "messages", "UPDATE" },
+	{ "messages", "INSERT, UPDATE" },
 	{ "endpoints", "UPDATE" },
+	{ "attempt_counters", "INSERT, UPDATE" },
+	{ "ops_failing_deliveries", "INSERT, DELETE" },
 	{ NULL, NULL },
 };
 

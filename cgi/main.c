@@ -23,7 +23,7 @@
 
 extern char **environ;
 
-enum route { ROUTE_NONE, ROUTE_TRIGGER, ROUTE_SEND_MESSAGE, ROUTE_HEALTH };
+enum route { ROUTE_NONE, ROUTE_TRIGGER, ROUTE_SEND_MESSAGE, ROUTE_HEALTH, ROUTE_METRICS };
 
 static const char trigger_prefix[] = "/api/ingest/event/";
 static const char applications_prefix[] = "/v1/applications/";
@@ -101,6 +101,8 @@ route_match(const char *path, bool raw, char *arg, size_t arglen)
 
 	if (strcmp(path, "/healthz") == 0)
 		return ROUTE_HEALTH;
+	if (strcmp(path, "/metrics") == 0)
+		return ROUTE_METRICS;
 	if (strncmp(path, trigger_prefix, sizeof(trigger_prefix) - 1) == 0) {
 		rest = path + sizeof(trigger_prefix) - 1;
 		if (rest[0] == '\0' || strchr(rest, '/') != NULL)
@@ -140,12 +142,16 @@ dispatch(struct hf_server *server, struct hf_request *req)
 		reply_error(req, 404, NULL, "not_found", "no such path");
 		return;
 	case ROUTE_HEALTH:
+	case ROUTE_METRICS:
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 			reply_error(req, 405, "Allow: GET, HEAD\r\n", "method_not_allowed",
 				    "use GET on this path");
 			return;
 		}
-		health_handle(server, req);
+		if (route == ROUTE_METRICS)
+			metrics_handle(server, req);
+		else
+			health_handle(server, req);
 		return;
 	case ROUTE_TRIGGER:
 	case ROUTE_SEND_MESSAGE:

@@ -55,6 +55,9 @@ void trigger_handle(struct hf_server *server, struct hf_request *req,
 void send_message_handle(struct hf_server *server, struct hf_request *req,
 			 const char *app_id);
 
+/* GET|HEAD /metrics: Prometheus text (cgi/metrics.c). */
+void metrics_handle(struct hf_server *server, struct hf_request *req);
+
 /* GET|HEAD /healthz. */
 void health_handle(struct hf_server *server, struct hf_request *req);
 

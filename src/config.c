@@ -55,6 +55,7 @@ static const struct config_key config_keys[] = {
 	LONG_KEY(max_pending_per_endpoint, 0, 1000000000),
 	LONG_KEY(endpoint_disable_after_seconds, 0, 10L * 365 * 24 * 3600),
 	LONG_KEY(lease_seconds, 0, HF_SWEEP_LEASE_MAX_SECONDS),
+	STRING_KEY(metrics_key),
 };
 
 void

@@ -42,6 +42,8 @@ struct hf_config {
 	long max_pending_per_endpoint;	/* 0 = unlimited */
 	long endpoint_disable_after_seconds; /* 0 = never */
 	long lease_seconds;	/* sweep claim lease, 0 = automatic */
+	/* GET /metrics for the whole installation with this key; "" = off. */
+	char metrics_key[HF_API_KEY_MAX_LEN + 1];
 };
 
 /* Whose database account a connection uses: see hf_config_account. */

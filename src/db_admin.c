@@ -1,5 +1,6 @@
 /* The SQL behind hookfan-admin; see db_admin.h. */
 #include "db_admin.h"
+#include "db_galera.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -9,6 +10,7 @@
 #include <strings.h>
 
 #include "crypto.h"
+#include "db_ops.h"
 #include "db_sweep.h"
 #include "ids.h"
 #include "validate.h"
@@ -327,6 +329,7 @@ hf_migrate(struct hf_db *db, const char *sql_dir, int *applied, char *errstr,
 	MYSQL *m;
 	enum hf_result r;
 	struct hf_query q;
+	char cluster_token[HF_MIGRATE_LOCK_TOKEN_LEN + 1];
 
 	r = hf_db_ping(db);
 	if (r != HF_OK)
@@ -345,10 +348,15 @@ hf_migrate(struct hf_db *db, const char *sql_dir, int *applied, char *errstr,
 	else if (r != HF_OK)
 		r = hf_db_fail(db, r, errstr, errlen);
 	hf_query_end(&q);
+	/* GET_LOCK is node-local on a Galera cluster: a row lock there too. */
+	if (r == HF_OK && hf_db_wsrep(db))
+		r = hf_db_galera_migrate_lock(db, cluster_token, errstr, errlen);
 	if (r == HF_OK) {
 		r = migrate_locked(db, sql_dir, applied, errstr, errlen);
-		hf_db_exec(db, "DO RELEASE_LOCK('hookfan_migrate')");
+		if (hf_db_wsrep(db))
+			hf_db_galera_migrate_unlock(db, cluster_token);
 	}
+	hf_db_exec(db, "DO RELEASE_LOCK('hookfan_migrate')");
 	mysql_commit(m);
 	mysql_set_server_option(m, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
 	return r;
@@ -651,6 +659,8 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 	enum hf_result r;
 
 	r = endpoint_workspace(db, endpoint_id, workspace_id, errstr, errlen);
+	if (r == HF_OK)
+		r = hf_ops_endpoint_toggling(db, endpoint_id, active, reason, errstr, errlen);
 	if (r != HF_OK)
 		return r;
 	hf_query_start(&q, db,

@@ -14,6 +14,7 @@
 #include <mysqld_error.h>
 
 #include "crypto.h"
+#include "db_ops.h"
 #include "db_text.h"
 #include "ids.h"
 
@@ -69,9 +70,9 @@ static enum hf_result hand_back(struct hf_db *db,
 
 /*
  * The newest numbered migration the sweep's statements rely on
- * (sql/002_lease_in_place.sql: lease_token NOT NULL, '' for no lease).
+ * (sql/005_operations.sql: the attempt counters and ops endpoints).
  */
-#define SWEEP_SCHEMA_VERSION 2
+#define SWEEP_SCHEMA_VERSION 5
 
 enum hf_result
 hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
@@ -789,6 +790,8 @@ update_endpoints(struct hf_db *db, struct record_run *run)
 			any_disabled = true;
 		}
 		hf_query_end(&q);
+		if (r == HF_OK && !e->active)
+			r = hf_ops_endpoint_disabled(db, e->id, run->errstr, run->errlen);
 	}
 	if (r == HF_OK)
 		r = update_endpoint_list(db, clear_failing_sql, eps, neps, pick_recovered);
@@ -898,6 +901,9 @@ record_txn(struct hf_db *db, void *ctx)
 	r = hf_db_exec_text(db, message_status_sql, run->msgs_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
+	/* Last: the counter rows it adds to are locked until the commit. */
+	r = hf_ops_record_results(db, run->results, run->matched, run->attempt_ids,
+				  run->n, run->errstr, run->errlen);
 	goto out;
 db_error:
 	hf_db_fail(db, r, run->errstr, run->errlen);

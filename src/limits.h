@@ -75,6 +75,16 @@
 /* Transactions are retried this often on deadlock, lock wait or reconnect. */
 #define HF_DB_TXN_ATTEMPTS 3
 
+/*
+ * How long hookfan-admin migrate's lock on a Galera cluster outlives a
+ * migrate that died holding it (the lock is a row, which nothing removes
+ * when its session ends).  Longer than the slowest migration.
+ */
+#define HF_MIGRATE_CLUSTER_LOCK_SECONDS 3600
+
+/* How long a migrate waits for another to finish (GET_LOCK's timeout). */
+#define HF_MIGRATE_LOCK_WAIT_SECONDS 60
+
 /* Prepared statements a single connection keeps. */
 #define HF_DB_STMT_CACHE 64
 
@@ -171,5 +181,14 @@
 /* hookfan-admin delivery list: default and largest --limit. */
 #define HF_LIST_LIMIT_DEFAULT 100
 #define HF_LIST_LIMIT_MAX 10000
+
+/*
+ * Operations.  The attempt counters are spread over this many shards
+ * (attempt_counters.shard) so that sweeps committing at once seldom wait
+ * on one row; a delivery's operational message.attempt.failing event is
+ * sent on this failure in a row.
+ */
+#define HF_METRICS_COUNTER_SHARDS 8
+#define HF_OPS_FAILING_ATTEMPT 4
 
 #endif
