@@ -259,6 +259,9 @@ svix_msg_create(struct hf_server *server, struct hf_request *req,
 		in.application_id = u.id;
 	}
 	in.kind = INGEST_SEND_MESSAGE;
+	/* Parsed and checked here already, in Svix's shape: the transaction
+	 * must not parse it again. */
+	in.parsed = true;
 	in.management_key = true;
 	in.before_store = claim_event_id;
 	in.hook_arg = &ctx;

@@ -12,6 +12,16 @@
 /* JSON nesting accepted from clients; deeper documents are invalid_json. */
 #define HF_JSON_MAX_DEPTH 32
 
+/*
+ * What one JSON document may hold, so that the tree json-c builds stays
+ * bounded whatever the body: an object costs json-c about 800 bytes, an
+ * array about 150, any other value about 80, so a document at these caps
+ * costs at most some 16 MiB beyond its own text.  Counted by the scanner
+ * before json-c builds anything.
+ */
+#define HF_JSON_MAX_CONTAINERS 10000	/* objects and arrays */
+#define HF_JSON_MAX_VALUES 100000	/* every value, members and elements */
+
 /* Event type names: 1..128 characters of [A-Za-z0-9._:-]. */
 #define HF_EVENT_TYPE_MAX_LEN 128
 
@@ -80,6 +90,10 @@
 
 /* Parameters one statement may bind. */
 #define HF_DB_MAX_PARAMS 32
+
+/* Largest column value hf_query_next fetches (the largest payload, with
+ * room for a JSON document built around one). */
+#define HF_DB_COLUMN_MAX_BYTES (4 * HF_PAYLOAD_BYTES_CEILING)
 
 /* Default per-endpoint backlog above which fan-out refuses to queue more. */
 #define HF_MAX_PENDING_PER_ENDPOINT_DEFAULT 10000

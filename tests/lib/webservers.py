@@ -141,7 +141,8 @@ class Lighttpd(WebServer):
 
     name = "lighttpd"
 
-    def __init__(self, db, config_path=None, procs=2, healthy=True):
+    def __init__(self, db, config_path=None, procs=2, healthy=True, extra=""):
+        """extra: lines appended to lighttpd.conf (after the snippet)."""
         super().__init__(db)
         run = os.path.join(self.dir, "run")
         os.makedirs(run, mode=0o700)
@@ -159,6 +160,7 @@ class Lighttpd(WebServer):
             f.write('server.upload-dirs = ( "%s" )\n' % self.dir)
             f.write('server.breakagelog = "%s/fcgi-stderr.log"\n' % self.dir)
             f.write(snippet)
+            f.write(extra)
         self.conf = conf
         self.proc = subprocess.Popen(["lighttpd", "-D", "-f", conf],
                                      stdout=subprocess.DEVNULL,
@@ -182,7 +184,9 @@ class Apache(WebServer):
     name = "apache"
     MODULES = "/usr/lib/apache2/modules"
 
-    def __init__(self, db, config_path=None, max_procs=2, healthy=True):
+    def __init__(self, db, config_path=None, max_procs=2, healthy=True, extra="",
+                 modules=()):
+        """extra: lines appended to httpd.conf; modules: more to load."""
         super().__init__(db)
         user = _apache_user()
         root = os.geteuid() == 0
@@ -215,7 +219,7 @@ class Apache(WebServer):
             f.write("DefaultRuntimeDir %s/run\n" % self.dir)
             f.write("Mutex file:%s/run default\n" % self.dir)
             f.write("ErrorLog %s/error.log\nLogLevel warn\n" % self.dir)
-            for mod in ("mpm_event", "authz_core", "alias", "headers", "fcgid"):
+            for mod in ("mpm_event", "authz_core", "alias", "headers", "fcgid") + tuple(modules):
                 f.write("LoadModule %s_module %s/mod_%s.so\n" % (mod, self.MODULES, mod))
             if root:
                 f.write("User %s\nGroup #%d\n" % (user.pw_name, user.pw_gid))
@@ -225,6 +229,7 @@ class Apache(WebServer):
             f.write("FcgidMaxProcessesPerClass %d\n" % max_procs)
             f.write("FcgidMinProcessesPerClass 0\n")
             f.write(snippet)
+            f.write(extra)
         self.conf = conf
         self.proc = subprocess.Popen(["apache2", "-f", conf, "-DFOREGROUND"],
                                      stdout=subprocess.DEVNULL,
