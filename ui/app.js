@@ -21,7 +21,7 @@ const API = new URL('../', location.href).pathname.replace(/\/$/, '');
 const KEY_STORE = 'hookfan.key';
 const PORTAL_STORE = 'hookfan.portal';
 const TEST_EVENT_TYPE = 'hookfan.test';
-const DELIVERY_STATUSES = ['pending', 'sending', 'succeeded', 'failed', 'paused'];
+const MESSAGE_STATUSES = ['pending', 'delivered', 'failed', 'no_subscribers'];
 const HOUR_MS = 3600 * 1000;
 
 const auth = { kind: null, token: null, app: null };
@@ -45,7 +45,7 @@ function h(tag, attrs, ...children) {
 }
 
 function append(el, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false)
       continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -90,12 +90,13 @@ function badge(status) {
   return h('span', { class: 'badge badge-' + String(status).replace(/[^a-z]/g, '') }, String(status));
 }
 
-/* A table in a scrolling region (phones): columns [label, row => cell]. */
+/* A table in a scrolling region: columns [label, row => cell].  On a
+ * phone each row becomes a block of label: value lines (style.css). */
 function table(caption, columns, rows, empty) {
   if (!rows.length)
     return h('p', { class: 'empty' }, empty || 'Nothing yet.');
   const head = h('tr', {}, columns.map(([label]) => h('th', { scope: 'col' }, label)));
-  const body = rows.map(row => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(row)))));
+  const body = rows.map(row => h('tr', {}, columns.map(([label, cell]) => h('td', { 'data-label': label }, cell(row)))));
   return h('div', { class: 'scroll', role: 'region', 'aria-label': caption, tabindex: '0' },
     h('table', {}, h('caption', {}, caption), h('thead', {}, head), h('tbody', {}, body)));
 }
@@ -240,7 +241,7 @@ function signOut(message) {
 function viewSignIn(view) {
   const input = h('input', { type: 'password', name: 'key', autocomplete: 'off', required: true,
     spellcheck: 'false', placeholder: 'hfm_…' });
-  const form = h('form', { class: 'card', onsubmit: async (ev) => {
+  const form = h('form', { class: 'card sign-in', onsubmit: async (ev) => {
     ev.preventDefault();
     const key = input.value.trim();
     if (!key.startsWith('hfm_')) {
@@ -390,7 +391,7 @@ async function viewEndpoint(view, params, id) {
   view.append(h('h2', {}, 'Endpoint ', h('span', { class: 'url' }, ep.url)));
   view.append(await healthCard(ep));
   if (auth.kind === 'operator')
-    view.append(endpointControls(ep));
+    view.append(...endpointControls(ep));
   const { rows } = await listAll('/v1/deliveries' + query({ endpoint_id: ep.id }), 100);
   view.append(h('h3', {}, 'Latest deliveries'), deliveriesTable(rows.slice(0, 20)));
 }
@@ -447,8 +448,8 @@ function attemptChart(attempts) {
   const top = Math.max(1, ...hours.map(x => x.ok + x.failed));
   const width = 240, height = 60, bar = width / 24;
   const summary = 'Attempts in the last 24 hours: ' + ok + ' succeeded, ' + failed + ' failed.';
-  const chart = svg('svg', { viewBox: '0 0 ' + width + ' ' + (height + 12), role: 'img', 'aria-label': summary,
-    class: 'chart', preserveAspectRatio: 'none' }, svg('title', {}, summary),
+  const chart = svg('svg', { viewBox: '0 0 ' + width + ' ' + (height + 15), role: 'img', 'aria-label': summary,
+    class: 'chart' }, svg('title', {}, summary),
   svg('line', { x1: 0, y1: height, x2: width, y2: height, class: 'axis' }));
   hours.forEach((x, i) => {
     const okH = x.ok / top * height, failH = x.failed / top * height;
@@ -578,7 +579,7 @@ async function viewMessages(view, params) {
     apps.map(a => h('option', { value: a.id, selected: a.id === filters.application_id }, a.name)));
   const type = h('input', { type: 'text', name: 'event_type', value: filters.event_type || '' });
   const status = h('select', { name: 'status' }, h('option', { value: '' }, 'Any status'),
-    DELIVERY_STATUSES.map(s => h('option', { value: s, selected: s === filters.status }, s)));
+    MESSAGE_STATUSES.map(s => h('option', { value: s, selected: s === filters.status }, s)));
   const after = h('input', { type: 'datetime-local', value: (filters.after || '').slice(0, 16) });
   const before = h('input', { type: 'datetime-local', value: (filters.before || '').slice(0, 16) });
   const form = h('form', { class: 'card filters', onsubmit: (ev) => {
@@ -736,7 +737,8 @@ async function render() {
   try {
     if (auth.kind === 'portal') {
       const app = await api('GET', '/v1/applications/' + enc(auth.app));
-      document.getElementById('title').textContent = app.name;
+      document.getElementById('title').textContent = app.name + ' webhooks';
+      document.title = app.name + ' webhooks';
     } else {
       document.getElementById('title').textContent = 'hookfan';
     }
