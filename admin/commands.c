@@ -258,8 +258,10 @@ run_key_create(struct hf_db *db, const struct admin_args *args,
 
 	r = hf_api_key_create(db, admin_option(args, "workspace"),
 			      admin_option(args, "env"),
-			      admin_option(args, "endpoint"), id, key, errstr,
-			      errlen);
+			      admin_option(args, "endpoint"),
+			      admin_flag(args, "management") ? HF_KEY_MANAGEMENT
+							     : HF_KEY_INGEST,
+			      id, key, errstr, errlen);
 	if (r == HF_OK)
 		json_object_object_add(result_with_id(result, id), "key",
 				       json_object_new_string(key));
@@ -321,9 +323,10 @@ const struct admin_command admin_commands[] = {
 	{ .words = "unsubscribe", .usage = "--endpoint P --event-type T",
 	  .required = "endpoint event-type", .allowed = "endpoint event-type",
 	  .run = run_unsubscribe },
-	{ .words = "key create", .usage = "--workspace W [--env E | --endpoint P]",
-	  .required = "workspace", .allowed = "workspace env endpoint",
-	  .run = run_key_create },
+	{ .words = "key create",
+	  .usage = "--workspace W [--env E | --endpoint P] [--management]",
+	  .required = "workspace", .allowed = "workspace env endpoint management",
+	  .flags = "management", .run = run_key_create },
 	{ .words = "key revoke", .usage = "--key-id K", .required = "key-id",
 	  .allowed = "key-id", .run = run_key_revoke },
 	{ .words = "delivery list",

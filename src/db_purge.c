@@ -247,3 +247,25 @@ out:
 		return hf_fail(r, errstr, errlen, "out of memory");
 	return hf_db_fail(db, r, errstr, errlen);
 }
+
+#define TTL_TEXT2(x) #x
+#define TTL_TEXT(x) TTL_TEXT2(x)
+
+enum hf_result
+hf_purge_idempotency_keys(struct hf_db *db, unsigned long long *deleted,
+			  char *errstr, size_t errlen)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	*deleted = 0;
+	hf_query_start(&q, db,
+		       "DELETE FROM idempotency_keys WHERE created_at < NOW(3) - INTERVAL "
+		       TTL_TEXT(HF_IDEMPOTENCY_TTL_HOURS) " HOUR LIMIT ?");
+	hf_query_int(&q, HF_PURGE_BATCH_MESSAGES);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		*deleted = hf_query_affected(&q);
+	hf_query_end(&q);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
+}

@@ -171,4 +171,31 @@
 #define HF_LIST_LIMIT_DEFAULT 100
 #define HF_LIST_LIMIT_MAX 10000
 
+/*
+ * The management API: list pages (limit 1..max, default), the opaque
+ * cursor's length, an endpoint's description and event types per
+ * endpoint, and Idempotency-Key (1..255 visible ASCII, answers kept 24 h).
+ */
+#define HF_API_LIST_LIMIT_DEFAULT 50
+#define HF_API_LIST_LIMIT_MAX 100
+#define HF_API_CURSOR_MAX_LEN 64
+#define HF_DESCRIPTION_MAX_LEN 1024
+#define HF_ENDPOINT_EVENT_TYPES_MAX 64
+#define HF_IDEMPOTENCY_KEY_MAX_LEN 255
+#define HF_IDEMPOTENCY_TTL_HOURS 24
+/*
+ * hookfan.fcgi's route patterns hold at most this many {id} segments; a
+ * query string is at most HF_QUERY_MAX_LEN bytes of at most
+ * HF_QUERY_PARAMS_MAX parameters; a management request must finish
+ * within HF_MANAGE_TIMEOUT_MS.
+ */
+#define HF_ROUTE_MAX_PARAMS 4
+#define HF_QUERY_MAX_LEN 2048
+#define HF_QUERY_PARAMS_MAX 16
+#define HF_MANAGE_TIMEOUT_MS 10000
+/* Management keys: "hfm_" plus HF_API_KEY_RANDOM_BYTES in hex. */
+#define HF_MANAGEMENT_KEY_PREFIX "hfm_"
+#define HF_INGEST_KEY_PREFIX "hfk_"
+
+
 #endif
