@@ -342,7 +342,7 @@ async function viewEndpoints(view, params) {
     const filter = h('select', { onchange: () => { location.hash = '#/endpoints' + query({ app: filter.value }); } },
       h('option', { value: '' }, 'All applications'),
       apps.map(a => h('option', { value: a.id, selected: a.id === app }, a.name)));
-    view.append(h('div', { class: 'card inline' }, field('Application', filter)), addEndpointForm(apps, app));
+    view.append(h('div', { class: 'card inline' }, field('Application', filter)));
   }
   view.append(h('div', { id: 'new-secret' }), table('Endpoints', [
     ['URL', e => link(e.url, '#/endpoint/' + enc(e.id))],
@@ -352,6 +352,8 @@ async function viewEndpoints(view, params) {
     ['Status', e => badge(e.status)],
     ['Failing since', e => time(e.failing_since)],
   ].filter(Boolean), rows, 'No endpoints yet.'));
+  if (auth.kind === 'operator')
+    view.append(addEndpointForm(apps, app));
 }
 
 function addEndpointForm(apps, app) {
@@ -666,7 +668,8 @@ function deliveryCard(d) {
       ['Duration', a => a.duration_ms + ' ms'],
       ['HTTP status', a => a.status_code === null || a.status_code === undefined ? '—' : String(a.status_code)],
       ['Error', a => a.error || ''],
-      ['Response', a => h('pre', { class: 'excerpt' }, a.response_excerpt || '')],
+      ['Response', a => h('pre', { class: 'excerpt' },
+        a.response_excerpt_encoding === 'base64' ? '(not text; base64) ' + a.response_excerpt : a.response_excerpt || '')],
     ], attempts, 'Not attempted yet.'));
 }
 
