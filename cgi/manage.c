@@ -111,19 +111,22 @@ input_invalid(struct manage_call *call, int status, const char *code,
 	va_end(ap);
 }
 
-/* Decode a query component ('+' is a space) into out; false if malformed. */
+/*
+ * Decode a query component ('+' is a space) into out; false if malformed.
+ * The '+' become spaces before the %XX are decoded, so that %2B stays a
+ * '+' (a time zone offset).
+ */
 static bool
 query_decode(const char *s, size_t len, char *out, size_t outlen)
 {
+	char raw[HF_QUERY_MAX_LEN + 1];
 	size_t i;
 
-	if (!request_percent_decode(s, len, out, outlen))
+	if (len > HF_QUERY_MAX_LEN)
 		return false;
-	for (i = 0; out[i] != '\0'; i++) {
-		if (out[i] == '+')
-			out[i] = ' ';
-	}
-	return true;
+	for (i = 0; i < len; i++)
+		raw[i] = s[i] == '+' ? ' ' : s[i];
+	return request_percent_decode(raw, len, out, outlen);
 }
 
 static void

@@ -634,15 +634,13 @@ static const char park_deliveries_sql[] =
 	" SET " HF_SQL_PARK("d.") " WHERE " HF_SQL_PARKABLE("d.");
 
 /*
- * delivered: all succeeded; failed: one gave up; else still pending.  The
- * status is a function of the deliveries alone, so recomputing it for a
- * message whose result came too late changes nothing.
+ * The message status rule (delivery_state.h) is a function of the
+ * deliveries alone, so recomputing it for a message whose result came
+ * too late changes nothing.
  */
 static const char message_status_sql[] =
 	"UPDATE " HF_ID_LIST " JOIN messages m ON m.id = j.id"
-	" SET m.status = (SELECT CASE WHEN SUM(d.status = 'failed') > 0 THEN 'failed'"
-	"    WHEN SUM(d.status <> 'succeeded') = 0 THEN 'delivered'"
-	"    ELSE 'pending' END"
+	" SET m.status = (SELECT " HF_SQL_MESSAGE_STATUS("d.")
 	"   FROM deliveries d WHERE d.message_id = m.id),"
 	"  m.updated_at = NOW(3)";
 

@@ -197,5 +197,7 @@
 #define HF_MANAGEMENT_KEY_PREFIX "hfm_"
 #define HF_INGEST_KEY_PREFIX "hfk_"
 
+/* deliveries.last_error and attempts.error: 255 characters of UTF-8. */
+#define HF_DELIVERY_ERROR_MAX_BYTES 1020
 
 #endif

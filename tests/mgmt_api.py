@@ -12,6 +12,7 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest  # noqa: E402
+import mgmtclient  # noqa: E402
 import webservers  # noqa: E402
 from hftest import eq  # noqa: E402
 
@@ -36,8 +37,10 @@ class Tenant:
         self.ingest_key = a("key", "create", "--workspace", self.ws)["key"]
 
 
-def call(server, method, path, body=None, key=None, headers=None):
-    """One request; (status, headers, parsed JSON or None, raw bytes)."""
+def call(server, method, path, body=None, key=None, headers=None, documented=True):
+    """One request; (status, headers, parsed JSON or None, raw bytes).  The
+    answer to a documented route is checked against the OpenAPI document
+    (tests/lib/mgmtclient.py)."""
     h = {"Content-Type": "application/json"}
     if key:
         h["Authorization"] = "Bearer " + key
@@ -47,6 +50,13 @@ def call(server, method, path, body=None, key=None, headers=None):
     elif isinstance(body, dict):
         body = json.dumps(body)
     status, hdrs, data = server.request(method, path, body, h)
+    if documented:
+        route = path.split("?", 1)[0]
+        errors = mgmtclient.checker().check(method, route, status, hdrs.get("content-type"),
+                                            data.decode("utf-8", errors="replace"))
+        if errors:
+            raise AssertionError("%s %s -> %d %r does not match the OpenAPI document:\n%s"
+                                 % (method, path, status, data[:300], "\n".join(errors)))
     try:
         parsed = json.loads(data) if data else None
     except ValueError:
@@ -141,14 +151,15 @@ def routes_answer_404_and_405_with_allow():
     t = Tenant()
     for server in servers:
         n = server.name
-        r = call(server, "POST", "/v1/applications/app_x", {}, t.key)
+        r = call(server, "POST", "/v1/applications/app_x", {}, t.key, documented=False)
         error(r, 405, "method_not_allowed", n + " POST on an application")
         eq(r[1].get("allow"), "GET, PATCH, DELETE", n + " Allow")
-        r = call(server, "DELETE", "/v1/environments", key=t.key)
+        r = call(server, "DELETE", "/v1/environments", key=t.key, documented=False)
         eq(r[1].get("allow"), "GET, POST", n + " Allow of a list")
         for path in ["/v1/nothing", "/v1/applications/a/b/c", "/v1/endpoints//secret",
                      "/v1/keys/"]:
-            error(call(server, "GET", path, key=t.key), 404, "not_found", n + " " + path)
+            error(call(server, "GET", path, key=t.key, documented=False), 404, "not_found",
+                  n + " " + path)
 
 
 @hftest.test

@@ -79,6 +79,11 @@ function check(req) {
     return { ok: false, route: route.template,
              errors: [where + ": status " + req.status + " is not documented"] };
   }
+  // A HEAD answer has the GET answer's headers and no body.
+  if (req.method === "HEAD") {
+    if (req.body) return { ok: false, route: route.template, errors: [where + " " + key + ": a body in a HEAD answer"] };
+    return { ok: true, route: route.template, errors: [] };
+  }
   const content = response.content || {};
   const types = Object.keys(content);
   if (types.length === 0) {
