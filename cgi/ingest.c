@@ -325,7 +325,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 			goto out;
 		}
 	}
-	if (in->idempotency_key != NULL) {
+	if (in->idempotency_key[0] != '\0') {
 		r = claim_idempotency_key(db, in, out);
 		if (r != HF_OK)
 			goto out;

@@ -33,9 +33,9 @@ struct ingest_input {
 	 * Send-message with an Idempotency-Key: the key, the request's hash
 	 * (idempotency.h) and how to print the success answer, which is
 	 * stored under the key in the transaction, before the store
-	 * commits it.  NULL key: none (no statement more).
+	 * commits it.  "": none (no statement more).
 	 */
-	const char *idempotency_key;
+	char idempotency_key[HF_IDEMPOTENCY_KEY_MAX_LEN + 1];
 	char request_hash[HF_SHA256_HEX_LEN + 1];
 	char *(*answer_text)(const struct ingest_input *in,
 			     const struct ingest_outcome *out, size_t *len);

@@ -232,27 +232,17 @@ read_body(struct manage_call *call)
 		input_invalid(call, 400, "invalid_request", "the body must be a JSON object");
 }
 
-/* Idempotency-Key of a POST: 1..255 visible ASCII. */
+/* Idempotency-Key, on a POST only. */
 static void
 read_idempotency_key(struct manage_call *call)
 {
-	const char *key = request_param(call->req, "HTTP_IDEMPOTENCY_KEY");
-	size_t len, i;
-
-	if (key == NULL || strcmp(request_method(call->req), "POST") != 0)
+	if (strcmp(request_method(call->req), "POST") != 0)
 		return;
-	len = strlen(key);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)key[i] <= 0x20 || (unsigned char)key[i] >= 0x7f)
-			break;
-	}
-	if (len == 0 || len > HF_IDEMPOTENCY_KEY_MAX_LEN || i < len) {
+	if (request_idempotency_key(call->req, call->idempotency_key) ==
+	    REQUEST_IDEMPOTENCY_INVALID)
 		input_invalid(call, 400, "invalid_request",
 			      "Idempotency-Key must be 1 to %d visible ASCII characters",
 			      HF_IDEMPOTENCY_KEY_MAX_LEN);
-		return;
-	}
-	memcpy(call->idempotency_key, key, len + 1);
 }
 
 /*

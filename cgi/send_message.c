@@ -128,22 +128,19 @@ static void
 check_idempotency_key(struct hf_request *req, struct ingest_input *in,
 		      const char *body)
 {
-	const char *key = request_param(req, "HTTP_IDEMPOTENCY_KEY");
-	size_t len, i, room;
+	size_t i, room;
 	char *text;
 
-	if (key == NULL)
+	switch (request_idempotency_key(req, in->idempotency_key)) {
+	case REQUEST_IDEMPOTENCY_NONE:
 		return;
-	len = strlen(key);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)key[i] <= 0x20 || (unsigned char)key[i] >= 0x7f)
-			break;
-	}
-	if (len == 0 || len > HF_IDEMPOTENCY_KEY_MAX_LEN || i < len) {
+	case REQUEST_IDEMPOTENCY_INVALID:
 		ingest_invalid(in, 400, "invalid_request",
 			       "Idempotency-Key must be 1 to %d visible ASCII characters",
 			       HF_IDEMPOTENCY_KEY_MAX_LEN);
 		return;
+	case REQUEST_IDEMPOTENCY_KEY:
+		break;
 	}
 	room = strlen(in->application_id) + in->body_len + 64;
 	text = malloc(room);
@@ -156,7 +153,6 @@ check_idempotency_key(struct hf_request *req, struct ingest_input *in,
 	memcpy(text + i, body, in->body_len);
 	hf_sha256_hex(text, i + in->body_len, in->request_hash);
 	free(text);
-	in->idempotency_key = key;
 	in->answer_text = answer_text;
 }
 

@@ -12,12 +12,6 @@
 
 static const char *const kind_names[] = { "ingest", "management" };
 
-void
-hf_entity_copy(char *dst, size_t size, const char *src)
-{
-	snprintf(dst, size, "%s", src != NULL ? src : "");
-}
-
 enum hf_result
 hf_api_key_create(struct hf_db *db, const char *workspace_id,
 		  const char *environment, const char *endpoint_id,
@@ -138,9 +132,11 @@ bind_scope(struct hf_query *q, const struct hf_scope *scope)
 	hf_query_text(q, env);
 }
 
-static void
-read_key(const struct hf_query *q, struct hf_api_key *k)
+static enum hf_result
+read_key(const struct hf_query *q, void *item)
 {
+	struct hf_api_key *k = item;
+
 	hf_entity_copy(k->id, sizeof(k->id), hf_query_column(q, 0, NULL));
 	hf_entity_copy(k->environment_id, sizeof(k->environment_id),
 		       hf_query_column(q, 1, NULL));
@@ -148,6 +144,7 @@ read_key(const struct hf_query *q, struct hf_api_key *k)
 		       hf_query_column(q, 2, NULL));
 	hf_entity_copy(k->created_at, sizeof(k->created_at),
 		       hf_query_column(q, 3, NULL));
+	return HF_OK;
 }
 
 enum hf_result
@@ -155,30 +152,14 @@ hf_api_key_list(struct hf_db *db, const struct hf_scope *scope,
 		const struct hf_page *page, struct hf_api_key_list *out)
 {
 	struct hf_query q;
-	enum hf_result r;
 
 	memset(out, 0, sizeof(*out));
-	out->items = calloc((size_t)page->limit + 1, sizeof(*out->items));
-	if (out->items == NULL)
-		return HF_ERR_NOMEM;
 	hf_query_start(&q, db,
 		       "SELECT k.id, k.environment_id, k.endpoint_id, " HF_SQL_ISO("k.created_at")
-		       " FROM api_keys k WHERE " KEY_IN_SCOPE
-		       " AND (? IS NULL OR k.id < ?) ORDER BY k.id DESC LIMIT ?");
+		       " FROM api_keys k WHERE " KEY_IN_SCOPE HF_SQL_PAGE("k.id"));
 	bind_scope(&q, scope);
-	hf_query_text(&q, page->before_id);
-	hf_query_text(&q, page->before_id);
-	hf_query_int(&q, page->limit + 1);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (out->count == (size_t)page->limit) {
-			out->more = true;
-			break;
-		}
-		read_key(&q, &out->items[out->count++]);
-	}
-	hf_query_end(&q);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+	return hf_page_read(&q, page, sizeof(*out->items), read_key,
+			    (void **)&out->items, &out->count, &out->more);
 }
 
 enum hf_result

@@ -76,9 +76,11 @@ bind_scope(struct hf_query *q, const struct hf_scope *scope)
 	hf_query_text(q, hf_scope_environment(scope));
 }
 
-static void
-read_application(const struct hf_query *q, struct hf_application *a)
+static enum hf_result
+read_application(const struct hf_query *q, void *item)
 {
+	struct hf_application *a = item;
+
 	hf_entity_copy(a->id, sizeof(a->id), hf_query_column(q, 0, NULL));
 	hf_entity_copy(a->environment_id, sizeof(a->environment_id),
 		       hf_query_column(q, 1, NULL));
@@ -88,6 +90,7 @@ read_application(const struct hf_query *q, struct hf_application *a)
 		       hf_query_column(q, 4, NULL));
 	hf_entity_copy(a->updated_at, sizeof(a->updated_at),
 		       hf_query_column(q, 5, NULL));
+	return HF_OK;
 }
 
 enum hf_result
@@ -120,30 +123,14 @@ hf_application_list(struct hf_db *db, const struct hf_scope *scope,
 		    const struct hf_page *page, struct hf_application_list *out)
 {
 	struct hf_query q;
-	enum hf_result r;
 
 	memset(out, 0, sizeof(*out));
-	out->items = calloc((size_t)page->limit + 1, sizeof(*out->items));
-	if (out->items == NULL)
-		return HF_ERR_NOMEM;
 	hf_query_start(&q, db,
 		       "SELECT " APPLICATION_COLUMNS " FROM applications WHERE "
-		       APPLICATION_IN_SCOPE
-		       " AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?");
+		       APPLICATION_IN_SCOPE HF_SQL_PAGE("id"));
 	bind_scope(&q, scope);
-	hf_query_text(&q, page->before_id);
-	hf_query_text(&q, page->before_id);
-	hf_query_int(&q, page->limit + 1);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (out->count == (size_t)page->limit) {
-			out->more = true;
-			break;
-		}
-		read_application(&q, &out->items[out->count++]);
-	}
-	hf_query_end(&q);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+	return hf_page_read(&q, page, sizeof(*out->items), read_application,
+			    (void **)&out->items, &out->count, &out->more);
 }
 
 enum hf_result

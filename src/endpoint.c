@@ -54,8 +54,9 @@ hf_endpoint_page_free(struct hf_endpoint_page *p)
 }
 
 static enum hf_result
-read_endpoint(const struct hf_query *q, struct hf_endpoint *e)
+read_endpoint(const struct hf_query *q, void *item)
 {
+	struct hf_endpoint *e = item;
 	const char *types = hf_query_column(q, 8, NULL);
 
 	hf_endpoint_clear(e);
@@ -112,18 +113,13 @@ hf_endpoint_page_read(struct hf_db *db, const struct hf_scope *scope,
 		      struct hf_endpoint_page *out)
 {
 	struct hf_query q;
-	enum hf_result r;
 
 	memset(out, 0, sizeof(*out));
-	out->items = calloc((size_t)page->limit + 1, sizeof(*out->items));
-	if (out->items == NULL)
-		return HF_ERR_NOMEM;
 	hf_query_start(&q, db,
 		       "SELECT " ENDPOINT_COLUMNS " FROM endpoints e WHERE " ENDPOINT_IN_SCOPE
 		       " AND (? IS NULL OR e.application_id = ?)"
 		       " AND (? IS NULL OR e.environment_id = ?)"
-		       " AND (? IS NULL OR e.active = ?)"
-		       " AND (? IS NULL OR e.id < ?) ORDER BY e.id DESC LIMIT ?");
+		       " AND (? IS NULL OR e.active = ?)" HF_SQL_PAGE("e.id"));
 	bind_scope(&q, scope);
 	hf_query_text(&q, m->application_id);
 	hf_query_text(&q, m->application_id);
@@ -136,21 +132,8 @@ hf_endpoint_page_read(struct hf_db *db, const struct hf_scope *scope,
 		hf_query_null(&q);
 		hf_query_null(&q);
 	}
-	hf_query_text(&q, page->before_id);
-	hf_query_text(&q, page->before_id);
-	hf_query_int(&q, page->limit + 1);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (out->count == (size_t)page->limit) {
-			out->more = true;
-			break;
-		}
-		r = read_endpoint(&q, &out->items[out->count++]);
-		if (r != HF_OK)
-			break;
-	}
-	hf_query_end(&q);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+	return hf_page_read(&q, page, sizeof(*out->items), read_endpoint,
+			    (void **)&out->items, &out->count, &out->more);
 }
 
 static enum hf_result

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "db.h"
 #include "limits.h"
 
 /* A workspace, narrowed to one of its environments when environment_id
@@ -39,6 +40,24 @@ struct hf_page {
 	long limit;
 	const char *before_id;
 };
+
+/* SQL that ends the query of a page, on the id column col: its three
+ * parameters are hf_page_read's to bind. */
+#define HF_SQL_PAGE(col) \
+	" AND (? IS NULL OR " col " < ?) ORDER BY " col " DESC LIMIT ?"
+
+/* Read the current row of q into item (an entity struct). */
+typedef enum hf_result hf_row_reader(const struct hf_query *q, void *item);
+
+/*
+ * Bind the page's parameters (HF_SQL_PAGE's, after the caller's), run q,
+ * and read up to page->limit rows into *items, a new array of item_size
+ * structs (zeroed; the caller frees it, and what the *count rows read
+ * own, whatever the result); *more says whether rows remain.  Ends q.
+ */
+enum hf_result hf_page_read(struct hf_query *q, const struct hf_page *page,
+			    size_t item_size, hf_row_reader *read, void **items,
+			    size_t *count, bool *more);
 
 /* SQL: column col (DATETIME(3), UTC) as 2026-12-01T21:16:07.123Z. */
 #define HF_SQL_ISO(col) \

@@ -88,13 +88,16 @@ hf_environment_check(struct hf_db *db, const struct hf_scope *scope,
 
 #define ENVIRONMENT_COLUMNS "id, name, " HF_SQL_ISO("created_at")
 
-static void
-read_environment(const struct hf_query *q, struct hf_environment *e)
+static enum hf_result
+read_environment(const struct hf_query *q, void *item)
 {
+	struct hf_environment *e = item;
+
 	hf_entity_copy(e->id, sizeof(e->id), hf_query_column(q, 0, NULL));
 	hf_entity_copy(e->name, sizeof(e->name), hf_query_column(q, 1, NULL));
 	hf_entity_copy(e->created_at, sizeof(e->created_at),
 		       hf_query_column(q, 2, NULL));
+	return HF_OK;
 }
 
 enum hf_result
@@ -102,32 +105,16 @@ hf_environment_list(struct hf_db *db, const struct hf_scope *scope,
 		    const struct hf_page *page, struct hf_environment_list *out)
 {
 	struct hf_query q;
-	enum hf_result r;
 
 	memset(out, 0, sizeof(*out));
-	out->items = calloc((size_t)page->limit + 1, sizeof(*out->items));
-	if (out->items == NULL)
-		return HF_ERR_NOMEM;
 	hf_query_start(&q, db,
 		       "SELECT " ENVIRONMENT_COLUMNS " FROM environments"
-		       " WHERE workspace_id = ? AND (? IS NULL OR id = ?)"
-		       " AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?");
+		       " WHERE workspace_id = ? AND (? IS NULL OR id = ?)" HF_SQL_PAGE("id"));
 	hf_query_text(&q, scope->workspace_id);
 	hf_query_text(&q, hf_scope_environment(scope));
 	hf_query_text(&q, hf_scope_environment(scope));
-	hf_query_text(&q, page->before_id);
-	hf_query_text(&q, page->before_id);
-	hf_query_int(&q, page->limit + 1);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (out->count == (size_t)page->limit) {
-			out->more = true;
-			break;
-		}
-		read_environment(&q, &out->items[out->count++]);
-	}
-	hf_query_end(&q);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+	return hf_page_read(&q, page, sizeof(*out->items), read_environment,
+			    (void **)&out->items, &out->count, &out->more);
 }
 
 enum hf_result

@@ -8,13 +8,16 @@
 
 #define EVENT_TYPE_COLUMNS "id, name, " HF_SQL_ISO("created_at")
 
-static void
-read_event_type(const struct hf_query *q, struct hf_event_type *t)
+static enum hf_result
+read_event_type(const struct hf_query *q, void *item)
 {
+	struct hf_event_type *t = item;
+
 	hf_entity_copy(t->id, sizeof(t->id), hf_query_column(q, 0, NULL));
 	hf_entity_copy(t->name, sizeof(t->name), hf_query_column(q, 1, NULL));
 	hf_entity_copy(t->created_at, sizeof(t->created_at),
 		       hf_query_column(q, 2, NULL));
+	return HF_OK;
 }
 
 enum hf_result
@@ -22,29 +25,13 @@ hf_event_type_list(struct hf_db *db, const struct hf_scope *scope,
 		   const struct hf_page *page, struct hf_event_type_list *out)
 {
 	struct hf_query q;
-	enum hf_result r;
 
 	memset(out, 0, sizeof(*out));
-	out->items = calloc((size_t)page->limit + 1, sizeof(*out->items));
-	if (out->items == NULL)
-		return HF_ERR_NOMEM;
 	hf_query_start(&q, db,
-		       "SELECT " EVENT_TYPE_COLUMNS " FROM event_types WHERE workspace_id = ?"
-		       " AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?");
+		       "SELECT " EVENT_TYPE_COLUMNS " FROM event_types WHERE workspace_id = ?" HF_SQL_PAGE("id"));
 	hf_query_text(&q, scope->workspace_id);
-	hf_query_text(&q, page->before_id);
-	hf_query_text(&q, page->before_id);
-	hf_query_int(&q, page->limit + 1);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (out->count == (size_t)page->limit) {
-			out->more = true;
-			break;
-		}
-		read_event_type(&q, &out->items[out->count++]);
-	}
-	hf_query_end(&q);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+	return hf_page_read(&q, page, sizeof(*out->items), read_event_type,
+			    (void **)&out->items, &out->count, &out->more);
 }
 
 enum hf_result

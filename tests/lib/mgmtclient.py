@@ -20,6 +20,7 @@ installed on first use with `npm ci` into BUILDDIR/tests/.cache/openapi
 (removed by make clean); set HF_OPENAPI_NODE_MODULES to a node_modules
 folder that already holds them to skip that (CI without network).
 """
+import fcntl
 import json
 import os
 import shutil
@@ -42,25 +43,27 @@ def node_modules():
     prefix = os.path.join(hftest.BUILDDIR, "tests", ".cache", "openapi")
     modules = os.path.join(prefix, "node_modules")
     marker = os.path.join(modules, ".hookfan-lock")
-    lock = os.path.join(PACKAGES, "package-lock.json")
-    with open(lock) as f:
+    with open(os.path.join(PACKAGES, "package-lock.json")) as f:
         wanted = f.read()
-    try:
-        with open(marker) as f:
-            if f.read() == wanted:
-                return modules
-    except OSError:
-        pass
     os.makedirs(prefix, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(os.path.join(PACKAGES, name), os.path.join(prefix, name))
-    r = subprocess.run(["npm", "ci", "--prefix", prefix, "--no-audit", "--no-fund"],
-                       capture_output=True, text=True, timeout=300,
-                       env=hftest.make_environment())
-    if r.returncode != 0:
-        raise RuntimeError("npm ci of the OpenAPI validators failed: " + r.stderr[-2000:])
-    with open(marker, "w") as f:
-        f.write(wanted)
+    # Test files run in parallel (make -j): one installs, the others wait.
+    with open(os.path.join(prefix, ".install-lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with open(marker) as f:
+                if f.read() == wanted:
+                    return modules
+        except OSError:
+            pass
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(os.path.join(PACKAGES, name), os.path.join(prefix, name))
+        r = subprocess.run(["npm", "ci", "--prefix", prefix, "--no-audit", "--no-fund"],
+                           capture_output=True, text=True, timeout=300,
+                           env=hftest.make_environment())
+        if r.returncode != 0:
+            raise RuntimeError("npm ci of the OpenAPI validators failed: " + r.stderr[-2000:])
+        with open(marker, "w") as f:
+            f.write(wanted)
     return modules
 
 
