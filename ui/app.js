@@ -621,7 +621,8 @@ async function viewMessages(view, params) {
 }
 
 async function viewMessage(view, params, id) {
-  const got = await api('GET', paths.message(id));
+  const [got, endpoints] = await Promise.all([api('GET', paths.message(id)), listAll(paths.endpoints())]);
+  const urls = new Map(endpoints.rows.map(e => [e.id, e.url]));
   const m = got.message || got;
   let payload = m.payload;
   try {
@@ -641,7 +642,7 @@ async function viewMessage(view, params, id) {
           api('POST', '/v1/messages/' + enc(m.id) + '/resend', {}), 'Message resent.')))
         : null));
   for (const d of got.deliveries || [])
-    view.append(deliveryCard(d));
+    view.append(deliveryCard(d, urls.get(d.endpoint_id)));
   if (!(got.deliveries || []).length)
     view.append(h('p', { class: 'empty' }, 'No deliveries: no endpoint was subscribed.'));
 }
@@ -651,11 +652,11 @@ function retryButton(d) {
     'Retry queued: the next sweep sends it.'), { 'aria-label': 'Retry delivery ' + d.id });
 }
 
-function deliveryCard(d) {
+function deliveryCard(d, endpointUrl) {
   const attempts = d.attempts_list || d.attempt_list || (Array.isArray(d.attempts) ? d.attempts : []);
   const count = typeof d.attempts === 'number' ? d.attempts : attempts.length;
   return h('section', { class: 'card delivery', 'aria-label': 'Delivery ' + d.id },
-    h('h3', {}, 'Delivery to ', link(d.endpoint_url || d.endpoint_id, '#/endpoint/' + enc(d.endpoint_id))),
+    h('h3', {}, 'Delivery to ', link(endpointUrl || d.endpoint_id, '#/endpoint/' + enc(d.endpoint_id))),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Status'), h('dd', {}, badge(d.status)),
       h('dt', {}, 'Attempts'), h('dd', {}, String(count)),
@@ -753,6 +754,7 @@ async function render() {
       view.replaceChildren(h('div', { class: 'card' }, h('h2', {}, 'This link has expired'),
         h('p', {}, 'Ask for a new link.')));
       nav.hidden = true;
+      document.getElementById('title').textContent = document.title = 'hookfan';
       complain('This link has expired or is not valid.');
       return;
     }
@@ -773,6 +775,7 @@ document.addEventListener('DOMContentLoaded', () => {
   window.addEventListener('hashchange', () => {
     if (/^#portal=/.test(location.hash))
       loadAuth();
+    say('');
     render();
   });
   render();
