@@ -16,6 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest      # noqa: E402
+import mgmtclient  # noqa: E402
 import receivers   # noqa: E402
 import sweeptest   # noqa: E402
 import webservers  # noqa: E402
@@ -37,8 +38,14 @@ other_endpoint = db.admin("endpoint", "create", "--workspace", ws, "--app", othe
 web = webservers.Lighttpd(db)
 
 
-def portal(app_id, body=None, bearer=key):
-    return web.api("POST", "/v1/applications/%s/portal" % app_id, body or {}, key=bearer)
+api = mgmtclient.Client(web, key)
+
+
+def portal(app_id, body=None, **kwargs):
+    """POST the portal route; every answer is checked against the OpenAPI
+    document."""
+    return api.post("/v1/applications/%s/portal" % app_id, body if body is not None else {},
+                    **kwargs)
 
 
 @hftest.test
@@ -73,54 +80,60 @@ def ui_served_read_only_with_a_strict_policy():
 @hftest.test
 def portal_link_rejects_bad_expiry():
     for bad in (0, -5, 1441, "60", 1.5, True, [60]):
-        status, _, body = portal(app, {"expires_in_minutes": bad})
-        hftest.eq(status, 400, "expires_in_minutes %r" % (bad,))
-        assert "expires_in_minutes" in body["message"], body
-    status, _, body = web.api("POST", "/v1/applications/%s/portal" % app, "[1]", key=key)
-    hftest.eq(status, 400, "a body that is not an object")
-    hftest.eq(portal(app, bearer=ingest_key)[0], 403, "an ingest key")
-    hftest.eq(portal(app, bearer=None)[0], 401, "no key")
-    hftest.eq(portal("app_00000000000000000000000000")[0], 404, "an unknown application")
-    status, _, body = web.api(
-        "POST", "/v1/applications/%s/portal" % app, {}, key=key,
-        headers={"Idempotency-Key": "portal-1"})
-    hftest.eq(status, 400, "under an Idempotency-Key (its answer would keep the token)")
-    status, headers, _ = web.api("GET", "/v1/applications/%s/portal" % app, key=key)
-    hftest.eq(status, 405, "GET on the portal route")
+        r = portal(app, {"expires_in_minutes": bad})
+        hftest.eq(r.status, 400, "expires_in_minutes %r" % (bad,))
+        assert "expires_in_minutes" in r.json["message"], r
+    hftest.eq(portal(app, {"minutes": 5}).status, 400, "an unknown field")
+    hftest.eq(api.request("POST", "/v1/applications/%s/portal" % app, raw=b"[1]").status, 400,
+              "a body that is not an object")
+    hftest.eq(portal(app, key=ingest_key).code, "forbidden", "an ingest key")
+    hftest.eq(portal(app, key="").status, 401, "no key")
+    hftest.eq(portal("app_00000000000000000000000000").status, 404, "an unknown application")
+    r = portal(app, idempotency_key="portal-1")
+    hftest.eq(r.status, 400, "under an Idempotency-Key (its answer would keep the token)")
+    hftest.eq(db.value("SELECT COUNT(*) FROM portal_tokens"), "0", "no link made by a refusal")
+    hftest.eq(web.api("GET", "/v1/applications/%s/portal" % app, key=key)[0], 405,
+              "GET on the portal route")
 
 
 @hftest.test
 def portal_token_reaches_its_application_only():
-    status, _, made = portal(app, {"expires_in_minutes": 1440})
-    hftest.eq(status, 201, "portal link made")
-    url = made["url"]
-    assert url.startswith(("/ui/#portal=hfp_", "http://")) and "#portal=hfp_" in url, url
+    r = portal(app, {"expires_in_minutes": 1440})
+    hftest.eq(r.status, 201, "portal link made")
+    url, expires_at = r.json["url"], r.json["expires_at"]
+    assert url.startswith("http://127.0.0.1:%d/ui/#portal=hfp_" % web.port), url
+    assert url.endswith("&app=" + app), url
     token = url.split("#portal=")[1].split("&")[0]
-    assert made["expires_at"].endswith("Z") and len(made["expires_at"]) == 24, made
+    assert expires_at.endswith("Z") and len(expires_at) == 24, expires_at
     # Stored hashed only.
     hftest.eq(db.value("SELECT COUNT(*) FROM portal_tokens WHERE token_hash = SHA2('%s', 256)"
                        % token), "1", "the token's hash is stored")
     dump = db.root_sql("USE hookfan; SELECT * FROM portal_tokens")
     assert token not in dump and token[4:] not in dump, "the token is stored in plain text"
+    customer = api.with_key(token)
     # Its own application's pages.
     for path in ("/v1/applications/%s" % app, "/v1/applications/%s/endpoints" % app,
                  "/v1/applications/%s/messages" % app):
-        hftest.eq(web.api("GET", path, key=token)[0], 200, "portal GET " + path)
+        customer.expect("GET", path, 200)
     # Another application of the same workspace is as if it did not exist.
     for path in ("/v1/applications/%s" % other_app, "/v1/applications/%s/endpoints" % other_app,
                  "/v1/applications/%s/messages" % other_app,
                  "/v1/applications/%s/endpoints/%s" % (other_app, other_endpoint),
-                 "/v1/deliveries?endpoint_id=%s" % other_endpoint):
-        hftest.eq(web.api("GET", path, key=token)[0], 404, "portal GET " + path)
+                 "/v1/deliveries?endpoint_id=%s" % other_endpoint,
+                 "/v1/deliveries/del_00000000000000000000000000"):
+        customer.expect("GET", path, 404, code="not_found")
+    customer.expect("POST", "/v1/deliveries/del_00000000000000000000000000/retry", 404, body={})
     # Routes a customer has no business with.
     for method, path in (("GET", "/v1/applications"), ("GET", "/v1/endpoints"),
                          ("GET", "/v1/keys"), ("POST", "/v1/keys"), ("GET", "/v1/event-types"),
+                         ("GET", "/v1/messages"), ("GET", "/v1/deliveries"),
                          ("GET", "/v1/endpoints/%s/secret" % other_endpoint),
                          ("PATCH", "/v1/applications/%s" % app),
                          ("DELETE", "/v1/applications/%s" % app),
+                         ("POST", "/v1/applications/%s/endpoints" % app),
                          ("POST", "/v1/applications/%s/portal" % app)):
-        status, _, body = web.api(method, path, {} if method != "GET" else None, key=token)
-        hftest.eq((status, body["code"]), (403, "forbidden"), "portal %s %s" % (method, path))
+        customer.expect(method, path, 403, code="forbidden",
+                        body={} if method in ("POST", "PATCH") else None)
     # Neither ingest API takes it.
     hftest.eq(web.api("POST", "/api/ingest/event/order.paid", {"payload": {}}, key=token)[0], 401,
               "the trigger")
@@ -130,12 +143,9 @@ def portal_token_reaches_its_application_only():
     # Expired: refused.
     db.root_sql("USE hookfan; UPDATE portal_tokens SET expires_at = NOW(3) - INTERVAL 1 SECOND"
                 " WHERE token_hash = SHA2('%s', 256)" % token)
-    status, _, body = web.api("GET", "/v1/applications/%s/endpoints" % app, key=token)
-    hftest.eq((status, body["code"]), (401, "unauthorized"), "an expired token")
-    # A portal link for the default hour, made without a body.
-    status, _, made = web.api("POST", "/v1/applications/%s/portal" % app, key=key,
-                              content_type=None)
-    hftest.eq(status, 201, "no body")
+    customer.expect("GET", "/v1/applications/%s/endpoints" % app, 401, code="unauthorized")
+    # A link for the default hour, made without a body.
+    hftest.eq(api.request("POST", "/v1/applications/%s/portal" % app).status, 201, "no body")
     seconds = db.value("SELECT TIMESTAMPDIFF(SECOND, NOW(3), expires_at) FROM portal_tokens"
                        " ORDER BY created_at DESC, id DESC LIMIT 1")
     assert 3590 <= int(seconds) <= 3600, seconds
