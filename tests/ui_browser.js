@@ -157,7 +157,7 @@ async function main() {
     await shot(page, 'message');
     pass(step);
 
-    step = 'lists messages newest first, filtered by application';
+    step = 'lists messages newest first, filtered by application and status';
     await page.goto(cfg.base + '/ui/#/messages', { waitUntil: 'load' });
     await waitText(page, cfg.other_event_type);
     await shot(page, 'messages');
@@ -165,6 +165,11 @@ async function main() {
     await click(page, '[name="Filter"][role="button"]');
     await page.waitForFunction(t => !document.querySelector('main').innerText.includes(t) &&
       document.querySelector('main').innerText.includes('order.paid'), { timeout: TIMEOUT }, cfg.other_event_type);
+    await page.select('select[name="app"]', '');
+    await page.select('select[name="status"]', 'pending');
+    await click(page, '[name="Filter"][role="button"]');
+    await page.waitForFunction(t => document.querySelector('main').innerText.includes(t) &&
+      !document.querySelector('main').innerText.includes('order.paid'), { timeout: TIMEOUT }, cfg.other_event_type);
     pass(step);
 
     step = 'shows the endpoint health chart';

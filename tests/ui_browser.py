@@ -175,7 +175,7 @@ BROWSER_STEPS = [
     "sends a test event",
     "shows the failed attempt, its response excerpt as text",
     "retries the delivery and shows the new attempt",
-    "lists messages newest first, filtered by application",
+    "lists messages newest first, filtered by application and status",
     "shows the endpoint health chart",
     "makes a portal link",
     "the portal shows only its application, no management key",

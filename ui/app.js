@@ -23,6 +23,8 @@ const PORTAL_STORE = 'hookfan.portal';
 const TEST_EVENT_TYPE = 'hookfan.test';
 const MESSAGE_STATUSES = ['pending', 'delivered', 'failed', 'no_subscribers'];
 const HOUR_MS = 3600 * 1000;
+const PAGE_SIZE = 50;
+const STATUS_SCAN_PAGES = 10;
 
 const auth = { kind: null, token: null, app: null };
 
@@ -608,12 +610,22 @@ async function viewMessages(view, params) {
     ['Status', m => badge(m.status)],
     ['Message', m => link(m.id, '#/message/' + enc(m.id))],
   ].filter(Boolean);
+  /* The API filters by everything but status: the page reads on, up to
+   * STATUS_SCAN_PAGES pages a click, until it has a page's worth of
+   * messages of that status. */
+  const { status: wanted, ...apiFilters } = filters;
   async function page(cursor) {
-    const got = await api('GET', paths.messages(Object.assign({}, filters, { limit: 50, cursor })));
-    rows.push(...got.data);
+    let got = null, scanned = 0, found = 0;
+    do {
+      got = await api('GET', paths.messages(Object.assign({}, apiFilters, { limit: PAGE_SIZE, cursor })));
+      const matching = got.data.filter(m => !wanted || m.status === wanted);
+      rows.push(...matching);
+      found += matching.length;
+      cursor = got.next_cursor;
+    } while (wanted && cursor && found < PAGE_SIZE && ++scanned < STATUS_SCAN_PAGES);
     region.replaceChildren(table('Messages, newest first', columns, rows, 'No messages match.'));
-    more.replaceChildren(got.next_cursor
-      ? button('Older messages', () => page(got.next_cursor).then(() => say(rows.length + ' messages shown.'))
+    more.replaceChildren(cursor
+      ? button('Older messages', () => page(cursor).then(() => say(rows.length + ' messages shown.'))
         .catch(err => complain(err.message)))
       : '');
   }
