@@ -55,7 +55,7 @@ enum hf_result
 applications_portal(struct hf_db *db, struct manage_call *call)
 {
 	static const char *const fields[] = { "expires_in_minutes", NULL };
-	char token[HF_PORTAL_TOKEN_LEN + 1], expires_at[HF_PORTAL_TIME_LEN];
+	char token[HF_PORTAL_TOKEN_LEN + 1], expires_at[HF_ISO_TIME_SIZE];
 	char url[HF_PORTAL_HOST_MAX_LEN + HF_PORTAL_TOKEN_LEN + HF_ID_MAX_LEN + 64];
 	const char *host = request_param(call->req, "HTTP_HOST");
 	const char *https = request_param(call->req, "HTTPS");

@@ -7,11 +7,6 @@
 #include "db_portal.h"
 #include "ids.h"
 
-/* The time as the API writes it: milliseconds, UTC (the session's zone). */
-#define PORTAL_ISO_TIME(col) \
-	"CONCAT(DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.'),"	\
-	" LPAD(FLOOR(MICROSECOND(" col ") / 1000), 3, '0'), 'Z')"
-
 static bool
 portal_token_shaped(const char *token)
 {
@@ -38,15 +33,6 @@ hf_portal_create(struct hf_db *db, const char *workspace_id, const char *app_id,
 	enum hf_result r;
 
 	token[0] = expires_at[0] = '\0';
-	hf_query_start(&q, db,
-		       "SELECT 1 FROM applications WHERE id = ? AND workspace_id = ?"
-		       " AND deleted_at IS NULL");
-	hf_query_text(&q, app_id);
-	hf_query_text(&q, workspace_id);
-	r = hf_query_expect_row(&q, "application", app_id, errstr, errlen);
-	hf_query_end(&q);
-	if (r != HF_OK)
-		return r;
 	if (hf_random_bytes(raw, sizeof(raw)) != HF_OK || hf_id_new(id, "ptk") != HF_OK)
 		return hf_fail(HF_ERR_IO, errstr, errlen, "no random bytes");
 	memcpy(token, HF_PORTAL_TOKEN_PREFIX, strlen(HF_PORTAL_TOKEN_PREFIX));
@@ -66,12 +52,12 @@ hf_portal_create(struct hf_db *db, const char *workspace_id, const char *app_id,
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 	hf_query_start(&q, db,
-		       "SELECT " PORTAL_ISO_TIME("expires_at")
+		       "SELECT " HF_SQL_ISO("expires_at")
 		       " FROM portal_tokens WHERE id = ?");
 	hf_query_text(&q, id);
 	r = hf_query_expect_row(&q, "portal token", id, errstr, errlen);
 	if (r == HF_OK && (value = hf_query_column(&q, 0, NULL)) != NULL &&
-	    strlen(value) < HF_PORTAL_TIME_LEN)
+	    strlen(value) < HF_ISO_TIME_SIZE)
 		strcpy(expires_at, value);
 	hf_query_end(&q);
 	return r;

@@ -10,17 +10,14 @@
 #include <stddef.h>
 
 #include "db.h"
+#include "entity.h"
 #include "limits.h"
 
-/* ISO 8601 UTC with milliseconds, "2026-12-01T21:16:07.123Z", and NUL. */
-#define HF_PORTAL_TIME_LEN 25
-
 /*
- * A new token for application app_id of workspace_id, valid for minutes
- * (1..HF_PORTAL_MINUTES_MAX, checked by the caller).  token receives
- * HF_PORTAL_TOKEN_LEN + 1 bytes, shown to the caller once; expires_at
- * HF_PORTAL_TIME_LEN bytes.  HF_ERR_NOT_FOUND when the application does
- * not exist in the workspace (or was deleted).
+ * A new token for application app_id of workspace_id, valid for minutes:
+ * the caller has checked both (the application is within its key's
+ * reach; 1..HF_PORTAL_MINUTES_MAX).  token receives HF_PORTAL_TOKEN_LEN
+ * + 1 bytes, shown to the caller once; expires_at HF_ISO_TIME_SIZE.
  */
 enum hf_result hf_portal_create(struct hf_db *db, const char *workspace_id,
 				const char *app_id, int minutes, char *token,
