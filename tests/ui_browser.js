@@ -92,12 +92,13 @@ async function main() {
     await page.setViewport({ width: 1200, height: 800 });
     await watch(page, problems);
 
-    step = 'signs in with a management key';
+    step = 'signs in with a management key, by keyboard';
     await page.goto(cfg.base + '/ui/', { waitUntil: 'load' });
     await page.waitForSelector('::-p-aria(Management key)', { timeout: TIMEOUT });
     await shot(page, 'sign-in');
-    await typeInto(page, 'Management key', cfg.key);
-    await click(page, '[name="Sign in"][role="button"]');
+    // By keyboard alone: the key field has the focus, Enter submits.
+    await page.keyboard.type(cfg.key);
+    await page.keyboard.press('Enter');
     await waitText(page, cfg.app_name);
     const stored = await page.evaluate(() => sessionStorage.getItem('hookfan.key'));
     check(stored === cfg.key, 'the key is not in sessionStorage');

@@ -170,7 +170,7 @@ def puppeteer_modules():
 
 
 BROWSER_STEPS = [
-    "signs in with a management key",
+    "signs in with a management key, by keyboard",
     "creates an endpoint and shows its secret once",
     "sends a test event",
     "shows the failed attempt, its response excerpt as text",

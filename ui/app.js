@@ -788,7 +788,13 @@ document.addEventListener('DOMContentLoaded', () => {
     if (/^#portal=/.test(location.hash))
       loadAuth();
     say('');
-    render();
+    /* A new page: keyboard and screen-reader users start at its content. */
+    render().then(() => document.getElementById('view').focus({ preventScroll: true }));
+  });
+  /* The skip link moves focus without touching the hash (the router's). */
+  document.querySelector('.skip').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    document.getElementById('view').focus();
   });
   render();
 });
