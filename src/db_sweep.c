@@ -116,7 +116,7 @@ struct claim_run {
 };
 
 static const char claim_select_sql[] =
-	"SELECT id FROM deliveries WHERE due_at <= NOW(3)"
+	"SELECT id FROM deliveries WHERE " HF_SQL_DUE("")
 	" ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /*

@@ -44,6 +44,13 @@ read_delivery(const struct hf_query *q, struct hf_delivery *d)
 	hf_entity_copy(d->updated_at, sizeof(d->updated_at), hf_query_column(q, 10, NULL));
 }
 
+static enum hf_result
+read_delivery_row(const struct hf_query *q, void *item)
+{
+	read_delivery(q, item);
+	return HF_OK;
+}
+
 /* The status filter's four parameters (HF_SQL_SHOWN_STATUS_IS). */
 static void
 bind_status(struct hf_query *q, const struct hf_delivery_filter *filter)
@@ -74,9 +81,6 @@ hf_delivery_list(struct hf_db *db, const struct hf_scope *scope,
 	    (r = hf_reach_message(db, scope, NULL, filter->message_id, errstr,
 					errlen)) != HF_OK)
 		return r;
-	out->items = calloc((size_t)page->limit + 1, sizeof(*out->items));
-	if (out->items == NULL)
-		return HF_ERR_NOMEM;
 	/*
 	 * One statement per leading filter, so that each can use its index
 	 * (message, endpoint, or the primary key: ids are time-ordered, so
@@ -86,8 +90,7 @@ hf_delivery_list(struct hf_db *db, const struct hf_scope *scope,
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
 			       " AND d.message_id = ? AND (? IS NULL OR d.endpoint_id = ?)"
-			       " AND " HF_SQL_SHOWN_STATUS_IS("d.")
-			       " AND (? IS NULL OR d.id < ?) ORDER BY d.id DESC LIMIT ?");
+			       " AND " HF_SQL_SHOWN_STATUS_IS("d.") HF_SQL_PAGE("d.id"));
 		hf_reach_bind(&q, scope);
 		hf_query_text(&q, filter->message_id);
 		hf_query_text(&q, filter->endpoint_id);
@@ -96,34 +99,23 @@ hf_delivery_list(struct hf_db *db, const struct hf_scope *scope,
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
 			       " AND d.endpoint_id = ? AND " HF_SQL_SHOWN_STATUS_IS("d.")
-			       " AND (? IS NULL OR d.id < ?) ORDER BY d.id DESC LIMIT ?");
+			       HF_SQL_PAGE("d.id"));
 		hf_reach_bind(&q, scope);
 		hf_query_text(&q, filter->endpoint_id);
 	} else {
 		hf_query_start(&q, db,
 			       "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
-			       " AND " HF_SQL_SHOWN_STATUS_IS("d.")
-			       " AND (? IS NULL OR d.id < ?) ORDER BY d.id DESC LIMIT ?");
+			       " AND " HF_SQL_SHOWN_STATUS_IS("d.") HF_SQL_PAGE("d.id"));
 		hf_reach_bind(&q, scope);
 	}
 	bind_status(&q, filter);
-	hf_query_text(&q, page->before_id);
-	hf_query_text(&q, page->before_id);
-	hf_query_int(&q, page->limit + 1);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (out->count == (size_t)page->limit) {
-			out->more = true;
-			break;
-		}
-		read_delivery(&q, &out->items[out->count++]);
-	}
-	hf_query_end(&q);
-	if (r == HF_OK || r == HF_ERR_NOT_FOUND)
+	r = hf_page_read(&q, page, sizeof(*out->items), read_delivery_row,
+			 (void **)&out->items, &out->count, &out->more);
+	if (r == HF_OK)
 		return HF_OK;
 	free(out->items);
 	memset(out, 0, sizeof(*out));
-	return hf_db_fail(db, r, errstr, errlen);
+	return r == HF_ERR_NOMEM ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
 enum hf_result

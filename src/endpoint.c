@@ -264,6 +264,15 @@ hf_endpoint_delete(struct hf_db *db, const struct hf_scope *scope,
 	hf_query_end(&q);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
+	/* Its endpoint keys reached it alone: they reach nothing now. */
+	hf_query_start(&q, db,
+		       "UPDATE api_keys SET revoked_at = NOW(3)"
+		       " WHERE endpoint_id = ? AND revoked_at IS NULL");
+	hf_query_text(&q, id);
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	if (r != HF_OK)
+		return hf_db_fail(db, r, errstr, errlen);
 	hf_query_start(&q, db,
 		       "UPDATE endpoints SET deleted_at = NOW(3), updated_at = NOW(3)"
 		       " WHERE id = ?");

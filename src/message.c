@@ -33,8 +33,9 @@ hf_message_list_free(struct hf_message_list *list)
 }
 
 static enum hf_result
-read_message(const struct hf_query *q, struct hf_message *m)
+read_message(const struct hf_query *q, void *item)
 {
+	struct hf_message *m = item;
 	const char *payload;
 	size_t len = 0;
 
@@ -73,9 +74,6 @@ hf_message_list(struct hf_db *db, const struct hf_scope *scope,
 	    (r = hf_reach_application(db, scope, filter->application_id, errstr,
 				      errlen)) != HF_OK)
 		return r;
-	out->items = calloc((size_t)page->limit + 1, sizeof(*out->items));
-	if (out->items == NULL)
-		return HF_ERR_NOMEM;
 	/* Newest first is the primary key read backwards: ids are
 	 * time-ordered (ids.h). */
 	hf_query_start(&q, db,
@@ -84,8 +82,7 @@ hf_message_list(struct hf_db *db, const struct hf_scope *scope,
 		       " AND (? IS NULL OR m.event_type = ?)"
 		       " AND (? IS NULL OR m.status = ?)"
 		       " AND (? IS NULL OR m.created_at < ?)"
-		       " AND (? IS NULL OR m.created_at > ?)"
-		       " AND (? IS NULL OR m.id < ?) ORDER BY m.id DESC LIMIT ?");
+		       " AND (? IS NULL OR m.created_at > ?)" HF_SQL_PAGE("m.id"));
 	hf_reach_bind(&q, scope);
 	hf_query_text(&q, filter->application_id);
 	hf_query_text(&q, filter->application_id);
@@ -97,21 +94,13 @@ hf_message_list(struct hf_db *db, const struct hf_scope *scope,
 	hf_query_text(&q, filter->created_before);
 	hf_query_text(&q, filter->created_after);
 	hf_query_text(&q, filter->created_after);
-	hf_query_text(&q, page->before_id);
-	hf_query_text(&q, page->before_id);
-	hf_query_int(&q, page->limit + 1);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		if (out->count == (size_t)page->limit) {
-			out->more = true;
-			break;
-		}
-		/* Counted first: hf_message_list_free frees what was read. */
-		r = read_message(&q, &out->items[out->count++]);
-	}
-	hf_query_end(&q);
-	if (r == HF_OK || r == HF_ERR_NOT_FOUND)
+	r = hf_page_read(&q, page, sizeof(*out->items), read_message,
+			 (void **)&out->items, &out->count, &out->more);
+	if (r == HF_OK)
 		return HF_OK;
+	/* A row read only in part owns its payload too. */
+	if (out->items != NULL)
+		hf_message_free(&out->items[out->count]);
 	hf_message_list_free(out);
 	return r == HF_ERR_NOMEM ? r : hf_db_fail(db, r, errstr, errlen);
 }

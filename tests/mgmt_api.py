@@ -292,6 +292,8 @@ def disabling_parks_enabling_resumes_and_deleting_stops_every_fan_out():
         n = server.name
         ep = make_endpoint(server, t)
         kept = make_endpoint(server, t)
+        ep_key = ok(call(server, "POST", "/v1/keys", {"endpoint_id": ep["id"]}, t.key), 201,
+                    n + " an endpoint key")
 
         def fan_out():
             r = call(server, "POST", "/api/ingest/event/order.paid", {"payload": {}},
@@ -326,6 +328,10 @@ def disabling_parks_enabling_resumes_and_deleting_stops_every_fan_out():
                              ("POST", "/rotate-secret")]:
             error(call(server, method, "/v1/endpoints/" + ep["id"] + path, {}, t.key), 404,
                   "not_found", n + " %s%s after delete" % (method, path))
+        assert ep_key["id"] not in [k["id"] for k in ok(call(
+            server, "GET", "/v1/keys?limit=100", key=t.key), 200, n)["data"]], n
+        eq(db.value("SELECT revoked_at IS NOT NULL FROM api_keys WHERE id = '%s'"
+                    % ep_key["id"]), "1", n + " its endpoint key is revoked")
         r = db.run_admin("endpoint", "enable", "--endpoint", ep["id"])
         eq(r.returncode, 1, n + " the CLI cannot enable a deleted endpoint")
         eq(call(server, "DELETE", "/v1/endpoints/" + kept["id"], key=t.key)[0], 204, n)
