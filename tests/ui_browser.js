@@ -234,6 +234,48 @@ async function main() {
     await shot(portal, 'portal-expired');
     pass(step);
     await context.close();
+
+    step = 'edits, disables, enables an endpoint, reveals and rotates its secret';
+    page.on('dialog', dialog => dialog.accept());
+    await page.goto(cfg.base + '/ui/#/endpoints', { waitUntil: 'load' });
+    await waitText(page, cfg.receiver_url);
+    await page.click('main table a[href^="#/endpoint/"]');
+    const description = await page.waitForSelector('::-p-aria([name="Description"][role="textbox"])', { timeout: TIMEOUT });
+    await description.click({ count: 3 });
+    await page.keyboard.press('Backspace');
+    await description.type('edited <b>here</b>');
+    await click(page, '[name="Save"][role="button"]');
+    await waitText(page, 'Endpoint saved.', '#status');
+    await waitText(page, 'edited <b>here</b>');
+    await click(page, '[name="Disable"][role="button"]');
+    await waitText(page, 'Endpoint disabled.', '#status');
+    await page.waitForSelector('main .badge-disabled', { timeout: TIMEOUT });
+    await click(page, '[name="Enable"][role="button"]');
+    await waitText(page, 'Endpoint enabled.', '#status');
+    await click(page, '[name="Reveal secret"][role="button"]');
+    await waitText(page, 'Secret shown.', '#status');
+    const revealed = await page.$eval('main input.secret', i => i.value);
+    check(revealed === secret, 'the revealed secret is not the one shown at creation');
+    await click(page, '[name="Rotate secret"][role="button"]');
+    await waitText(page, 'Secret rotated.', '#status');
+    const rotated = await page.$eval('main input.secret', i => i.value);
+    check(/^whsec_/.test(rotated) && rotated !== secret, 'no new secret: ' + rotated);
+    pass(step);
+
+    step = 'adds an application and an event type';
+    await page.goto(cfg.base + '/ui/#/event-types', { waitUntil: 'load' });
+    await typeInto(page, '[name="New event type"][role="textbox"]', 'invoice.paid');
+    await click(page, '[name="Add event type"][role="button"]');
+    await waitText(page, 'Event type added.', '#status');
+    await waitText(page, 'invoice.paid');
+    await shot(page, 'event-types');
+    await page.goto(cfg.base + '/ui/#/applications', { waitUntil: 'load' });
+    await typeInto(page, '[name="New application name"][role="textbox"]', 'Third <i>app</i>');
+    await click(page, '[name="Add application"][role="button"]');
+    await waitText(page, 'Application added.', '#status');
+    await waitText(page, 'Third <i>app</i>');
+    await noCsp(page, problems);
+    pass(step);
   } catch (err) {
     console.log('FAIL ' + step + ': ' + err.message.split('\n')[0]);
   } finally {

@@ -180,6 +180,8 @@ BROWSER_STEPS = [
     "makes a portal link",
     "the portal shows only its application, no management key",
     "the portal link is refused once expired",
+    "edits, disables, enables an endpoint, reveals and rotates its secret",
+    "adds an application and an event type",
 ]
 _verdicts = {}
 

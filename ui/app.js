@@ -480,10 +480,11 @@ function endpointControls(ep) {
   const edit = h('form', { class: 'card', onsubmit: async (ev) => {
     ev.preventDefault();
     await act(() => api('PATCH', base, {
-      url: url.value, description: description.value, event_types: parseTypes(types.value),
+      url: url.value, description: description.value,
+      event_types: parseTypes(types.value).length ? parseTypes(types.value) : ['*'],
     }), 'Endpoint saved.');
   } }, h('h3', {}, 'Edit'), field('URL', url), field('Description', description),
-  field('Event types', types, 'Separated by commas or spaces; * is every event type.'),
+  field('Event types', types, 'Separated by commas or spaces; * or empty: every event type.'),
   h('button', { type: 'submit' }, 'Save'));
   const actions = h('section', { class: 'card', 'aria-labelledby': 'actions-h' },
     h('h3', { id: 'actions-h' }, 'Actions'),
