@@ -156,6 +156,7 @@ async function main() {
         document.querySelector('main .badge-succeeded');
     }, { timeout: TIMEOUT });
     await shot(page, 'message');
+    const messageUrl = page.url();
     pass(step);
 
     step = 'lists messages newest first, filtered by application and status';
@@ -193,7 +194,7 @@ async function main() {
     check(portalUrl.includes('#portal=hfp_'), 'portal url: ' + portalUrl);
     pass(step);
 
-    step = 'the portal shows only its application, no management key';
+    step = 'the portal shows only its application, no management key, retries';
     const context = await browser.createBrowserContext();
     const portal = await context.newPage();
     await portal.setViewport({ width: 1200, height: 800 });
@@ -217,7 +218,8 @@ async function main() {
     check(!text.includes(cfg.other_event_type), 'the portal shows another application\'s message');
     await portal.click('main table a[href^="#/message/"]');
     await waitText(portal, 'Attempts of');
-    await portal.waitForSelector('button[aria-label^="Retry delivery"]', { timeout: TIMEOUT });
+    await (await portal.waitForSelector('button[aria-label^="Retry delivery"]', { timeout: TIMEOUT })).click();
+    await waitText(portal, 'Retry queued', '#status');
     await portal.setViewport({ width: 390, height: 844 });
     await shot(portal, 'portal-message-phone');
     const overflow = await portal.evaluate(() => document.documentElement.scrollWidth);
@@ -262,7 +264,7 @@ async function main() {
     check(/^whsec_/.test(rotated) && rotated !== secret, 'no new secret: ' + rotated);
     pass(step);
 
-    step = 'adds an application and an event type';
+    step = 'adds an application and an event type, resends a message';
     await page.goto(cfg.base + '/ui/#/event-types', { waitUntil: 'load' });
     await typeInto(page, '[name="New event type"][role="textbox"]', 'invoice.paid');
     await click(page, '[name="Add event type"][role="button"]');
@@ -274,6 +276,11 @@ async function main() {
     await click(page, '[name="Add application"][role="button"]');
     await waitText(page, 'Application added.', '#status');
     await waitText(page, 'Third <i>app</i>');
+    await page.goto(messageUrl, { waitUntil: 'load' });
+    await click(page, '[name="Resend"][role="button"]');
+    await waitText(page, 'Message resent.', '#status');
+    await page.waitForFunction(() => document.querySelectorAll('main section.delivery').length === 2,
+      { timeout: TIMEOUT });
     await noCsp(page, problems);
     pass(step);
   } catch (err) {

@@ -178,10 +178,10 @@ BROWSER_STEPS = [
     "lists messages newest first, filtered by application and status",
     "shows the endpoint health chart",
     "makes a portal link",
-    "the portal shows only its application, no management key",
+    "the portal shows only its application, no management key, retries",
     "the portal link is refused once expired",
     "edits, disables, enables an endpoint, reveals and rotates its secret",
-    "adds an application and an event type",
+    "adds an application and an event type, resends a message",
 ]
 _verdicts = {}
 
