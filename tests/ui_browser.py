@@ -140,6 +140,9 @@ def portal_token_reaches_its_application_only():
     hftest.eq(web.api("POST", "/v1/applications/%s/messages" % app,
                       {"event_type": "order.paid", "payload": {}}, key=token)[0], 401,
               "send-message")
+    # A token never made, or not shaped like one, is refused alike.
+    for forged in ("hfp_" + "0" * 64, "hfp_short", token.upper().replace("HFP_", "hfp_")):
+        api.with_key(forged).expect("GET", "/v1/applications/%s" % app, 401, code="unauthorized")
     # Expired: refused.
     db.root_sql("USE hookfan; UPDATE portal_tokens SET expires_at = NOW(3) - INTERVAL 1 SECOND"
                 " WHERE token_hash = SHA2('%s', 256)" % token)
