@@ -1,8 +1,8 @@
 /*
- * hookfan.fcgi: the HTTP ingest.  A FastCGI responder (FCGX_* API, one
- * request at a time per process; the web server runs as many processes as
- * it likes), or, when started without a FastCGI listener on stdin, a plain
- * CGI program that answers one request.
+ * hookfan.fcgi: the HTTP API (ingest and management).  A FastCGI
+ * responder (FCGX_* API, one request at a time per process; the web
+ * server runs as many processes as it likes), or, when started without a
+ * FastCGI listener on stdin, a plain CGI program that answers one request.
  *
  * This file owns the process: config, the long-lived database connection
  * and the accept loop.  Per request it hands a struct hf_request to the

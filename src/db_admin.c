@@ -179,7 +179,8 @@ hf_endpoint_create(struct hf_db *db, const struct hf_endpoint_spec *spec,
 	return r;
 }
 
-/* Look up an endpoint's workspace, locking the endpoint row. */
+/* Look up an endpoint's workspace, locking the endpoint row; a deleted
+ * endpoint is unknown. */
 static enum hf_result
 endpoint_workspace(struct hf_db *db, const char *endpoint_id,
 		   char *workspace_id, char *errstr, size_t errlen)

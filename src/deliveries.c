@@ -88,7 +88,7 @@ hf_delivery_list(struct hf_db *db, const struct hf_scope *scope,
 	 */
 	if (filter->message_id != NULL) {
 		hf_query_start(&q, db,
-			       "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
+			       HF_SQL_LIST_PLAN "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
 			       " AND d.message_id = ? AND (? IS NULL OR d.endpoint_id = ?)"
 			       " AND " HF_SQL_SHOWN_STATUS_IS("d.") HF_SQL_PAGE("d.id"));
 		hf_reach_bind(&q, scope);
@@ -97,14 +97,14 @@ hf_delivery_list(struct hf_db *db, const struct hf_scope *scope,
 		hf_query_text(&q, filter->endpoint_id);
 	} else if (filter->endpoint_id != NULL) {
 		hf_query_start(&q, db,
-			       "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
+			       HF_SQL_LIST_PLAN "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
 			       " AND d.endpoint_id = ? AND " HF_SQL_SHOWN_STATUS_IS("d.")
 			       HF_SQL_PAGE("d.id"));
 		hf_reach_bind(&q, scope);
 		hf_query_text(&q, filter->endpoint_id);
 	} else {
 		hf_query_start(&q, db,
-			       "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
+			       HF_SQL_LIST_PLAN "SELECT " DELIVERY_COLUMNS DELIVERY_FROM
 			       " AND " HF_SQL_SHOWN_STATUS_IS("d.") HF_SQL_PAGE("d.id"));
 		hf_reach_bind(&q, scope);
 	}

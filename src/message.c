@@ -77,8 +77,8 @@ hf_message_list(struct hf_db *db, const struct hf_scope *scope,
 	/* Newest first is the primary key read backwards: ids are
 	 * time-ordered (ids.h). */
 	hf_query_start(&q, db,
-		       "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE " HF_SQL_IN_REACH("m.")
-		       " AND (? IS NULL OR m.application_id = ?)"
+		       HF_SQL_LIST_PLAN "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE "
+		       HF_SQL_IN_REACH("m.") " AND (? IS NULL OR m.application_id = ?)"
 		       " AND (? IS NULL OR m.event_type = ?)"
 		       " AND (? IS NULL OR m.status = ?)"
 		       " AND (? IS NULL OR m.created_at < ?)"

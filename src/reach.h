@@ -20,6 +20,15 @@
 #define HF_SQL_IN_REACH(a) \
 	"(? IS NULL OR " a "workspace_id = ?) AND (? IS NULL OR " a "environment_id = ?)"
 
+/*
+ * Put before the SELECT of a page that is read newest first (ORDER BY id
+ * DESC LIMIT n): without it MariaDB sorts every row of a big workspace or
+ * endpoint to return the first n (8 s for 300,000 deliveries); with it,
+ * it reads in key order and stops after n where that is cheaper, and
+ * keeps the filesort where the filter is narrow.
+ */
+#define HF_SQL_LIST_PLAN "SET STATEMENT optimizer_join_limit_pref_ratio = 100 FOR "
+
 /* Bind the four parameters of HF_SQL_IN_REACH. */
 void hf_reach_bind(struct hf_query *q, const struct hf_scope *scope);
 
