@@ -11,6 +11,7 @@
 #include "ids.h"
 #include "json_input.h"
 #include "log.h"
+#include "portal.h"
 #include "reply.h"
 #include "svix.h"
 #include "validate.h"
@@ -290,6 +291,8 @@ authenticate(struct hf_db *db, struct manage_call *call)
 	if (!request_api_key(call->req, key))
 		return manage_fail(call, HF_ERR_NOT_FOUND, "unauthorized",
 				   "missing or malformed API key: send Authorization: Bearer KEY or X-API-Key: KEY");
+	if (strncmp(key, HF_PORTAL_TOKEN_PREFIX, strlen(HF_PORTAL_TOKEN_PREFIX)) == 0)
+		return portal_authenticate(db, call, key);
 	hf_sha256_hex(key, strlen(key), hash);
 	r = hf_api_key_authenticate(db, hash, &kind, &call->scope);
 	if (r == HF_ERR_NOT_FOUND)

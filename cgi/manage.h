@@ -47,6 +47,7 @@ struct manage_call {
 	struct hf_request *req;
 	const struct route_match *match;
 	struct hf_scope scope;		/* the key's */
+	char portal_app_id[HF_ID_MAX_LEN + 1]; /* a portal token's; else "" */
 	struct json_object *body;	/* POST, PUT, PATCH: an object; else NULL */
 
 	/* The answer: status and reply, or an error. */

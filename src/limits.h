@@ -164,6 +164,19 @@
 #define HF_ROTATE_GRACE_HOURS_MAX (30 * 24)
 
 /*
+ * Application portal links: minutes until a link expires (default and
+ * most, one day: a link is handed to a customer, so it should not live
+ * long), and its token, "hfp_" plus random bytes in hex.
+ */
+#define HF_PORTAL_MINUTES_DEFAULT 60
+#define HF_PORTAL_MINUTES_MAX 1440
+#define HF_PORTAL_TOKEN_RANDOM_BYTES 32
+#define HF_PORTAL_TOKEN_PREFIX "hfp_"
+#define HF_PORTAL_TOKEN_LEN (4 + 2 * HF_PORTAL_TOKEN_RANDOM_BYTES)
+/* The longest Host header a portal link is built on (else it is relative). */
+#define HF_PORTAL_HOST_MAX_LEN 255
+
+/*
  * hookfan-admin purge: --older-than is a whole number of days up to this
  * (ten years: the cutoff stays well after the epoch ids count from).
  * Each transaction examines at most HF_PURGE_BATCH_MESSAGES messages and

@@ -24,6 +24,8 @@ import time
 import hftest
 
 FCGI_TEMPLATE_DIR = os.path.join(hftest.SRCDIR, "apache")
+# The dashboard's pages, served from the source tree under /ui/.
+UI_DIR = os.path.join(hftest.SRCDIR, "ui")
 
 
 def _fill(template, values):
@@ -148,7 +150,7 @@ class Lighttpd(WebServer):
         os.makedirs(run, mode=0o700)
         snippet = _fill("hookfan-lighttpd.conf.in", {
             "FCGI": hftest.FCGI, "CONFIG": config_path or db.config_path,
-            "RUNDIR": run, "PKGDATADIR": FCGI_TEMPLATE_DIR})
+            "RUNDIR": run, "PKGDATADIR": FCGI_TEMPLATE_DIR, "UIDIR": UI_DIR})
         snippet = snippet.replace('"max-procs" => 8', '"max-procs" => %d' % procs)
         docroot = os.path.join(self.dir, "htdocs")
         os.makedirs(docroot)
@@ -209,7 +211,7 @@ class Apache(WebServer):
         if root:
             os.chown(os.path.join(self.dir, "fcgid"), user.pw_uid, user.pw_gid)
         snippet = _fill("hookfan-apache.conf.in", {
-            "FCGI": fcgi, "FCGIDIR": libexec, "CONFIG": config})
+            "FCGI": fcgi, "FCGIDIR": libexec, "CONFIG": config, "UIDIR": UI_DIR})
         conf = os.path.join(self.dir, "httpd.conf")
         with open(conf, "w") as f:
             f.write("ServerRoot %s\n" % self.dir)
@@ -219,11 +221,14 @@ class Apache(WebServer):
             f.write("DefaultRuntimeDir %s/run\n" % self.dir)
             f.write("Mutex file:%s/run default\n" % self.dir)
             f.write("ErrorLog %s/error.log\nLogLevel warn\n" % self.dir)
-            for mod in ("mpm_event", "authz_core", "alias", "headers", "fcgid") + tuple(modules):
+            for mod in ("mpm_event", "authz_core", "alias", "headers", "fcgid",
+                        "mime", "dir") + tuple(modules):
                 f.write("LoadModule %s_module %s/mod_%s.so\n" % (mod, self.MODULES, mod))
             if root:
                 f.write("User %s\nGroup #%d\n" % (user.pw_name, user.pw_gid))
             f.write("DocumentRoot %s/run\n" % self.dir)
+            # The snippet names the types of the dashboard's files itself.
+            f.write("TypesConfig /dev/null\n")
             f.write("FcgidIPCDir %s/fcgid\n" % self.dir)
             f.write("FcgidProcessTableFile %s/run/fcgid_shm\n" % self.dir)
             f.write("FcgidMaxProcessesPerClass %d\n" % max_procs)
