@@ -53,26 +53,37 @@ message_json(const char *id, const char *event_type, const char *event_id,
 
 /* What the create hands the ingest transaction's hooks. */
 struct create_context {
-	const char *event_id;		/* NULL: none */
 	bool with_content;
 };
+
+/* The body's eventId, checked by check_message; NULL: none. */
+static const char *
+message_event_id(const struct ingest_input *in)
+{
+	struct json_object *v = NULL;
+
+	if (in->doc == NULL || !json_object_object_get_ex(in->doc, "eventId", &v) ||
+	    v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
 
 static enum hf_result
 claim_event_id(struct hf_db *db, const struct ingest_input *in,
 	       struct ingest_outcome *out)
 {
-	const struct create_context *ctx = in->hook_arg;
+	const char *event_id = message_event_id(in);
 	enum hf_result r;
 
-	if (ctx->event_id == NULL)
+	if (event_id == NULL)
 		return HF_OK;
-	r = hf_svix_event_id_claim(db, in->application_id, ctx->event_id, out->message_id);
+	r = hf_svix_event_id_claim(db, in->application_id, event_id, out->message_id);
 	if (r != HF_ERR_CONFLICT)
 		return r;
 	out->status = 409;
 	out->code = "conflict";
 	snprintf(out->message, sizeof(out->message),
-		 "this application has a message with eventId %.200s already", ctx->event_id);
+		 "this application has a message with eventId %.200s already", event_id);
 	return HF_ERR_REFUSED;
 }
 
@@ -83,7 +94,7 @@ created_json(const struct ingest_input *in, const struct ingest_outcome *out)
 	char when[32];
 
 	ingest_iso_time(out->lookup.now, when, sizeof(when));
-	return message_json(out->message_id, in->event_type, ctx->event_id,
+	return message_json(out->message_id, in->event_type, message_event_id(in),
 			    ctx->with_content ? in->payload : NULL, in->payload_len, when);
 }
 
@@ -128,10 +139,13 @@ find_uid(struct hf_db *db, void *arg)
 	return r;
 }
 
-/* The body's fields into in and ctx; false when it has replied. */
-static bool
-read_message(struct hf_request *req, struct json_object *doc,
-	     struct ingest_input *in, struct create_context *ctx)
+/*
+ * The parsed body's fields into in, or the first error, in Svix's terms
+ * (400 invalid_request is its 422): the ingest transaction calls this once
+ * the key is known good.
+ */
+static void
+check_message(struct json_object *doc, struct ingest_input *in)
 {
 	static const char *const fields[] = {
 		"eventType", "payload", "eventId", "channels", "application",
@@ -142,49 +156,108 @@ read_message(struct hf_request *req, struct json_object *doc,
 	size_t i;
 
 	if (!json_object_is_type(doc, json_type_object)) {
-		svix_reply_error(req, 400, NULL, "invalid_request", "the body must be a JSON object");
-		return false;
+		ingest_invalid(in, 400, "invalid_request", "the body must be a JSON object");
+		return;
 	}
 	json_object_object_foreach(doc, key, value) {
 		(void)value;
 		for (i = 0; fields[i] != NULL && strcmp(fields[i], key) != 0; i++)
 			;
 		if (fields[i] == NULL) {
-			svix_reply_error(req, 400, NULL, "invalid_request", "unknown field");
-			return false;
+			ingest_invalid(in, 400, "invalid_request", "unknown field");
+			return;
 		}
 	}
 	if (json_object_object_get_ex(doc, "application", &v) && v != NULL) {
-		svix_reply_error(req, 501, NULL, "not_implemented",
-				 "hookfan does not create applications inside a message");
-		return false;
+		ingest_invalid(in, 501, "not_implemented",
+			       "hookfan does not create applications inside a message");
+		return;
 	}
 	if (!json_object_object_get_ex(doc, "eventType", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    !hf_event_type_valid(json_object_get_string(v),
 				 (size_t)json_object_get_string_len(v), false)) {
-		svix_reply_error(req, 400, NULL, "invalid_request",
-				 "eventType must be 1 to 128 characters of A-Z a-z 0-9 . _ - :");
-		return false;
+		ingest_invalid(in, 400, "invalid_request",
+			       "eventType must be 1 to 128 characters of A-Z a-z 0-9 . _ - :");
+		return;
 	}
 	in->event_type = json_object_get_string(v);
 	if (!json_object_object_get_ex(doc, "payload", &v) ||
 	    !json_object_is_type(v, json_type_object)) {
-		svix_reply_error(req, 400, NULL, "invalid_request", "payload must be an object");
-		return false;
+		ingest_invalid(in, 400, "invalid_request", "payload must be an object");
+		return;
 	}
 	in->payload = json_object_to_json_string_length(v, flags, &in->payload_len);
-	if (json_object_object_get_ex(doc, "eventId", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    json_object_get_string_len(v) < 1 ||
-		    json_object_get_string_len(v) > HF_SVIX_UID_MAX_LEN ||
-		    !hf_utf8_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
-			svix_reply_error(req, 400, NULL, "invalid_request",
-					 "eventId must be a string of 1 to 256 bytes");
-			return false;
-		}
-		ctx->event_id = json_object_get_string(v);
+	if (json_object_object_get_ex(doc, "eventId", &v) && v != NULL &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     json_object_get_string_len(v) < 1 ||
+	     json_object_get_string_len(v) > HF_SVIX_UID_MAX_LEN ||
+	     !hf_utf8_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v))))
+		ingest_invalid(in, 400, "invalid_request",
+			       "eventId must be a string of 1 to 256 bytes");
+}
+
+/*
+ * The body into server->body; what is wrong with it is recorded, not
+ * answered, so that a bad key is 401 whatever the body.
+ */
+static void
+read_body(struct hf_server *server, struct hf_request *req, struct ingest_input *in)
+{
+	const char *hint;
+	size_t len;
+
+	switch (request_read_body(req, server->body, (size_t)server->cfg.max_payload_bytes,
+				  &in->body_len)) {
+	case REQUEST_BODY_OK:
+		in->body = server->body;
+		break;
+	case REQUEST_BODY_TOO_LARGE:
+		ingest_invalid(in, 413, "payload_too_large",
+			       "the body is larger than max_payload_bytes");
+		return;
+	default:
+		ingest_invalid(in, 400, "invalid_request", "the request body could not be read");
+		return;
 	}
+	/* A hint, so that one lookup finds both the key and the targets;
+	 * the parse confirms it. */
+	hint = hf_json_peek_string_member(in->body, in->body_len, "eventType", &len);
+	if (hint != NULL && hf_event_type_valid(hint, len, false)) {
+		memcpy(in->event_type_hint, hint, len);
+		in->event_type_hint[len] = '\0';
+		in->event_type = in->event_type_hint;
+	}
+}
+
+/*
+ * A uid in the path: the application's id, looked up before the ingest
+ * transaction, which needs the id for its one lookup.  The lookup checks
+ * the key first, so a bad key still costs no parse.  False when it has
+ * replied.
+ */
+static bool
+resolve_uid(struct hf_server *server, struct hf_request *req, struct ingest_input *in,
+	    struct uid_lookup *u)
+{
+	u->key_hash = in->key_hash;
+	u->uid = in->application_id;
+	if (server_manage_db(server) == NULL ||
+	    (hf_db_transaction(server_manage_db(server), find_uid, u) != HF_OK &&
+	     u->status == 0)) {
+		svix_reply_error(req, 503, "Retry-After: 5\r\n", "unavailable",
+				 "the database is unavailable; retry later");
+		return false;
+	}
+	if (u->status != 0) {
+		svix_reply_error(req, u->status, NULL,
+				 u->status == 401 ? "unauthorized" :
+				 u->status == 403 ? "forbidden" : "not_found",
+				 u->status == 404 ? "application not found" :
+				 "unknown or revoked API key, or not a management key");
+		return false;
+	}
+	in->application_id = u->id;
 	return true;
 }
 
@@ -193,14 +266,13 @@ svix_msg_create(struct hf_server *server, struct hf_request *req,
 		const struct route_match *match)
 {
 	static char hash_text[HF_ID_MAX_LEN + 64];
-	struct create_context ctx = { NULL, true };
+	struct create_context ctx = { true };
 	struct uid_lookup u = { NULL, NULL, "", 0 };
 	char key[HF_API_KEY_MAX_LEN + 1];
 	struct ingest_outcome out;
 	struct ingest_input in;
-	struct json_object *doc = NULL;
 	const char *with_content = request_param(req, "QUERY_STRING");
-	char errstr[256], *text;
+	char *text;
 	size_t n;
 
 	memset(&in, 0, sizeof(in));
@@ -213,69 +285,31 @@ svix_msg_create(struct hf_server *server, struct hf_request *req,
 	if (with_content != NULL && strcmp(with_content, "with_content=false") == 0)
 		ctx.with_content = false;
 	else if (with_content != NULL && with_content[0] != '\0' &&
-		 strcmp(with_content, "with_content=true") != 0) {
-		svix_reply_unsupported(req);
-		return;
-	}
-	switch (request_read_body(req, server->body, (size_t)server->cfg.max_payload_bytes,
-				  &in.body_len)) {
-	case REQUEST_BODY_OK:
-		break;
-	case REQUEST_BODY_TOO_LARGE:
-		svix_reply_error(req, 413, NULL, "payload_too_large",
-				 "the body is larger than max_payload_bytes");
-		return;
-	default:
-		svix_reply_error(req, 400, NULL, "invalid_request",
-				 "the request body could not be read");
-		return;
-	}
-	if (hf_json_parse(server->body, in.body_len, &doc, errstr, sizeof(errstr)) != HF_OK) {
-		svix_reply_error(req, 400, NULL, "invalid_request", errstr);
-		return;
-	}
-	if (!read_message(req, doc, &in, &ctx))
-		goto out;
+		 strcmp(with_content, "with_content=true") != 0)
+		ingest_invalid(&in, 501, "not_implemented",
+			       "hookfan does not implement this Svix route (see the README, \"Coming from Svix\")");
+	read_body(server, req, &in);
 
 	in.application_id = match->params[0];
-	if (!hf_id_valid(in.application_id, "app")) {
-		u.key_hash = in.key_hash;
-		u.uid = match->params[0];
-		if (server_manage_db(server) == NULL ||
-		    (hf_db_transaction(server_manage_db(server), find_uid, &u) != HF_OK &&
-		     u.status == 0)) {
-			svix_reply_error(req, 503, "Retry-After: 5\r\n", "unavailable",
-					 "the database is unavailable; retry later");
-			goto out;
-		}
-		if (u.status != 0) {
-			svix_reply_error(req, u.status, NULL,
-					 u.status == 401 ? "unauthorized" :
-					 u.status == 403 ? "forbidden" : "not_found",
-					 u.status == 404 ? "application not found" :
-					 "unknown or revoked API key, or not a management key");
-			goto out;
-		}
-		in.application_id = u.id;
-	}
+	if (!hf_id_valid(in.application_id, "app") && !resolve_uid(server, req, &in, &u))
+		return;
 	in.kind = INGEST_SEND_MESSAGE;
-	/* Parsed and checked here already, in Svix's shape: the transaction
-	 * must not parse it again. */
-	in.parsed = true;
+	in.check = check_message;
 	in.management_key = true;
 	in.before_store = claim_event_id;
 	in.hook_arg = &ctx;
-	if (request_idempotency_key(req, in.idempotency_key) == REQUEST_IDEMPOTENCY_KEY) {
+	if (in.body != NULL &&
+	    request_idempotency_key(req, in.idempotency_key) == REQUEST_IDEMPOTENCY_KEY) {
 		/* What the request was: the route, the application, the body. */
 		n = (size_t)snprintf(hash_text, sizeof(hash_text), "POST\n%s\n%s\n",
 				     match->route->pattern, in.application_id);
 		text = malloc(n + in.body_len);
 		if (text == NULL) {
 			svix_reply_error(req, 500, NULL, "internal_error", "out of memory");
-			goto out;
+			return;
 		}
 		memcpy(text, hash_text, n);
-		memcpy(text + n, server->body, in.body_len);
+		memcpy(text + n, in.body, in.body_len);
 		hf_sha256_hex(text, n + in.body_len, in.request_hash);
 		free(text);
 		in.answer_text = created_text;
@@ -293,8 +327,7 @@ svix_msg_create(struct hf_server *server, struct hf_request *req,
 		svix_reply_error(req, out.status, out.extra_headers, out.code, out.message);
 	}
 	ingest_outcome_free(&out);
-out:
-	json_object_put(doc);
+	json_object_put(in.doc);
 }
 
 /* ---- the message log ---------------------------------------------------- */
