@@ -84,6 +84,28 @@ def eight_mib_of_empty_objects_is_401_with_a_bad_key_400_with_a_good_one():
 
 
 @hftest.test
+def svix_message_create_checks_the_key_before_parsing_eight_mib():
+    head = b'{"eventType":"a.b","payload":{"x":['
+    body = head + b",".join([b"{}"] * ((CEILING - len(head) - 3) // 3)) + b"]}}"
+    assert len(body) <= CEILING
+    management_key = db.admin("key", "create", "--workspace", ws, "--management")["key"]
+    before = fcgi_peak_kib(server)
+    # By id (the transaction checks the key) and by uid (looked up, key
+    # first, before the transaction).
+    for path in ("/api/v1/app/%s/msg" % app, "/api/v1/app/some-uid/msg"):
+        status, _, answer = post(server, path, body, BAD_KEY)
+        eq((status, answer["code"]), (401, "unauthorized"), path + " bad key")
+        assert "detail" in answer, answer
+    status, _, answer = post(server, "/api/v1/app/%s/msg" % app, body, management_key)
+    eq((status, answer["code"]), (400, "invalid_json"), "good key: parsed, over the caps")
+    peak = fcgi_peak_kib(server)
+    print("# hookfan.fcgi VmHWM: %d KiB before, %d KiB after 3 Svix creates of 8 MiB"
+          % (before, peak))
+    assert peak < RSS_CAP_KIB, "peak RSS %d KiB >= %d KiB" % (peak, RSS_CAP_KIB)
+    eq(stored_count(), (0, 0), "nothing stored")
+
+
+@hftest.test
 def a_large_legitimate_payload_near_the_cap_is_accepted():
     blob = "x" * (CEILING - 200)
     status, _, answer = post(server, "/api/ingest/event/big.blob", {"payload": {"blob": blob}},

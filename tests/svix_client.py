@@ -16,6 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest  # noqa: E402
+import mgmtclient  # noqa: E402
 import receivers  # noqa: E402
 import sweeptest  # noqa: E402
 import webservers  # noqa: E402
@@ -123,6 +124,57 @@ def register(version, server):
 register(SVIX_VERSIONS[0], lighttpd)
 register(SVIX_VERSIONS[1], apache)
 
+
+
+@hftest.test
+def the_svix_routes_answer_as_the_openapi_document_says():
+    # The same routes replayed outside the library, each answer checked
+    # against doc/openapi.json (mgmtclient), the library's calls untouched.
+    ws = sweeptest.workspace(db)
+    c = mgmtclient.Client(lighttpd, db.admin("key", "create", "--workspace", ws,
+                                               "--management")["key"])
+    c.expect("GET", "/api/v1/health", 204, key="")
+    app = c.expect("POST", "/api/v1/app", 201, {"name": "Doc", "uid": "doc-1"}).json
+    c.expect("POST", "/api/v1/app", 200, {"name": "Doc", "uid": "doc-1"},
+             query={"get_if_exists": "true"})
+    c.expect("GET", "/api/v1/app", 200, query={"limit": 1})
+    c.expect("GET", "/api/v1/app/doc-1", 200)
+    c.expect("PATCH", "/api/v1/app/doc-1", 200, {"name": "Doc 2"})
+    c.expect("PUT", "/api/v1/app/doc-1", 200, {"name": "Doc 3", "uid": "doc-1"})
+    c.expect("POST", "/api/v1/event-type", 201, {"name": "doc.made", "description": "d"})
+    c.expect("GET", "/api/v1/event-type", 200)
+    c.expect("GET", "/api/v1/event-type/doc.made", 200)
+    c.expect("PATCH", "/api/v1/event-type/doc.made", 200, {"description": "e"})
+    base = "/api/v1/app/%s" % app["id"]
+    ep = c.expect("POST", base + "/endpoint", 201,
+                  {"url": run_receiver_url(), "filterTypes": ["doc.made"]}).json
+    e = "%s/endpoint/%s" % (base, ep["id"])
+    c.expect("GET", base + "/endpoint", 200)
+    c.expect("GET", e, 200)
+    c.expect("PATCH", e, 200, {"description": "x"})
+    c.expect("GET", e + "/secret", 200)
+    c.expect("GET", e + "/stats", 200)
+    msg = c.expect("POST", base + "/msg", 202, {"eventType": "doc.made", "payload": {"a": 1},
+                                                "eventId": "ev-1"}).json
+    c.expect("POST", base + "/msg", 409, {"eventType": "doc.made", "payload": {}, "eventId": "ev-1"})
+    c.expect("POST", base + "/msg", 422, {"eventType": "", "payload": {}}, code="validation")
+    c.expect("POST", base + "/msg", 401, {"eventType": "doc.made", "payload": {}},
+             key="hfm_" + "x" * 40)
+    c.expect("GET", base + "/msg", 200)
+    c.expect("GET", "%s/msg/%s" % (base, msg["id"]), 200, query={"with_content": "false"})
+    c.expect("GET", "%s/attempt/msg/%s" % (base, msg["id"]), 200, query={"with_content": "false"})
+    c.expect("GET", "%s/attempt/endpoint/%s" % (base, ep["id"]), 200,
+             query={"with_content": "false"})
+    c.expect("POST", "%s/msg/%s/endpoint/%s/resend" % (base, msg["id"], ep["id"]), 202)
+    c.expect("POST", e + "/secret/rotate", 204, {})
+    c.expect("GET", "/api/v1/app/nope-uid", 404)
+    c.expect("GET", "/api/v1/environment", 501, code="not_implemented")
+    c.expect("DELETE", e, 204)
+    c.expect("DELETE", "/api/v1/app/doc-1", 204)
+
+
+def run_receiver_url():
+    return receivers.Receiver().url
 
 if __name__ == "__main__":
     hftest.main()
