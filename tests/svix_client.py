@@ -6,7 +6,10 @@ applications by uid, event types, an endpoint with event-type filters,
 messages with eventId and idempotency-key, attempts, the secret verified
 with the package's Webhook class, rotation, resend, recover, stats,
 update, delete; and the rejections: a bad token, another workspace, bad
-limit, iterator, uid and eventType, unsupported routes and fields."""
+limit, iterator, uid and eventType, unsupported routes and fields.  Then
+the same routes replayed through mgmtclient, each answer checked against
+doc/openapi.json, and a bad token answered 401 before any fault of the
+message create's body."""
 import json
 import os
 import shutil
@@ -160,6 +163,23 @@ def the_svix_routes_answer_as_the_openapi_document_says():
     c.expect("POST", base + "/msg", 422, {"eventType": "", "payload": {}}, code="validation")
     c.expect("POST", base + "/msg", 401, {"eventType": "doc.made", "payload": {}},
              key="hfm_" + "x" * 40)
+    # What is wrong with a create is answered only once the key is good.
+    bad = "hfm_" + "x" * 40
+    too_large = b'{"eventType":"doc.made","payload":{"x":"' + b"x" * 262144 + b'"}}'
+    c.expect("POST", base + "/msg", 401, raw=too_large, key=bad)
+    c.expect("POST", base + "/msg", 413, raw=too_large, code="payload_too_large")
+    c.expect("POST", base + "/msg", 401, raw=b"{nope", key=bad)
+    c.expect("POST", base + "/msg", 400, raw=b"{nope", code="invalid_json")
+    c.expect("POST", base + "/msg?with_content=maybe", 401, {"eventType": "doc.made",
+                                                             "payload": {}}, key=bad)
+    c.expect("POST", base + "/msg?with_content=maybe", 501, {"eventType": "doc.made",
+                                                             "payload": {}},
+             code="not_implemented")
+    c.expect("POST", base + "/msg", 501, {"eventType": "doc.made", "payload": {},
+                                          "application": {"name": "x"}},
+             code="not_implemented")
+    c.expect("POST", base + "/msg", 422, {"eventType": "doc.made", "payload": [],
+                                          "surprise": 1}, code="validation")
     c.expect("GET", base + "/msg", 200)
     c.expect("GET", "%s/msg/%s" % (base, msg["id"]), 200, query={"with_content": "false"})
     c.expect("GET", "%s/attempt/msg/%s" % (base, msg["id"]), 200, query={"with_content": "false"})
