@@ -32,17 +32,18 @@ hf_workspace_get(struct hf_db *db, const char *workspace_id,
 }
 
 /*
- * The endpoint is read FOR UPDATE before the workspace row is locked: the
+ * The endpoint is locked before the UPDATE locks the workspace row: the
  * order endpoint deletion takes them in (hf_workspace_forget_ops_endpoint
  * runs with the endpoint locked), so the two cannot deadlock, and a
- * deletion committed meanwhile is seen, never named as the ops endpoint.
- * The workspace is looked at first only so that an unknown one is named
- * as such.
+ * deletion committed meanwhile is seen (a deleted endpoint is unknown),
+ * never named as the ops endpoint.  The workspace is looked at first,
+ * unlocked, only so that an unknown one is named as such.
  */
 enum hf_result
 hf_workspace_set_ops_endpoint(struct hf_db *db, const char *workspace_id,
 			      const char *endpoint_id, char *errstr, size_t errlen)
 {
+	char endpoint_workspace[HF_ID_MAX_LEN + 1];
 	struct hf_query q;
 	enum hf_result r;
 
@@ -50,25 +51,14 @@ hf_workspace_set_ops_endpoint(struct hf_db *db, const char *workspace_id,
 	if (r != HF_OK)
 		return r;
 	if (endpoint_id != NULL) {
-		hf_query_start(&q, db,
-			       "SELECT workspace_id, deleted_at IS NOT NULL FROM endpoints"
-			       " WHERE id = ? FOR UPDATE");
-		hf_query_text(&q, endpoint_id);
-		r = hf_query_expect_row(&q, "endpoint", endpoint_id, errstr, errlen);
-		if (r == HF_OK && strcmp(hf_query_column(&q, 0, NULL), workspace_id) != 0)
+		r = hf_endpoint_lock_workspace(db, endpoint_id, endpoint_workspace,
+					       errstr, errlen);
+		if (r == HF_OK && strcmp(endpoint_workspace, workspace_id) != 0)
 			r = hf_fail(HF_ERR_NOT_FOUND, errstr, errlen,
 				    "endpoint %s belongs to another workspace", endpoint_id);
-		else if (r == HF_OK && hf_query_column_int(&q, 1) != 0)
-			r = hf_fail(HF_ERR_NOT_FOUND, errstr, errlen,
-				    "endpoint %s was deleted", endpoint_id);
-		hf_query_end(&q);
 		if (r != HF_OK)
 			return r;
 	}
-	r = hf_require_row(db, "SELECT 1 FROM workspaces WHERE id = ? FOR UPDATE",
-			   workspace_id, "workspace", errstr, errlen);
-	if (r != HF_OK)
-		return r;
 	hf_query_start(&q, db, "UPDATE workspaces SET ops_endpoint_id = ? WHERE id = ?");
 	hf_query_text(&q, endpoint_id);
 	hf_query_text(&q, workspace_id);

@@ -30,9 +30,10 @@ enum hf_result hf_workspace_get(struct hf_db *db, const char *workspace_id,
 
 /*
  * Name the workspace's ops endpoint (NULL: none).  HF_ERR_NOT_FOUND for
- * an unknown workspace, and for an endpoint that is unknown, deleted or
- * another workspace's (errstr says which, for the sysadmin; an API
- * answer must not, or ids of other tenants could be probed).
+ * an unknown workspace, and for an endpoint that is unknown (deleted
+ * ones are) or another workspace's: errstr says which, for the
+ * sysadmin; an API answer must not, or ids of other tenants could be
+ * probed.
  */
 enum hf_result hf_workspace_set_ops_endpoint(struct hf_db *db,
 					     const char *workspace_id,
