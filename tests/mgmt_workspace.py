@@ -4,11 +4,12 @@ mod_fcgid: the key's workspace, and its ops endpoint named over HTTP,
 which then receives endpoint.disabled (checked with the standardwebhooks
 verifier); every refusal (unknown field, wrong type, another workspace's
 or a deleted endpoint, an environment key, an ingest key), and that
-deleting the ops endpoint clears it."""
+deleting the ops endpoint clears it, also when the two race."""
 import json
 import os
 import re
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hfids  # noqa: E402
@@ -147,6 +148,33 @@ def deleting_the_ops_endpoint_clears_it():
         t.api.expect("DELETE", "/v1/endpoints/" + ep, 204)
         eq(t.stored(), None, server.name + " deleting it clears it")
         eq(t.api.get("/v1/workspace").json["ops_endpoint_id"], None, "GET shows none")
+
+
+@hftest.test
+def naming_an_endpoint_while_it_is_deleted_never_keeps_it():
+    t = Tenant(servers[0])
+    outcomes = set()
+    for _ in range(12):
+        ep = t.api.expect("POST", "/v1/endpoints", 201, {"url": URL}).json["id"]
+        answers = {}
+        start = threading.Barrier(2)
+
+        def run(name, method, path, body=None):
+            start.wait()
+            answers[name] = t.api.request(method, path, body=body).status
+
+        threads = [threading.Thread(target=run, args=("patch", "PATCH", "/v1/workspace",
+                                                      {"ops_endpoint_id": ep})),
+                   threading.Thread(target=run, args=("delete", "DELETE", "/v1/endpoints/" + ep))]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        eq(answers.get("delete"), 204, "the deletion")
+        assert answers.get("patch") in (200, 404), answers
+        outcomes.add(answers["patch"])
+        eq(t.stored(), None, "a deleted endpoint is never left as the ops endpoint (%r)" % answers)
+    print("# PATCH answers seen: %s" % sorted(outcomes), flush=True)
 
 
 hftest.main()
