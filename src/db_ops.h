@@ -1,10 +1,10 @@
 /*
  * Operations in the database: the attempt counters the sweep adds to, and
  * the operational webhooks.  A workspace may name one of its endpoints as
- * its ops endpoint (workspace.h); state changes elsewhere in the workspace then create,
- * in the transaction that makes the change, an ordinary message (Svix's
- * operational event names and data shapes) with one delivery to that
- * endpoint, which the sweep sends like any other:
+ * its ops endpoint (workspace.h); state changes elsewhere in the
+ * workspace then create, in the transaction that makes the change, an
+ * ordinary message (Svix's operational event names and data shapes) with
+ * one delivery to that endpoint, which the sweep sends like any other:
  *
  *	endpoint.disabled	410 Gone, failing too long, or by hand
  *	endpoint.enabled	by hand
