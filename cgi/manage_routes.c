@@ -7,6 +7,8 @@
 #include "portal.h"
 
 const struct route manage_routes[] = {
+	{ "GET", "/v1/workspace", NULL, workspace_get },
+	{ "PATCH", "/v1/workspace", NULL, workspace_update },
 	{ "GET", "/v1/environments", NULL, environments_list },
 	{ "POST", "/v1/environments", NULL, environments_create },
 	{ "GET", "/v1/event-types", NULL, event_types_list },

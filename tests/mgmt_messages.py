@@ -85,6 +85,7 @@ def the_document_is_valid_and_covers_every_route():
     expected = [
         ("post", "/api/ingest/event/{eventType}"), ("post", "/v1/applications/{appId}/messages"),
         ("get", "/healthz"), ("get", "/v1/openapi.json"),
+        ("get", "/v1/workspace"), ("patch", "/v1/workspace"),
         ("get", "/v1/environments"), ("post", "/v1/environments"),
         ("get", "/v1/applications"), ("post", "/v1/applications"),
         ("get", "/v1/applications/{id}"), ("patch", "/v1/applications/{id}"),
