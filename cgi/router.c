@@ -144,11 +144,29 @@ route_find(const char *path, bool raw, const char *method,
 	return false;
 }
 
+/*
+ * Svix's server takes its routes with or without one trailing slash, and
+ * some of its client libraries send one: a Svix path loses it (into buf).
+ */
+static const char *
+svix_trim_slash(const char *candidate, char *buf, size_t buflen)
+{
+	size_t len = strlen(candidate);
+
+	if (!svix_path(candidate) || len < 2 || candidate[len - 1] != '/' ||
+	    len > buflen)
+		return candidate;
+	memcpy(buf, candidate, len - 1);
+	buf[len - 1] = '\0';
+	return buf;
+}
+
 void
 router_dispatch(struct hf_server *server, struct hf_request *req)
 {
 	static struct route_match match;	/* 4 KiB: off the stack */
-	char path[HF_REQUEST_PATH_MAX], allow[128], header[160];
+	char path[HF_REQUEST_PATH_MAX], trimmed[HF_REQUEST_PATH_MAX];
+	char allow[128], header[160];
 	const char *method = request_method(req), *candidate;
 	bool raw, svix = false;
 	int i;
@@ -167,6 +185,7 @@ router_dispatch(struct hf_server *server, struct hf_request *req)
 		candidate = request_path_candidate(req, i, path, sizeof(path), &raw);
 		if (candidate == NULL)
 			continue;
+		candidate = svix_trim_slash(candidate, trimmed, sizeof(trimmed));
 		if (route_find(candidate, raw, method, &match, allow, sizeof(allow))) {
 			if (match.route->manage != NULL)
 				manage_serve(server, req, &match);

@@ -183,6 +183,8 @@ main(void)
 
 	route("GET", NULL, "/api/v1/app");
 	is_str(served, "/api/v1/app", "a Svix route");
+	route("GET", NULL, "/api/v1/app/");
+	is_str(served, "/api/v1/app", "a Svix route with a trailing slash, as Svix takes it");
 	route("DELETE", NULL, "/api/v1/app");
 	is_int(replied_status, 501, "a Svix path, a method hookfan has not: 501");
 	route("GET", NULL, "/api/v1/app/app_1/integration");
