@@ -599,10 +599,11 @@ note_db_trouble(struct sweep *s, const char *what, const char *errstr)
 
 /*
  * Hand the claimer a claim once fewer than a batch (and never fewer than
- * `concurrency`) claimed deliveries could start at once (their endpoint
- * has a free slot), so the next batch is there before the transfers run
- * dry, and deliveries waiting for a busy endpoint's slots never keep the
- * claim from taking other endpoints' work.  What waits too long for its lease is
+ * `concurrency`) claimed deliveries wait for a transfer, so the next
+ * batch is there before the transfers run dry; or once what runs and
+ * what could start (its endpoint has a free slot) no longer fills the
+ * transfers, so that deliveries waiting for a busy endpoint's slots never
+ * keep the claim from taking other endpoints' work.  What waits too long for its lease is
  * handed back unsent (start_transfers), so claiming ahead costs churn, not
  * correctness.  A claim also brings at most HF_SWEEP_CLAIM_PAYLOAD_BUDGET
  * of payloads to memory.
@@ -615,7 +616,9 @@ submit_claim(struct sweep *s, bool idle_now)
 								 : s->opt.concurrency);
 	size_t room = (size_t)s->opt.batch;
 
-	if (w->op != DB_OP_NONE || endpoints_ready(s) >= want)
+	if (w->op != DB_OP_NONE ||
+	    (s->queued.count >= want &&
+	     endpoints_ready(s) + transport_running(s->transport) >= (size_t)s->opt.concurrency))
 		return;
 	/*
 	 * Back-pressure: while the writer lags a couple of batches behind,
