@@ -91,9 +91,10 @@ static const char grant_sql[] =
 	"  n INT UNSIGNED PATH '$[1]')) j"
 	" ON DUPLICATE KEY UPDATE slots = VALUES(slots), until = VALUES(until)";
 
+/* With the rows of those endpoints whose lease ended (dead sweeps'). */
 static const char give_back_sql[] =
-	"DELETE FROM endpoint_slots WHERE holder = ?"
-	" AND endpoint_id IN (SELECT j.id FROM " HF_ID_LIST ")";
+	"DELETE FROM endpoint_slots WHERE endpoint_id IN (SELECT j.id FROM " HF_ID_LIST ")"
+	" AND (holder = ? OR (holder <> '' AND until < NOW(3)))";
 
 static const char give_back_all_sql[] =
 	"DELETE FROM endpoint_slots WHERE holder = ?";
@@ -183,8 +184,8 @@ give_back(struct hf_db *db, struct claim_run *run)
 	if ((json = hf_id_list_finish(&l)) == NULL)
 		return HF_ERR_NOMEM;
 	hf_query_start(&q, db, give_back_sql);
-	hf_query_text(&q, req->holder);
 	hf_query_text(&q, json);
+	hf_query_text(&q, req->holder);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
 	free(json);
