@@ -4,9 +4,8 @@
 -- share each, instead of the oldest due first across all endpoints (one
 -- endpoint's backlog kept every other endpoint waiting behind it).  So
 -- the due index leads with the endpoint: (endpoint_id, due_at) finds an
--- endpoint's oldest due deliveries, and, read as a loose index scan
--- (GROUP BY endpoint_id with MIN(due_at)), which endpoints have any due,
--- one index dive each.  It replaces the index on due_at alone, which
+-- endpoint's oldest due deliveries, and whether it has any due, in one
+-- index dive per endpoint.  It replaces the index on due_at alone, which
 -- nothing else reads, so a claim or a result still rewrites one
 -- secondary index entry per delivery, as before.
 --

@@ -43,13 +43,16 @@ hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n)
 /* ---- which endpoints, how many each ------------------------------- */
 
 /*
- * The endpoints with deliveries due, oldest due first: a loose scan of
- * delivery_endpoint_due (one dive per endpoint with any delivery), then a
- * sort of one row per endpoint.
+ * The endpoints with deliveries due, oldest due first: one dive into
+ * delivery_endpoint_due per endpoint (a GROUP BY over deliveries, even
+ * read as a loose index scan, walked every due row: 0.4 s a claim with
+ * 20,000 due), then a sort of one row per endpoint with any due.
  */
 static const char due_endpoints_sql[] =
-	"SELECT endpoint_id FROM deliveries WHERE due_at <= NOW(3)"
-	" GROUP BY endpoint_id ORDER BY MIN(due_at), endpoint_id LIMIT ?";
+	"SELECT e.id, (SELECT d.due_at FROM deliveries d FORCE INDEX (delivery_endpoint_due)"
+	"  WHERE d.endpoint_id = e.id AND d.due_at <= NOW(3)"
+	"  ORDER BY d.due_at LIMIT 1) AS oldest"
+	" FROM endpoints e HAVING oldest IS NOT NULL ORDER BY oldest, e.id LIMIT ?";
 
 /* The lock rows, made the first time an endpoint is claimed. */
 static const char add_locks_sql[] =

@@ -4,9 +4,10 @@
  * cap, and what to send for them.  One transaction per claim, never held
  * across HTTP; any number of sweeps on any number of hosts.
  *
- *  - due endpoints: one loose scan of the (endpoint_id, due_at) index
- *    finds the endpoints with deliveries due and the oldest due of each,
- *    oldest first, at most as many endpoints as the claim has room for.
+ *  - due endpoints: one dive per endpoint into the (endpoint_id, due_at)
+ *    index finds the endpoints with deliveries due and the oldest due of
+ *    each, oldest first, at most as many endpoints as the claim has room
+ *    for.
  *  - slots: an endpoint's cap (max_in_flight_per_endpoint, less while it
  *    fails: fair.h) is shared out as slots in endpoint_slots, one row per
  *    sweep (holder) and endpoint, granted for a lease.  A claim takes the

@@ -21,15 +21,6 @@ SLOW = 5.0
 db = st.start_db(delivery_timeout_ms="6000", max_in_flight_per_endpoint=str(CAP))
 
 
-def wait_for(what, check, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError("%s: not within %g s" % (what, seconds))
-
-
 def stop_and_forget(sweeps, endpoints):
     """Kill the sweeps, set the rest of the endpoints' deliveries aside and
     drop the slots, so the next test starts from a quiet database."""
@@ -56,16 +47,16 @@ def b_is_sent_within_2_s(sweeps_args):
     sweeps = [st.start_sweep(db, *args) for args in sweeps_args]
     try:
         # A holds its slots, the rest of its 2,000 due and older than B.
-        wait_for("A at its cap", lambda: rx_a.at_once >= CAP, 10)
+        hftest.wait_for(lambda: rx_a.at_once >= CAP, 10, "A at its cap")
         rx_b = Receiver()
         ep_b, _, ws_b = st.endpoint(db, rx_b.url)
         made = time.monotonic()
         [msg] = st.messages(db, ws_b, [ep_b])
-        wait_for("B's delivery", lambda: rx_b.count() > 0, 2.0)
+        hftest.wait_for(lambda: rx_b.count() > 0, 2.0, "B's delivery")
         print("# B had it %.2f s after it was made" % (time.monotonic() - made))
         hftest.eq(rx_b.ids(), [msg], "B's delivery")
         # Past A's first answers: its next ones started as slots freed.
-        wait_for("A's second round", lambda: rx_a.count() > CAP, SLOW + 3)
+        hftest.wait_for(lambda: rx_a.count() > CAP, SLOW + 3, "A's second round")
         time.sleep(0.5)
         hftest.eq(rx_a.most_at_once, CAP, "most of A's requests at once")
         for p in sweeps:
@@ -99,8 +90,8 @@ def a_failing_endpoint_gets_a_quarter_of_the_cap():
     st.messages(db, ws_h, [ep_h], count=200, due="NOW(3) - INTERVAL 1 MINUTE")
     p = st.start_sweep(db, "--loop")
     try:
-        wait_for("the healthy one at its cap", lambda: rx_h.at_once >= CAP, 10)
-        wait_for("the failing one started", lambda: rx_a.at_once > 0, 2)
+        hftest.wait_for(lambda: rx_h.at_once >= CAP, 10, "the healthy one at its cap")
+        hftest.wait_for(lambda: rx_a.at_once > 0, 2, "the failing one started")
         time.sleep(1.0)
         hftest.eq(rx_a.most_at_once, CAP // 4, "most of the failing endpoint's at once")
         hftest.eq(rx_h.most_at_once, CAP, "the healthy one keeps its cap")
@@ -124,7 +115,7 @@ def a_killed_sweep_leaves_no_slot_held_past_its_lease():
                                   max_in_flight_per_endpoint=str(CAP)))
     rx_a, ep_a = tenant_a_backlog(count=100, behaviour=("slow", 1.5))
     first = st.start_sweep(db, "--loop", config=conf)
-    wait_for("A at its cap", lambda: rx_a.at_once >= CAP, 10)
+    hftest.wait_for(lambda: rx_a.at_once >= CAP, 10, "A at its cap")
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     killed = time.time()
@@ -133,12 +124,12 @@ def a_killed_sweep_leaves_no_slot_held_past_its_lease():
               "the dead sweep's slots are still counted")
     second = st.start_sweep(db, "--loop", config=conf)
     try:
-        wait_for("A claimed again", lambda: any(r.at > killed for r in rx_a.requests),
-                 lease + 4)
+        hftest.wait_for(lambda: any(r.at > killed for r in rx_a.requests),
+                        lease + 4, "A claimed again")
         resumed = min(r.at for r in rx_a.requests if r.at > killed) - killed
         print("# A's requests resumed %.2f s after the kill (lease %d s)" % (resumed, lease))
         assert resumed >= 2.0, "another sweep took the dead one's slots after %.2f s" % resumed
-        wait_for("A at its cap again", lambda: rx_a.at_once >= CAP, 5)
+        hftest.wait_for(lambda: rx_a.at_once >= CAP, 5, "A at its cap again")
         hftest.eq(db.value("SELECT COUNT(*) FROM endpoint_slots WHERE endpoint_id = '%s'"
                            " AND holder <> '' AND until > NOW(3) AND slots > 0" % ep_a), "1",
                   "one sweep holds A's slots now")
