@@ -6,7 +6,9 @@
  *	(transport.c)  ->  write results in batches (db_sweep.c)
  *
  * in which transfers are refilled as each one finishes, so a slow endpoint
- * holds one slot and never the batch.  The database work runs beside the
+ * holds one slot and never the batch, and no endpoint ever runs more
+ * transfers than the slots its claims granted (db_claim.h): a queued job
+ * waits for its endpoint's slot while others start.  The database work runs beside the
  * HTTP: two worker threads, each with its own connection, one claiming the
  * next batch ahead of need and one writing results and handing back, while
  * the main thread alone drives curl and owns every job list.  A worker
