@@ -11,6 +11,7 @@
 #include "db_admin.h"
 #include "db_delivery.h"
 #include "delivery.h"
+#include "ops.h"
 #include "purge.h"
 #include "limits.h"
 #include "strparse.h"
@@ -258,8 +259,10 @@ run_key_create(struct hf_db *db, const struct admin_args *args,
 
 	r = hf_api_key_create(db, admin_option(args, "workspace"),
 			      admin_option(args, "env"),
-			      admin_option(args, "endpoint"), id, key, errstr,
-			      errlen);
+			      admin_option(args, "endpoint"),
+			      admin_flag(args, "management") ? HF_KEY_MANAGEMENT
+							     : HF_KEY_INGEST,
+			      id, key, errstr, errlen);
 	if (r == HF_OK)
 		json_object_object_add(result_with_id(result, id), "key",
 				       json_object_new_string(key));
@@ -286,6 +289,9 @@ const struct admin_command admin_commands[] = {
 	{ .words = "workspace create", .usage = "--name N [--max-payload-bytes B]",
 	  .required = "name", .allowed = "name max-payload-bytes",
 	  .run = run_workspace_create },
+	{ .words = "workspace set", .usage = "--workspace W --ops-endpoint P|none",
+	  .required = "workspace ops-endpoint", .allowed = "workspace ops-endpoint",
+	  .run = admin_workspace_set },
 	{ .words = "env create", .usage = "--workspace W --name N",
 	  .required = "workspace name", .allowed = "workspace name",
 	  .run = run_env_create },
@@ -321,9 +327,10 @@ const struct admin_command admin_commands[] = {
 	{ .words = "unsubscribe", .usage = "--endpoint P --event-type T",
 	  .required = "endpoint event-type", .allowed = "endpoint event-type",
 	  .run = run_unsubscribe },
-	{ .words = "key create", .usage = "--workspace W [--env E | --endpoint P]",
-	  .required = "workspace", .allowed = "workspace env endpoint",
-	  .run = run_key_create },
+	{ .words = "key create",
+	  .usage = "--workspace W [--env E | --endpoint P] [--management]",
+	  .required = "workspace", .allowed = "workspace env endpoint management",
+	  .flags = "management", .run = run_key_create },
 	{ .words = "key revoke", .usage = "--key-id K", .required = "key-id",
 	  .allowed = "key-id", .run = run_key_revoke },
 	{ .words = "delivery list",

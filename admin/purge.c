@@ -48,6 +48,7 @@ admin_purge_check(const struct admin_args *args)
 
 struct purge_run {
 	struct hf_purge purge;
+	unsigned long long idempotency_keys;	/* deleted by the last batch */
 	char *errstr;
 	size_t errlen;
 };
@@ -58,6 +59,15 @@ purge_batch_txn(struct hf_db *db, void *ctx)
 	struct purge_run *run = ctx;
 
 	return hf_purge_batch(db, &run->purge, run->errstr, run->errlen);
+}
+
+static enum hf_result
+purge_idempotency_txn(struct hf_db *db, void *ctx)
+{
+	struct purge_run *run = ctx;
+
+	return hf_purge_idempotency_keys(db, &run->idempotency_keys, run->errstr,
+					 run->errlen);
 }
 
 /* unix_ms as ISO 8601 UTC with milliseconds, into out[32]. */
@@ -103,6 +113,13 @@ admin_purge(struct hf_db *db, const struct admin_args *args,
 		snprintf(run.purge.after, sizeof(run.purge.after), "%s",
 			 run.purge.last);
 	} while (run.purge.last[0] != '\0');
+	/* Expired Idempotency-Key answers: nothing refers to them. */
+	while (r == HF_OK && !run.purge.dry_run) {
+		errstr[0] = '\0';
+		r = hf_db_transaction(db, purge_idempotency_txn, &run);
+		if (r != HF_OK || run.idempotency_keys < HF_PURGE_BATCH_MESSAGES)
+			break;
+	}
 	if (r != HF_OK) {
 		if (errstr[0] != '\0')
 			snprintf(why, sizeof(why), "%s", errstr);

@@ -40,6 +40,8 @@
 #include "db_sweep.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_file.h"
 #include "retry.h"
 #include "signature.h"
 #include "strparse.h"
@@ -82,6 +84,7 @@ struct options {
 	bool max_seconds_given;
 	long batch;
 	long concurrency;
+	const char *metrics_file;	/* NULL: none */
 };
 
 /*
@@ -184,6 +187,8 @@ struct sweep {
 
 	unsigned long sent, succeeded, retried, failed, gone, released;
 	unsigned long lost_results;
+	unsigned long claimed, blocked;	/* for --metrics-file */
+	const char *exit_reason;	/* metrics_file.h's names */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -199,7 +204,7 @@ static void
 usage(FILE *to)
 {
 	fputs("usage: hookfan-sweep [--config FILE] [--loop] [--max-seconds N]"
-	      " [--batch N] [--concurrency N] [--verbose]\n", to);
+	      " [--batch N] [--concurrency N] [--verbose] [--metrics-file FILE]\n", to);
 }
 
 static void
@@ -216,7 +221,10 @@ help(void)
 	       "                    default %d; with --loop no limit unless given)\n"
 	       "  --batch N         deliveries claimed at a time (default %d, at most %d)\n"
 	       "  --concurrency N   requests in flight at once (default %d, at most %d)\n"
-	       "  --verbose         log what it does on stderr\n",
+	       "  --metrics-file FILE  write the run's figures there for node_exporter's\n"
+	       "                    textfile collector (FILE.tmp, then renamed)\n"
+	       "  --verbose         log what it does on stderr (without it: nothing\n"
+	       "                    when all is well, one summary line when something failed)\n",
 	       HF_CONFIG_DEFAULT_PATH, HF_SWEEP_MAX_SECONDS_MAX,
 	       HF_SWEEP_MAX_SECONDS_DEFAULT, HF_SWEEP_BATCH_DEFAULT, HF_SWEEP_BATCH_MAX,
 	       HF_SWEEP_CONCURRENCY_DEFAULT, HF_SWEEP_CONCURRENCY_MAX);
@@ -250,6 +258,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		} else if (strcmp(a, "--help") == 0) {
 			help();
 			exit(0);
+		} else if (strcmp(a, "--metrics-file") == 0 && v != NULL) {
+			opt->metrics_file = v;
+			i++;
 		} else if (strcmp(a, "--config") == 0 && v != NULL) {
 			opt->config_path = v;
 			i++;
@@ -657,6 +668,7 @@ claim_done(struct sweep *s, uint64_t now, bool stopping)
 		return;
 	}
 	s->db_failing = false;
+	s->claimed += w->count;
 	/* The slots of the endpoints it holds, as the claim left them. */
 	for (i = 0; i < w->claim.nheld; i++) {
 		struct endpoint *e = endpoint_find(s, w->held[i].endpoint_id);
@@ -729,6 +741,8 @@ conclude_job(struct sweep *s, struct job *j, uint64_t now)
 	res->started_unix_ms = x->started_unix_ms;
 	res->duration_ms = x->duration_ms;
 	j->finished_ms = now;
+	if (hf_metrics_classify(x->status_code, res->error) == HF_CLASS_BLOCKED)
+		s->blocked++;
 	/*
 	 * The status line decides: an endpoint that answered 2xx has the
 	 * message even if the rest of its response never arrived, and sending
@@ -1000,6 +1014,7 @@ run(struct sweep *s)
 		now = hf_monotonic_ms();
 		if (!stopping && (stop_requested || (use_deadline && now >= deadline))) {
 			stopping = true;
+			s->exit_reason = stop_requested ? "signal" : "max_seconds";
 			hf_log(HF_LOG_DEBUG, "stopping: %zu queued handed back, %zu in flight",
 			       s->queued.count, transport_running(s->transport));
 			while (s->queued.count > 0) {
@@ -1039,15 +1054,46 @@ run(struct sweep *s)
 			wait_ms = HF_SWEEP_IDLE_POLL_MS;
 		collect_finished(s, wait_ms);
 	}
-	hf_log(HF_LOG_INFO, "sent %lu: %lu succeeded, %lu to retry, %lu failed,"
-	       " %lu gone; %lu handed back", s->sent, s->succeeded, s->retried,
-	       s->failed, s->gone, s->released);
+	if (s->exit_reason == NULL)
+		s->exit_reason = "drained";
 	if (s->lost_results > 0 || (s->db_failing && !s->opt.loop)) {
-		hf_log(HF_LOG_ERROR, "the database was unusable; %lu results not written",
-		       s->lost_results);
+		s->exit_reason = "database";
+		hf_log(HF_LOG_ERROR, "the database was unusable; %lu results not written"
+		       " (sent %lu: %lu succeeded, %lu to retry, %lu failed, %lu gone)",
+		       s->lost_results, s->sent, s->succeeded, s->retried, s->failed,
+		       s->gone);
 		return 1;
 	}
+	/*
+	 * The one line a plain cron run prints, and only when a delivery gave
+	 * up or an endpoint went away, so the mail cron sends means something.
+	 */
+	hf_log(s->failed > 0 || s->gone > 0 ? HF_LOG_WARN : HF_LOG_INFO,
+	       "sent %lu: %lu succeeded, %lu to retry, %lu failed,"
+	       " %lu gone; %lu handed back", s->sent, s->succeeded, s->retried,
+	       s->failed, s->gone, s->released);
 	return 0;
+}
+
+/* --metrics-file: a failure to write it is one more line, not a failed run. */
+static void
+write_metrics_file(const struct sweep *s, int status, uint64_t started_ms)
+{
+	struct sweep_figures f = {
+		.claimed = s->claimed, .sent = s->sent, .delivered = s->succeeded,
+		.retried = s->retried, .failed = s->failed, .gone = s->gone,
+		.blocked = s->blocked, .handed_back = s->released,
+		.lost_results = s->lost_results,
+		.duration_seconds = (double)(hf_monotonic_ms() - started_ms) / 1000.0,
+		.exit_reason = s->exit_reason != NULL ? s->exit_reason : "database",
+		.exit_status = status, .finished_unix_ms = hf_unix_ms(),
+	};
+	char errstr[512];
+
+	if (s->opt.metrics_file == NULL)
+		return;
+	if (metrics_file_write(s->opt.metrics_file, &f, errstr, sizeof(errstr)) != HF_OK)
+		hf_log(HF_LOG_ERROR, "--metrics-file: %s", errstr);
 }
 
 int
@@ -1066,11 +1112,13 @@ main(int argc, char **argv)
 	const char *path;
 	bool is_default;
 	enum hf_result r;
+	uint64_t started_ms;
 	int status;
 
 	status = parse_options(argc, argv, &s.opt);
 	if (status != 0)
 		return status;
+	started_ms = hf_monotonic_ms();
 	hf_log_init("hookfan-sweep", s.opt.verbose ? HF_LOG_DEBUG : HF_LOG_WARN);
 
 	path = hf_config_path(s.opt.config_path, &is_default);
@@ -1106,6 +1154,8 @@ main(int argc, char **argv)
 	if (r != HF_OK) {
 		fprintf(stderr, "hookfan-sweep: database: %s\n", errstr);
 		hf_db_close(s.db);
+		s.exit_reason = "database";
+		write_metrics_file(&s, 1, started_ms);
 		return 1;
 	}
 	r = transport_open(&s.transport, &s.cfg, (unsigned int)s.opt.concurrency,
@@ -1152,6 +1202,7 @@ main(int argc, char **argv)
 	    hf_sweep_give_back_slots(s.db, s.holder, errstr, sizeof(errstr)) != HF_OK)
 		hf_log(HF_LOG_WARN, "giving back its endpoint slots: %s (they end with their lease)",
 		       errstr);
+	write_metrics_file(&s, status, started_ms);
 
 	joblist_free(&s.queued);
 	joblist_free(&s.finished);

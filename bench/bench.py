@@ -128,6 +128,28 @@ for _s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(_s, _on_signal)
 
 
+def nginx_config(folder, port):
+    """nginx answering 200 to every request on 127.0.0.1:port, one worker,
+    no access log, its files in folder: the do-nothing receiver."""
+    return """daemon off;
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %(d)s/body;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+  default_type text/plain;
+  server {
+    listen 127.0.0.1:%(port)d backlog=4096;
+    location / { return 200 "ok\\n"; }
+  }
+}
+""" % {"d": folder, "port": port}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -435,23 +457,7 @@ class Bench:
         os.makedirs(d, exist_ok=True)
         conf = os.path.join(d, "nginx.conf")
         with open(conf, "w") as f:
-            f.write("""daemon off;
-worker_processes 1;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %(d)s/body;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  default_type text/plain;
-  server {
-    listen 127.0.0.1:%(port)d backlog=4096;
-    location / { return 200 "ok\\n"; }
-  }
-}
-""" % {"d": d, "port": self.nginx_port})
+            f.write(nginx_config(d, self.nginx_port))
         nginx = find("nginx")
         self.nginx = spawn(d, "nginx", [nginx, "-p", d, "-c", conf, "-e", d + "/error.log"])
         wait_for(lambda: port_open(self.nginx_port) or self.nginx.poll() is not None, 20, "nginx")
@@ -1250,9 +1256,7 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         except OSError:
             pass
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-        commit = os.environ.get("BENCH_COMMIT") or subprocess.run(
-            ["git", "-C", self.src, "describe", "--always", "--dirty"],
-            capture_output=True, text=True).stdout.strip() or "unknown"
+        commit = os.environ.get("BENCH_COMMIT") or source_version(self.src)
         lines = ["# hookfan benchmark: %s on %s%s" % (
             datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), host,
             " (SMOKE: tiny sizes, figures meaningless)" if self.smoke else ""), ""]
@@ -1397,6 +1401,24 @@ def version(cmd, pattern):
         return m.group(1) if m else "?"
     except OSError:
         return "?"
+
+
+def source_version(src):
+    """The commit the sources are at, or, where they are no git checkout or
+    git is not installed (a release tarball on a fresh machine), the
+    version configure.ac gives."""
+    if shutil.which("git"):
+        described = subprocess.run(
+            ["git", "-C", src, "describe", "--always", "--dirty"],
+            capture_output=True, text=True).stdout.strip()
+        if described:
+            return described
+    try:
+        with open(os.path.join(src, "configure.ac")) as fh:
+            m = re.search(r"AC_INIT\(\[[^]]*\], \[([^]]+)\]", fh.read())
+    except OSError:
+        m = None
+    return "%s (not a git checkout)" % m.group(1) if m else "unknown"
 
 
 def distro():

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idempotency.h"
 #include "ids.h"
 #include "log.h"
 #include "reply.h"
@@ -26,6 +27,7 @@ outcome_reset(struct ingest_outcome *out)
 {
 	free(out->delivery_ids);
 	free(out->failures);
+	free(out->answer);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -176,6 +178,44 @@ remember_full(struct hf_server *server, const struct hf_ingest_targets *targets,
 	}
 }
 
+/*
+ * Store the answer under the request's Idempotency-Key, in the
+ * transaction the store commits: a crash keeps both or neither.  The
+ * same request before: its answer, and nothing is stored.
+ */
+static enum hf_result
+claim_idempotency_key(struct hf_db *db, const struct ingest_input *in,
+		      struct ingest_outcome *out)
+{
+	struct hf_idempotency_answer previous = { 0 };
+	char message[128];
+	enum hf_result r;
+
+	out->answer = in->answer_text(in, out, &out->answer_len);
+	if (out->answer == NULL)
+		return HF_ERR_NOMEM;
+	r = hf_idempotency_claim(db, out->lookup.workspace_id, in->idempotency_key,
+				 in->request_hash, 201, out->answer,
+				 out->answer_len, &previous);
+	if (r != HF_OK)
+		return r;
+	if (previous.state == HF_IDEMPOTENCY_MISMATCH) {
+		snprintf(message, sizeof(message),
+			 "this Idempotency-Key was used for another request in the last %d hours",
+			 HF_IDEMPOTENCY_TTL_HOURS);
+		return refuse(out, 422, "idempotency_key_reused", message);
+	}
+	if (previous.state == HF_IDEMPOTENCY_REPLAY) {
+		free(out->answer);
+		out->answer = previous.body;
+		out->answer_len = previous.body_len;
+		out->replayed = true;
+		out->status = previous.status;
+		return HF_ERR_REFUSED;
+	}
+	return HF_OK;
+}
+
 static enum hf_result
 ingest_transaction(struct hf_db *db, void *arg)
 {
@@ -284,6 +324,11 @@ ingest_transaction(struct hf_db *db, void *arg)
 			r = HF_ERR_NOMEM;
 			goto out;
 		}
+	}
+	if (in->idempotency_key[0] != '\0') {
+		r = claim_idempotency_key(db, in, out);
+		if (r != HF_OK)
+			goto out;
 	}
 	r = hf_ingest_store(db, &m, pairs, out->delivery_count);
 out:

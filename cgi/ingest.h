@@ -17,6 +17,8 @@
 
 enum ingest_kind { INGEST_TRIGGER, INGEST_SEND_MESSAGE };
 
+struct ingest_outcome;
+
 /* What the handler validated before the transaction; all borrowed. */
 struct ingest_input {
 	enum ingest_kind kind;
@@ -27,6 +29,16 @@ struct ingest_input {
 	const char *payload;		/* JSON text to store */
 	size_t payload_len;
 	const char *metadata;		/* JSON text or NULL */
+	/*
+	 * Send-message with an Idempotency-Key: the key, the request's hash
+	 * (idempotency.h) and how to print the success answer, which is
+	 * stored under the key in the transaction, before the store
+	 * commits it.  "": none (no statement more).
+	 */
+	char idempotency_key[HF_IDEMPOTENCY_KEY_MAX_LEN + 1];
+	char request_hash[HF_SHA256_HEX_LEN + 1];
+	char *(*answer_text)(const struct ingest_input *in,
+			     const struct ingest_outcome *out, size_t *len);
 	/*
 	 * A malformed request is refused only once the key is known good,
 	 * so a bad key is always 401 whatever the body: the handler records
@@ -55,6 +67,11 @@ struct ingest_outcome {
 	size_t delivery_count;
 	struct ingest_failure *failures;	/* owned */
 	size_t failure_count;
+	/* With an Idempotency-Key: the answer (owned), the one stored on
+	 * success, or the first one when this is a replay. */
+	char *answer;
+	size_t answer_len;
+	bool replayed;
 };
 
 /* Run the transaction; out is filled in either way. */

@@ -1,12 +1,12 @@
 /*
- * hookfan.fcgi: the HTTP ingest.  A FastCGI responder (FCGX_* API, one
- * request at a time per process; the web server runs as many processes as
- * it likes), or, when started without a FastCGI listener on stdin, a plain
- * CGI program that answers one request.
+ * hookfan.fcgi: the HTTP API (ingest and management).  A FastCGI
+ * responder (FCGX_* API, one request at a time per process; the web
+ * server runs as many processes as it likes), or, when started without a
+ * FastCGI listener on stdin, a plain CGI program that answers one request.
  *
- * This file owns the process: config, the long-lived database connection,
- * the accept loop and the fixed route table.  Per request it hands a
- * struct hf_request to one handler and keeps nothing afterwards.
+ * This file owns the process: config, the long-lived database connection
+ * and the accept loop.  Per request it hands a struct hf_request to the
+ * router (router.h) and keeps nothing afterwards.
  *
  *	hookfan.fcgi [--config FILE]	(else $HOOKFAN_CONFIG, else the default)
  */
@@ -19,15 +19,10 @@
 
 #include "log.h"
 #include "reply.h"
+#include "router.h"
 #include "routes.h"
 
 extern char **environ;
-
-enum route { ROUTE_NONE, ROUTE_TRIGGER, ROUTE_SEND_MESSAGE, ROUTE_HEALTH };
-
-static const char trigger_prefix[] = "/api/ingest/event/";
-static const char applications_prefix[] = "/v1/applications/";
-static const char messages_suffix[] = "/messages";
 
 struct hf_db *
 server_db(struct hf_server *server)
@@ -47,107 +42,16 @@ server_db(struct hf_server *server)
 	return server->db;
 }
 
-/*
- * One path segment (no '/', not empty) of len bytes into arg, decoded when
- * the path is raw.  A segment that does not decode, or decodes to anything
- * but visible ASCII (every id and event type is), becomes "", which every
- * handler refuses as invalid or unknown: error messages quote the segment,
- * and raw bytes would make the JSON answer invalid UTF-8.
- */
-static void
-take_segment(const char *s, size_t len, bool raw, char *arg, size_t arglen)
+struct hf_db *
+server_manage_db(struct hf_server *server)
 {
-	size_t i;
-
-	arg[0] = '\0';
-	if (raw) {
-		if (!request_percent_decode(s, len, arg, arglen))
-			arg[0] = '\0';
-	} else if (len < arglen) {
-		memcpy(arg, s, len);
-		arg[len] = '\0';
-	}
-	for (i = 0; arg[i] != '\0'; i++) {
-		if ((unsigned char)arg[i] <= 0x20 || (unsigned char)arg[i] >= 0x7f) {
-			arg[0] = '\0';
-			return;
-		}
-	}
-}
-
-static enum route
-route_match(const char *path, bool raw, char *arg, size_t arglen)
-{
-	size_t len = strlen(path), n;
-	const char *rest;
-
-	if (strcmp(path, "/healthz") == 0)
-		return ROUTE_HEALTH;
-	if (strncmp(path, trigger_prefix, sizeof(trigger_prefix) - 1) == 0) {
-		rest = path + sizeof(trigger_prefix) - 1;
-		if (rest[0] == '\0' || strchr(rest, '/') != NULL)
-			return ROUTE_NONE;
-		take_segment(rest, strlen(rest), raw, arg, arglen);
-		return ROUTE_TRIGGER;
-	}
-	if (strncmp(path, applications_prefix, sizeof(applications_prefix) - 1) == 0 &&
-	    len > sizeof(applications_prefix) - 1 + sizeof(messages_suffix) - 1 &&
-	    strcmp(path + len - (sizeof(messages_suffix) - 1), messages_suffix) == 0) {
-		rest = path + sizeof(applications_prefix) - 1;
-		n = (size_t)(path + len - (sizeof(messages_suffix) - 1) - rest);
-		if (memchr(rest, '/', n) != NULL)
-			return ROUTE_NONE;
-		take_segment(rest, n, raw, arg, arglen);
-		return ROUTE_SEND_MESSAGE;
-	}
-	return ROUTE_NONE;
-}
-
-static void
-dispatch(struct hf_server *server, struct hf_request *req)
-{
-	char path[HF_REQUEST_PATH_MAX], arg[HF_REQUEST_PATH_MAX];
-	const char *method = request_method(req), *candidate;
-	enum route route = ROUTE_NONE;
-	bool raw;
-	int i;
-
-	for (i = 0; i < 2 && route == ROUTE_NONE; i++) {
-		candidate = request_path_candidate(req, i, path, sizeof(path), &raw);
-		if (candidate != NULL)
-			route = route_match(candidate, raw, arg, sizeof(arg));
-	}
-	switch (route) {
-	case ROUTE_NONE:
-		reply_error(req, 404, NULL, "not_found", "no such path");
-		return;
-	case ROUTE_HEALTH:
-		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-			reply_error(req, 405, "Allow: GET, HEAD\r\n", "method_not_allowed",
-				    "use GET on this path");
-			return;
-		}
-		health_handle(server, req);
-		return;
-	case ROUTE_TRIGGER:
-	case ROUTE_SEND_MESSAGE:
-		if (strcmp(method, "POST") != 0) {
-			reply_error(req, 405, "Allow: POST\r\n", "method_not_allowed",
-				    "use POST on this path");
-			return;
-		}
-		if (route == ROUTE_TRIGGER)
-			trigger_handle(server, req, arg);
-		else
-			send_message_handle(server, req, arg);
-		return;
-	}
+	return server_db(server);
 }
 
 static void
 serve(struct hf_server *server, struct hf_request *req)
 {
-	dispatch(server, req);
+	router_dispatch(server, req);
 	if (!req->replied)
 		reply_error(req, 500, NULL, "internal_error", "no reply was made");
 }

@@ -5,6 +5,9 @@
 #ifndef HF_CGI_REPLY_H
 #define HF_CGI_REPLY_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <json-c/json.h>
 
 #include "request.h"
@@ -16,6 +19,13 @@
  */
 void reply_json(struct hf_request *req, int status, const char *extra_headers,
 		struct json_object *body, bool head_only);
+
+/* As reply_json, with the body already printed (text_len bytes). */
+void reply_text(struct hf_request *req, int status, const char *extra_headers,
+		const char *text, size_t text_len, bool head_only);
+
+/* body as reply_json prints it; the text is owned by body. */
+const char *reply_json_text(struct json_object *body, size_t *len);
 
 /* An error reply {"code": code, "message": printf(fmt, ...)}. */
 void reply_error(struct hf_request *req, int status, const char *extra_headers,

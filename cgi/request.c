@@ -122,6 +122,25 @@ request_api_key(const struct hf_request *req, char *key)
 	return false;
 }
 
+enum request_idempotency
+request_idempotency_key(const struct hf_request *req, char *key)
+{
+	const char *value = request_param(req, "HTTP_IDEMPOTENCY_KEY");
+	size_t len, i;
+
+	if (value == NULL)
+		return REQUEST_IDEMPOTENCY_NONE;
+	len = strlen(value);
+	if (len == 0 || len > HF_IDEMPOTENCY_KEY_MAX_LEN)
+		return REQUEST_IDEMPOTENCY_INVALID;
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)value[i] <= 0x20 || (unsigned char)value[i] >= 0x7f)
+			return REQUEST_IDEMPOTENCY_INVALID;
+	}
+	memcpy(key, value, len + 1);
+	return REQUEST_IDEMPOTENCY_KEY;
+}
+
 bool
 request_is_json(const struct hf_request *req)
 {

@@ -50,6 +50,16 @@ bool request_percent_decode(const char *s, size_t len, char *out,
  */
 bool request_api_key(const struct hf_request *req, char *key);
 
+enum request_idempotency {
+	REQUEST_IDEMPOTENCY_NONE,	/* no Idempotency-Key header */
+	REQUEST_IDEMPOTENCY_KEY,	/* key holds it */
+	REQUEST_IDEMPOTENCY_INVALID	/* not 1..HF_IDEMPOTENCY_KEY_MAX_LEN visible ASCII */
+};
+
+/* The Idempotency-Key header into key (HF_IDEMPOTENCY_KEY_MAX_LEN + 1). */
+enum request_idempotency request_idempotency_key(const struct hf_request *req,
+						 char *key);
+
 /* True when Content-Type is application/json (charset utf-8 or absent). */
 bool request_is_json(const struct hf_request *req);
 

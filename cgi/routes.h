@@ -1,6 +1,6 @@
 /*
- * The process-wide state of hookfan.fcgi and the handlers of its fixed
- * routes.  One struct hf_server lives for the whole process: the config,
+ * The process-wide state of hookfan.fcgi and the handlers of its ingest
+ * routes (the route table is router.h's).  One struct hf_server lives for the whole process: the config,
  * the one database connection (with its statement cache) and the body
  * buffer, sized once from max_payload_bytes.  Handlers keep nothing from
  * one request to the next but the endpoints found with a full backlog.
@@ -38,6 +38,13 @@ struct hf_server {
  */
 struct hf_db *server_db(struct hf_server *server);
 
+/*
+ * The database handle of the management API (manage.h), which may be
+ * another connection than ingest's, under another account: callers
+ * assume nothing about the state of server_db()'s.  NULL as server_db.
+ */
+struct hf_db *server_manage_db(struct hf_server *server);
+
 /* POST /api/ingest/event/{eventType}; event_type is decoded, unchecked. */
 void trigger_handle(struct hf_server *server, struct hf_request *req,
 		    const char *event_type);
@@ -45,6 +52,9 @@ void trigger_handle(struct hf_server *server, struct hf_request *req,
 /* POST /v1/applications/{appId}/messages; app_id decoded, unchecked. */
 void send_message_handle(struct hf_server *server, struct hf_request *req,
 			 const char *app_id);
+
+/* GET|HEAD /metrics: Prometheus text (cgi/metrics.c). */
+void metrics_handle(struct hf_server *server, struct hf_request *req);
 
 /* GET|HEAD /healthz. */
 void health_handle(struct hf_server *server, struct hf_request *req);

@@ -13,8 +13,13 @@
  * An endpoint whose backlog is full (max_pending_per_endpoint) is skipped,
  * as in a trigger; this API has no "failures" field, so the message's
  * status says "failed" when every subscribed endpoint was skipped.
+ *
+ * Idempotency-Key: the first success answer is stored with the message,
+ * and a repeat of the same request within HF_IDEMPOTENCY_TTL_HOURS gets
+ * it again, byte for byte, with nothing stored (ingest.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -64,9 +69,8 @@ check_body(struct json_object *doc, struct ingest_input *in)
 							&in->payload_len);
 }
 
-static void
-reply_created(struct hf_request *req, const struct ingest_input *in,
-	      const struct ingest_outcome *out)
+static struct json_object *
+created_body(const struct ingest_input *in, const struct ingest_outcome *out)
 {
 	struct json_object *body = json_object_new_object();
 	struct json_object *m = json_object_new_object();
@@ -88,8 +92,68 @@ reply_created(struct hf_request *req, const struct ingest_input *in,
 	json_object_object_add(m, "created_at", json_object_new_string(when));
 	json_object_object_add(m, "updated_at", json_object_new_string(when));
 	json_object_object_add(body, "message", m);
+	return body;
+}
+
+static void
+reply_created(struct hf_request *req, const struct ingest_input *in,
+	      const struct ingest_outcome *out)
+{
+	struct json_object *body = created_body(in, out);
+
 	reply_json(req, 201, NULL, body, false);
 	json_object_put(body);
+}
+
+/* The answer as stored under an Idempotency-Key; the caller frees. */
+static char *
+answer_text(const struct ingest_input *in, const struct ingest_outcome *out,
+	    size_t *len)
+{
+	struct json_object *body = created_body(in, out);
+	const char *text = reply_json_text(body, len);
+	char *copy = malloc(*len + 1);
+
+	if (copy != NULL)
+		memcpy(copy, text, *len + 1);
+	json_object_put(body);
+	return copy;
+}
+
+/*
+ * An Idempotency-Key header: 1..HF_IDEMPOTENCY_KEY_MAX_LEN visible ASCII,
+ * and what the request was (the route, the application, the body).
+ */
+static void
+check_idempotency_key(struct hf_request *req, struct ingest_input *in,
+		      const char *body)
+{
+	size_t i, room;
+	char *text;
+
+	switch (request_idempotency_key(req, in->idempotency_key)) {
+	case REQUEST_IDEMPOTENCY_NONE:
+		return;
+	case REQUEST_IDEMPOTENCY_INVALID:
+		ingest_invalid(in, 400, "invalid_request",
+			       "Idempotency-Key must be 1 to %d visible ASCII characters",
+			       HF_IDEMPOTENCY_KEY_MAX_LEN);
+		return;
+	case REQUEST_IDEMPOTENCY_KEY:
+		break;
+	}
+	room = strlen(in->application_id) + in->body_len + 64;
+	text = malloc(room);
+	if (text == NULL) {
+		ingest_invalid(in, 500, "internal_error", "out of memory");
+		return;
+	}
+	i = (size_t)snprintf(text, room, "POST\n/v1/applications/{appId}/messages\n%s\n",
+			     in->application_id);
+	memcpy(text + i, body, in->body_len);
+	hf_sha256_hex(text, i + in->body_len, in->request_hash);
+	free(text);
+	in->answer_text = answer_text;
 }
 
 void
@@ -107,13 +171,18 @@ send_message_handle(struct hf_server *server, struct hf_request *req,
 	in.application_id = app_id;
 	if (!ingest_preflight(server, req, &in, &body))
 		return;
+	check_idempotency_key(req, &in, body);
 	if (hf_json_parse(body, in.body_len, &doc, errstr, sizeof(errstr)) != HF_OK)
 		ingest_invalid(&in, 400, "invalid_json", "%s", errstr);
 	else
 		check_body(doc, &in);
 
 	ingest_run(server, &in, &out);
-	if (out.status == 201)
+	if (out.answer != NULL && (out.status == 201 || out.replayed))
+		reply_text(req, out.status,
+			   out.replayed ? "Idempotent-Replayed: true\r\n" : NULL,
+			   out.answer, out.answer_len, false);
+	else if (out.status == 201)
 		reply_created(req, &in, &out);
 	else
 		ingest_reply_error(req, &out);

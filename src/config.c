@@ -47,6 +47,7 @@ static const struct config_key config_keys[] = {
 	LONG_KEY(endpoint_disable_after_seconds, 0, 10L * 365 * 24 * 3600),
 	LONG_KEY(lease_seconds, 0, HF_SWEEP_LEASE_MAX_SECONDS),
 	LONG_KEY(max_in_flight_per_endpoint, 0, HF_MAX_IN_FLIGHT_PER_ENDPOINT_MAX),
+	STRING_KEY(metrics_key),
 };
 
 void

@@ -35,6 +35,8 @@ struct hf_config {
 	long endpoint_disable_after_seconds; /* 0 = never */
 	long lease_seconds;	/* sweep claim lease, 0 = automatic */
 	long max_in_flight_per_endpoint; /* across all sweeps, 0 = unlimited */
+	/* GET /metrics for the whole installation with this key; "" = off. */
+	char metrics_key[HF_API_KEY_MAX_LEN + 1];
 };
 
 /* Fill cfg with the documented defaults. */

@@ -4,6 +4,7 @@
  * lives here: see db_admin.c, db_ingest.c and db_sweep.c.
  */
 #include "db.h"
+#include "db_galera.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@ struct hf_db {
 	uint64_t deadline_ms;
 	bool committed;		/* a statement of this transaction committed it */
 	bool outcome_unknown;	/* one that commits was cut short by the timeout */
+	bool wsrep;		/* the server is a Galera node */
+	unsigned int last_errno;	/* of the last error recorded */
 	struct cached_stmt cache[HF_DB_STMT_CACHE];
 	size_t cache_next;	/* slot to evict when the cache is full */
 	char error[512];
@@ -62,6 +65,13 @@ classify_errno(unsigned int err)
 	case ER_SERVER_SHUTDOWN:
 	case ER_QUERY_INTERRUPTED:
 		return HF_ERR_DB_GONE;
+	case ER_UNKNOWN_COM_ERROR:
+		/*
+		 * A Galera node outside the primary component refuses every
+		 * statement before running it: as good as gone until it
+		 * rejoins (another node may serve meanwhile).
+		 */
+		return HF_ERR_DB_GONE;
 	default:
 		return HF_ERR_DB;
 	}
@@ -71,6 +81,7 @@ static enum hf_result
 record_error(struct hf_db *db, unsigned int err, const char *msg)
 {
 	snprintf(db->error, sizeof(db->error), "%s (%u)", msg, err);
+	db->last_errno = err;
 	return classify_errno(err);
 }
 
@@ -106,6 +117,7 @@ connect_now(struct hf_db *db)
 	static const char isolation[] =
 		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 	char session[512];
+	enum hf_result r;
 	MYSQL *m;
 
 	m = mysql_init(NULL);
@@ -151,12 +163,16 @@ connect_now(struct hf_db *db)
 	if (mysql_real_query(m, session, strlen(session)) != 0 ||
 	    mysql_real_query(m, isolation, strlen(isolation)) != 0 ||
 	    mysql_autocommit(m, 0) != 0) {
-		enum hf_result r = classify_errno(mysql_errno(m));
-
+		r = classify_errno(mysql_errno(m));
 		snprintf(db->error, sizeof(db->error), "session setup: %s",
 			 mysql_error(m));
 		mysql_close(m);
 		return r == HF_ERR_DB_GONE ? r : HF_ERR_DB;
+	}
+	r = hf_db_galera_setup(m, &db->wsrep, db->error, sizeof(db->error));
+	if (r != HF_OK) {
+		mysql_close(m);
+		return r;
 	}
 	db->mysql = m;
 	return HF_OK;
@@ -239,6 +255,12 @@ hf_require_row(struct hf_db *db, const char *sql, const char *id,
 	return r;
 }
 
+bool
+hf_db_wsrep(const struct hf_db *db)
+{
+	return db->wsrep;
+}
+
 MYSQL *
 hf_db_mysql(struct hf_db *db)
 {
@@ -272,6 +294,9 @@ hf_db_ping(struct hf_db *db)
 		disconnect(db);
 		r = connect_now(db);
 	}
+	/* A Galera node answers pings while it refuses all work. */
+	if (r == HF_OK && db->wsrep)
+		r = hf_db_galera_ready(db->mysql, db->error, sizeof(db->error));
 	return r;
 }
 
@@ -566,7 +591,8 @@ hf_query_run_and_commit(struct hf_query *q)
 
 	if (r == HF_OK)
 		q->db->committed = true;
-	else if (r == HF_ERR_DB_GONE && q->stmt != NULL)
+	else if (r == HF_ERR_DB_GONE && q->stmt != NULL &&
+		 !hf_db_galera_node_unready(q->db->last_errno))
 		r = HF_ERR_DB_COMMIT_LOST;	/* it was sent: it may have committed */
 	else if (r == HF_ERR_TIMEOUT)
 		q->db->outcome_unknown = true;	/* perhaps after its COMMIT */

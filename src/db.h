@@ -53,10 +53,14 @@ const char *hf_db_error(const struct hf_db *db);
 enum hf_result hf_db_fail(struct hf_db *db, enum hf_result r, char *errstr,
 			  size_t errlen);
 
+/* True when the server is a Galera cluster node (wsrep_on=ON). */
+bool hf_db_wsrep(const struct hf_db *db);
+
 /* The raw handle, for the migration runner's multi-statement scripts. */
 MYSQL *hf_db_mysql(struct hf_db *db);
 
-/* Reconnect if the connection was lost; HF_OK when the server answers. */
+/* Reconnect if the connection was lost; HF_OK when the server answers
+ * (and, on a Galera node, is in the primary component and serving). */
 enum hf_result hf_db_ping(struct hf_db *db);
 
 /*

@@ -1,6 +1,6 @@
 /*
- * The statements behind hookfan-admin: migrations and the objects a
- * sysadmin creates.  Each function issues its statements inside the
+ * The statements behind hookfan-admin: the objects a sysadmin creates
+ * that have no entity module of their own yet (workspaces, endpoints).  Each function issues its statements inside the
  * caller's transaction (see hf_db_transaction) and returns
  * HF_ERR_NOT_FOUND / HF_ERR_INVALID with a one-line errstr for the user.
  * Id outputs are buffers of HF_ID_MAX_LEN + 1 bytes.
@@ -12,16 +12,11 @@
 #include <stddef.h>
 
 #include "db.h"
+#include "api_key.h"
+#include "application.h"
+#include "environment.h"
 #include "limits.h"
-
-/*
- * Apply, in order, the NNN_name.sql files of sql_dir not yet recorded in
- * schema_migrations.  Serialised by a server lock, so two shells may run
- * it at once; runs outside hf_db_transaction (DDL commits implicitly).
- * *applied receives how many ran.
- */
-enum hf_result hf_migrate(struct hf_db *db, const char *sql_dir, int *applied,
-			  char *errstr, size_t errlen);
+#include "migrate.h"
 
 /* HF_OK, or HF_ERR_NOT_FOUND and "unknown workspace". */
 enum hf_result hf_workspace_exists(struct hf_db *db, const char *workspace_id,
@@ -31,25 +26,9 @@ enum hf_result hf_workspace_create(struct hf_db *db, const char *name,
 				   long max_payload_bytes /* 0: default */,
 				   char *id, char *errstr, size_t errlen);
 
-/* environment may be an id or a name within the workspace; *env_id out. */
-enum hf_result hf_environment_resolve(struct hf_db *db,
-				      const char *workspace_id,
-				      const char *environment, char *env_id,
-				      char *errstr, size_t errlen);
 
-enum hf_result hf_environment_create(struct hf_db *db, const char *workspace_id,
-				     const char *name, char *id,
-				     char *errstr, size_t errlen);
 
-/* environment may be NULL. */
-enum hf_result hf_application_create(struct hf_db *db, const char *workspace_id,
-				     const char *environment, const char *name,
-				     bool active, char *id,
-				     char *errstr, size_t errlen);
 
-enum hf_result hf_application_set_active(struct hf_db *db, const char *app_id,
-					 bool active, char *errstr,
-					 size_t errlen);
 
 struct hf_endpoint_spec {
 	const char *workspace_id;
@@ -87,18 +66,7 @@ enum hf_result hf_subscription_remove(struct hf_db *db, const char *endpoint_id,
 				      const char *event_type,
 				      char *errstr, size_t errlen);
 
-/*
- * A new API key; key receives it in clear (HF_API_KEY_MAX_LEN + 1) and
- * only its SHA-256 is stored.  environment and endpoint_id may be NULL
- * and at most one of them is set.
- */
-enum hf_result hf_api_key_create(struct hf_db *db, const char *workspace_id,
-				 const char *environment,
-				 const char *endpoint_id, char *id, char *key,
-				 char *errstr, size_t errlen);
 
-enum hf_result hf_api_key_revoke(struct hf_db *db, const char *key_id,
-				 char *errstr, size_t errlen);
 
 /*
  * Lock an endpoint's row, for a change to what hangs off it (secrets,

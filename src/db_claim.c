@@ -50,7 +50,7 @@ hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n)
  */
 static const char due_endpoints_sql[] =
 	"SELECT e.id, (SELECT d.due_at FROM deliveries d FORCE INDEX (delivery_endpoint_due)"
-	"  WHERE d.endpoint_id = e.id AND d.due_at <= NOW(3)"
+	"  WHERE d.endpoint_id = e.id AND " HF_SQL_DUE("d.")
 	"  ORDER BY d.due_at LIMIT 1) AS oldest"
 	" FROM endpoints e HAVING oldest IS NOT NULL ORDER BY oldest, e.id LIMIT ?";
 
@@ -83,7 +83,7 @@ static const char endpoint_slots_sql[] =
 
 static const char pick_sql[] =
 	"SELECT id FROM deliveries FORCE INDEX (delivery_endpoint_due)"
-	" WHERE endpoint_id = ? AND due_at <= NOW(3)"
+	" WHERE endpoint_id = ? AND " HF_SQL_DUE("")
 	" ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /* A grant lasts as long as the leases of the deliveries claimed with it. */

@@ -1,9 +1,10 @@
 /*
- * The statements behind hookfan-admin's delivery commands: seeing what
- * happened to deliveries and their attempts, sending again, seeing the
- * endpoints' state, and rotating an endpoint's signing secret.  Like db_admin.h, each function runs
- * inside the caller's transaction and answers with a JSON object or array
- * the caller owns (json_object_put), or an error with a one-line errstr.
+ * The statements behind hookfan-admin's endpoint commands: seeing the
+ * endpoints' state and rotating an endpoint's signing secret (deliveries
+ * and messages are delivery.h's and message.h's).  Like db_admin.h, each
+ * function runs inside the caller's transaction and answers with a JSON
+ * object or array the caller owns (json_object_put), or an error with a
+ * one-line errstr.
  */
 #ifndef HF_DB_DELIVERY_H
 #define HF_DB_DELIVERY_H
@@ -13,40 +14,6 @@
 #include <json-c/json.h>
 
 #include "db.h"
-
-struct hf_delivery_filter {
-	const char *endpoint_id;	/* each may be NULL */
-	const char *message_id;
-	const char *status;
-	long limit;
-};
-
-/* Deliveries, newest first, as an array of objects. */
-enum hf_result hf_delivery_list(struct hf_db *db,
-				const struct hf_delivery_filter *filter,
-				json_object **out, char *errstr, size_t errlen);
-
-/* One delivery with "attempts": every attempt, oldest first. */
-enum hf_result hf_delivery_show(struct hf_db *db, const char *delivery_id,
-				json_object **out, char *errstr, size_t errlen);
-
-/*
- * Make a delivery due now (one more attempt; if that fails and no retries
- * remain it is failed again).  Refused while it is in flight or while its
- * endpoint is disabled.  The message's status goes back to pending.
- */
-enum hf_result hf_delivery_retry(struct hf_db *db, const char *delivery_id,
-				 json_object **out, char *errstr,
-				 size_t errlen);
-
-/*
- * Send a message again: one new delivery for every endpoint it had a
- * delivery for (due now; paused if the endpoint is disabled).  *out lists
- * the new delivery ids.
- */
-enum hf_result hf_message_resend(struct hf_db *db, const char *message_id,
-				 json_object **out, char *errstr,
-				 size_t errlen);
 
 /*
  * A new signing secret for an endpoint; the secrets in force so far keep

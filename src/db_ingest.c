@@ -42,12 +42,13 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
 	" JOIN workspaces w ON w.id = k.workspace_id" \
 	" LEFT JOIN event_types t ON t.workspace_id = k.workspace_id AND t.name = ?" \
 	" LEFT JOIN applications a ON a.id = ? AND a.workspace_id = k.workspace_id" \
+	"  AND a.deleted_at IS NULL" \
 	" LEFT JOIN endpoints ke ON ke.id = k.endpoint_id" \
 	" LEFT JOIN (subscriptions s JOIN endpoints e" \
 	"   ON e.id = s.endpoint_id AND e.active = 1)" \
 	"  ON s.workspace_id = k.workspace_id AND s.event_type IN (?, '*')" \
 	"  AND " target_scope \
-	" WHERE k.key_hash = ? AND k.revoked_at IS NULL"
+	" WHERE k.key_hash = ? AND k.revoked_at IS NULL AND k.kind = 'ingest'"
 
 /* A fan-out: the key's workspace, within the key's environment if any. */
 static const char lookup_fan_out_sql[] =

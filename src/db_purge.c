@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db_text.h"
+#include "delivery_state.h"
 #include "ids.h"
 
 /*
@@ -26,15 +27,13 @@
 #define UNCHANGED_SINCE_CUTOFF "m.updated_at < FROM_UNIXTIME(? / 1000)"
 
 /*
- * A delivery of message m that is not finished (sql/001, sql/002):
- * something is due (a retry waiting, or a sweep's lease, which ends at
- * due_at), or it is paused, or its status is anything but a final one.
- * Finished is succeeded or failed with due_at NULL.  Read through the
+ * A delivery of message m that is not finished (delivery_state.h): a
+ * retry waiting, a sweep's lease, a paused one.  Read through the
  * delivery_message index.
  */
 #define UNFINISHED_DELIVERY_OF_M \
 	"SELECT 1 FROM deliveries d WHERE d.message_id = m.id" \
-	" AND (d.due_at IS NOT NULL OR d.status NOT IN ('succeeded', 'failed'))"
+	" AND NOT " HF_SQL_FINISHED("d.")
 
 /*
  * The next messages of the range, each with whether it may go and how
@@ -246,4 +245,26 @@ out:
 	if (r == HF_ERR_NOMEM)
 		return hf_fail(r, errstr, errlen, "out of memory");
 	return hf_db_fail(db, r, errstr, errlen);
+}
+
+#define TTL_TEXT2(x) #x
+#define TTL_TEXT(x) TTL_TEXT2(x)
+
+enum hf_result
+hf_purge_idempotency_keys(struct hf_db *db, unsigned long long *deleted,
+			  char *errstr, size_t errlen)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	*deleted = 0;
+	hf_query_start(&q, db,
+		       "DELETE FROM idempotency_keys WHERE created_at < NOW(3) - INTERVAL "
+		       TTL_TEXT(HF_IDEMPOTENCY_TTL_HOURS) " HOUR LIMIT ?");
+	hf_query_int(&q, HF_PURGE_BATCH_MESSAGES);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		*deleted = hf_query_affected(&q);
+	hf_query_end(&q);
+	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }

@@ -53,4 +53,14 @@ void hf_purge_init(struct hf_purge *p, uint64_t before_unix_ms, bool dry_run);
 enum hf_result hf_purge_batch(struct hf_db *db, struct hf_purge *p,
 			      char *errstr, size_t errlen);
 
+/*
+ * Delete up to HF_PURGE_BATCH_MESSAGES Idempotency-Key answers older than
+ * their lifetime (HF_IDEMPOTENCY_TTL_HOURS; idempotency.h), in every
+ * workspace, in the caller's transaction; *deleted says how many went:
+ * the caller repeats while a batch was full.
+ */
+enum hf_result hf_purge_idempotency_keys(struct hf_db *db,
+					 unsigned long long *deleted,
+					 char *errstr, size_t errlen);
+
 #endif

@@ -14,6 +14,7 @@
 #include <mysqld_error.h>
 
 #include "crypto.h"
+#include "db_ops.h"
 #include "db_text.h"
 #include "ids.h"
 
@@ -40,10 +41,11 @@ text_key(struct hf_text *t, const struct hf_sweep_job *job)
 
 /*
  * The newest numbered migration the sweep's statements rely on
- * (sql/004_fair_claim.sql: the claim's endpoint_slots and per-endpoint
- * due index; 002: lease_token NOT NULL, '' for no lease).
+ * (sql/005_operations.sql: the attempt counters and ops endpoints;
+ * 004_fair_claim.sql: the claim's endpoint_slots and per-endpoint due
+ * index; 002: lease_token NOT NULL, '' for no lease).
  */
-#define SWEEP_SCHEMA_VERSION 4
+#define SWEEP_SCHEMA_VERSION 5
 
 enum hf_result
 hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
@@ -273,15 +275,13 @@ static const char park_deliveries_sql[] =
 	" SET " HF_SQL_PARK("d.") " WHERE " HF_SQL_PARKABLE("d.");
 
 /*
- * delivered: all succeeded; failed: one gave up; else still pending.  The
- * status is a function of the deliveries alone, so recomputing it for a
- * message whose result came too late changes nothing.
+ * The message status rule (delivery_state.h) is a function of the
+ * deliveries alone, so recomputing it for a message whose result came
+ * too late changes nothing.
  */
 static const char message_status_sql[] =
 	"UPDATE " HF_ID_LIST " JOIN messages m ON m.id = j.id"
-	" SET m.status = (SELECT CASE WHEN SUM(d.status = 'failed') > 0 THEN 'failed'"
-	"    WHEN SUM(d.status <> 'succeeded') = 0 THEN 'delivered'"
-	"    ELSE 'pending' END"
+	" SET m.status = (SELECT " HF_SQL_MESSAGE_STATUS("d.")
 	"   FROM deliveries d WHERE d.message_id = m.id),"
 	"  m.updated_at = NOW(3)";
 
@@ -428,6 +428,8 @@ update_endpoints(struct hf_db *db, struct record_run *run)
 			any_disabled = true;
 		}
 		hf_query_end(&q);
+		if (r == HF_OK && !e->active)
+			r = hf_ops_endpoint_disabled(db, e->id, run->errstr, run->errlen);
 	}
 	if (r == HF_OK)
 		r = update_endpoint_list(db, clear_failing_sql, eps, neps, pick_recovered);
@@ -537,6 +539,9 @@ record_txn(struct hf_db *db, void *ctx)
 	r = hf_db_exec_text(db, message_status_sql, run->msgs_json, NULL);
 	if (r != HF_OK)
 		goto db_error;
+	/* Last: the counter rows it adds to are locked until the commit. */
+	r = hf_ops_record_results(db, run->results, run->matched, run->attempt_ids,
+				  run->n, run->errstr, run->errlen);
 	goto out;
 db_error:
 	hf_db_fail(db, r, run->errstr, run->errlen);

@@ -27,24 +27,8 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "delivery_state.h"
 #include "limits.h"
-
-/*
- * SQL, for the deliveries of table alias A ("d." or ""), of the one rule
- * every program shares: a claim leaves a delivery 'pending' with a lease
- * token, and due_at the lease's end, so it is being sent ("sending") while
- * that end is ahead.  A pending delivery whose lease does not hold may be
- * parked when its endpoint is disabled: HF_SQL_PARK sets it aside, its
- * lease (a dead sweep's) cleared; one whose lease holds is left to its
- * sweep, whose result parks it.
- */
-#define HF_SQL_SENDING(a) \
-	"(" a "status = 'pending' AND " a "lease_token <> '' AND " a "due_at > NOW(3))"
-#define HF_SQL_PARKABLE(a) \
-	"(" a "status = 'pending' AND NOT " HF_SQL_SENDING(a) ")"
-#define HF_SQL_PARK(a) \
-	a "status = 'paused', " a "due_at = NULL, " a "lease_token = '', " \
-	a "updated_at = NOW(3)"
 
 /* A signing secret (endpoint_secrets) signs until its expiry, if any. */
 #define HF_SQL_SECRET_SIGNS(a) \

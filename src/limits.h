@@ -65,6 +65,16 @@
 /* Transactions are retried this often on deadlock, lock wait or reconnect. */
 #define HF_DB_TXN_ATTEMPTS 3
 
+/*
+ * How long hookfan-admin migrate's lock on a Galera cluster outlives a
+ * migrate that died holding it (the lock is a row, which nothing removes
+ * when its session ends).  Longer than the slowest migration.
+ */
+#define HF_MIGRATE_CLUSTER_LOCK_SECONDS 3600
+
+/* How long a migrate waits for another to finish (GET_LOCK's timeout). */
+#define HF_MIGRATE_LOCK_WAIT_SECONDS 60
+
 /* Prepared statements a single connection keeps. */
 #define HF_DB_STMT_CACHE 64
 
@@ -169,5 +179,43 @@
 /* hookfan-admin delivery list: default and largest --limit. */
 #define HF_LIST_LIMIT_DEFAULT 100
 #define HF_LIST_LIMIT_MAX 10000
+
+/*
+ * Operations.  The attempt counters are spread over this many shards
+ * (attempt_counters.shard) so that sweeps committing at once seldom wait
+ * on one row; a delivery's operational message.attempt.failing event is
+ * sent on this failure in a row.
+ */
+#define HF_METRICS_COUNTER_SHARDS 8
+#define HF_OPS_FAILING_ATTEMPT 4
+
+/*
+ * The management API: list pages (limit 1..max, default), the opaque
+ * cursor's length, an endpoint's description and event types per
+ * endpoint, and Idempotency-Key (1..255 visible ASCII, answers kept 24 h).
+ */
+#define HF_API_LIST_LIMIT_DEFAULT 50
+#define HF_API_LIST_LIMIT_MAX 100
+#define HF_API_CURSOR_MAX_LEN 64
+#define HF_DESCRIPTION_MAX_LEN 1024
+#define HF_ENDPOINT_EVENT_TYPES_MAX 64
+#define HF_IDEMPOTENCY_KEY_MAX_LEN 255
+#define HF_IDEMPOTENCY_TTL_HOURS 24
+/*
+ * hookfan.fcgi's route patterns hold at most this many {id} segments; a
+ * query string is at most HF_QUERY_MAX_LEN bytes of at most
+ * HF_QUERY_PARAMS_MAX parameters; a management request must finish
+ * within HF_MANAGE_TIMEOUT_MS.
+ */
+#define HF_ROUTE_MAX_PARAMS 4
+#define HF_QUERY_MAX_LEN 2048
+#define HF_QUERY_PARAMS_MAX 16
+#define HF_MANAGE_TIMEOUT_MS 10000
+/* Management keys: "hfm_" plus HF_API_KEY_RANDOM_BYTES in hex. */
+#define HF_MANAGEMENT_KEY_PREFIX "hfm_"
+#define HF_INGEST_KEY_PREFIX "hfk_"
+
+/* deliveries.last_error and attempts.error: 255 characters of UTF-8. */
+#define HF_DELIVERY_ERROR_MAX_BYTES 1020
 
 #endif

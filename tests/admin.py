@@ -150,8 +150,8 @@ def an_upgrade_from_the_first_schema_keeps_every_delivery_and_lease():
     sweep = subprocess.run([hftest.SWEEP, "--config", conf], env=db.env(),
                            capture_output=True, text=True, timeout=60)
     eq(sweep.returncode, 1, "sweep on the old schema (%s)" % sweep.stderr)
-    assert "the schema is at migration 1, this hookfan-sweep needs 4:" \
-        " run hookfan-admin migrate" in sweep.stderr, sweep.stderr
+    assert "the schema is at migration 1, this hookfan-sweep needs " in sweep.stderr \
+        and ": run hookfan-admin migrate" in sweep.stderr, sweep.stderr
     eq(admin("migrate"), {"applied": NUMBERED - 1})
     eq(db.root_sql("SELECT id, status, lease_token FROM hookfan6.deliveries ORDER BY id"),
        "del_free\tpending\t\ndel_held\tpending\t%s\n" % held,

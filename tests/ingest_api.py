@@ -423,16 +423,18 @@ def wrong_method_is_405_with_allow_and_unknown_path_404():
             h = expect_error(server.api(method, "/api/ingest/event/order.paid",
                                         key=w.key), 405, "method_not_allowed", n)
             eq(h.get("allow"), "POST", n + " Allow")
+            if method == "GET":     # the management API's message log
+                continue
             h = expect_error(server.api(method, "/v1/applications/%s/messages" % w.app,
                                         key=w.key), 405, "method_not_allowed", n)
-            eq(h.get("allow"), "POST", n + " Allow")
+            eq(h.get("allow"), "POST, GET", n + " Allow")
         h = expect_error(server.api("POST", "/healthz", key=w.key), 405,
                          "method_not_allowed", n)
         eq(h.get("allow"), "GET, HEAD", n + " Allow")
         for path in ["/", "/api/ingest/event/", "/api/ingest/event/a/b",
                      "/api/ingest/event", "/v1/applications//messages",
-                     "/v1/applications/%s/messages/x" % w.app,
-                     "/v1/applications/%s" % w.app, "/healthz/", "/index.html",
+                     "/v1/applications/%s/messages/x/y" % w.app,
+                     "/healthz/", "/index.html",
                      "/api/ingest/event/../../etc/passwd"]:
             expect_error(server.api("POST", path, {"payload": {}}, key=w.key), 404,
                          "not_found", "%s %s" % (n, path))

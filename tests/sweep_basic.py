@@ -206,7 +206,7 @@ def help_states_the_defaults():
     hftest.eq(r.returncode, 0, "exit status")
     hftest.eq(r.stderr, "", "stderr")
     assert r.stdout.startswith("usage: hookfan-sweep [--config FILE] [--loop] [--max-seconds N]"
-                               " [--batch N] [--concurrency N] [--verbose]\n"), r.stdout
+                               " [--batch N] [--concurrency N] [--verbose] [--metrics-file FILE]\n"), r.stdout
     config = os.path.join(hftest.build_variable("sysconfdir"), "hookfan.conf")
     for line in ("not started, finish what is in flight (1 to 604800,",
                  "default 55; with --loop no limit unless given)",
