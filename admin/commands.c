@@ -11,6 +11,7 @@
 #include "db_admin.h"
 #include "db_delivery.h"
 #include "delivery.h"
+#include "grants.h"
 #include "ops.h"
 #include "purge.h"
 #include "limits.h"
@@ -286,6 +287,10 @@ run_key_revoke(struct hf_db *db, const struct admin_args *args,
 const struct admin_command admin_commands[] = {
 	{ .words = "migrate", .usage = "", .outside_transaction = true,
 	  .run = run_migrate },
+	{ .words = "grants", .usage = "[--database D] [--host H] [--account admin|ingest|sweep|api]",
+	  .allowed = "database host account", .offline = true,
+	  .check = admin_grants_check, .run = admin_grants,
+	  .print_text = admin_grants_print_text },
 	{ .words = "workspace create", .usage = "--name N [--max-payload-bytes B]",
 	  .required = "name", .allowed = "name max-payload-bytes",
 	  .run = run_workspace_create },

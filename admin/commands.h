@@ -47,6 +47,7 @@ struct admin_command {
 	const char *flags;	/* space-separated options that take no value; NULL: none */
 	bool positional;	/* takes one bare argument */
 	bool outside_transaction;
+	bool offline;		/* needs no database: run() gets db NULL */
 	enum hf_result (*run)(struct hf_db *db, const struct admin_args *args,
 			      json_object **result, char *errstr,
 			      size_t errlen);

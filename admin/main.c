@@ -127,6 +127,28 @@ check_options(const struct admin_command *c, const struct admin_args *args)
 	return ADMIN_OK;
 }
 
+/* A command that needs no database: run and print it. */
+static int
+run_offline(const struct admin_command *command, const struct admin_args *args)
+{
+	json_object *result = NULL;
+	char errstr[512] = "";
+	enum hf_result r;
+
+	r = command->run(NULL, args, &result, errstr, sizeof(errstr));
+	if (r != HF_OK) {
+		fprintf(stderr, "hookfan-admin: %s\n",
+			errstr[0] != '\0' ? errstr : hf_result_str(r));
+		json_object_put(result);
+		return ADMIN_ERROR;
+	}
+	if (!args->json && command->print_text != NULL)
+		command->print_text(result);
+	else
+		output_object(result, args->json);
+	return ADMIN_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,6 +162,7 @@ main(int argc, char **argv)
 		.lock_wait_seconds = HF_ADMIN_LOCK_WAIT_SECONDS,
 		.statement_seconds = 0,
 		.read_timeout_seconds = HF_ADMIN_READ_TIMEOUT_SECONDS,
+		.account = HF_DB_ACCOUNT_ADMIN,
 	};
 	struct command_run run = { 0 };
 	struct hf_db *db = NULL;
@@ -207,8 +230,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "hookfan-admin: %s\n", errstr);
 		return ADMIN_ERROR;
 	}
+	if (hf_config_warning(&cfg) != NULL)
+		fprintf(stderr, "hookfan-admin: %s: %s\n", path, hf_config_warning(&cfg));
 	args.cfg = &cfg;
 	args.config_path = path;
+	if (command->offline)
+		return run_offline(command, &args);
 	r = hf_db_open(&db, &cfg, &limits, errstr, sizeof(errstr));
 	if (r != HF_OK) {
 		fprintf(stderr, "hookfan-admin: %s\n", errstr);

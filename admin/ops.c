@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "db_ops.h"
+#include "workspace.h"
 
 enum hf_result
 admin_workspace_set(struct hf_db *db, const struct admin_args *args,
@@ -17,7 +17,8 @@ admin_workspace_set(struct hf_db *db, const struct admin_args *args,
 	bool clear = strcmp(ops, "none") == 0;
 	enum hf_result r;
 
-	r = hf_ops_set_endpoint(db, workspace, clear ? NULL : ops, errstr, errlen);
+	r = hf_workspace_set_ops_endpoint(db, workspace, clear ? NULL : ops, errstr,
+					  errlen);
 	if (r != HF_OK)
 		return r;
 	json_object_put(*result);

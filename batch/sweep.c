@@ -1105,6 +1105,7 @@ main(int argc, char **argv)
 		.lock_wait_seconds = HF_SWEEP_LOCK_WAIT_SECONDS,
 		.statement_seconds = HF_SWEEP_STATEMENT_SECONDS,
 		.read_timeout_seconds = HF_SWEEP_READ_TIMEOUT_SECONDS,
+		.account = HF_DB_ACCOUNT_SWEEP,
 	};
 	struct sigaction sa;
 	sigset_t stop_signals;
@@ -1127,6 +1128,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "hookfan-sweep: %s\n", errstr);
 		return 1;
 	}
+	if (hf_config_warning(&s.cfg) != NULL)
+		fprintf(stderr, "hookfan-sweep: %s: %s\n", path, hf_config_warning(&s.cfg));
 	s.lease_ms = s.cfg.lease_seconds > 0
 			     ? s.cfg.lease_seconds * 1000
 			     : 2 * s.cfg.delivery_timeout_ms +

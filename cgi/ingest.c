@@ -8,6 +8,7 @@
 
 #include "idempotency.h"
 #include "ids.h"
+#include "json_input.h"
 #include "log.h"
 #include "reply.h"
 
@@ -16,7 +17,7 @@
 
 struct ingest_context {
 	struct hf_server *server;
-	const struct ingest_input *in;
+	struct ingest_input *in;
 	struct ingest_outcome *out;
 	struct hf_ingest_targets targets;	/* refilled by every try */
 };
@@ -48,9 +49,9 @@ refuse(struct ingest_outcome *out, int status, const char *code,
 	return HF_ERR_REFUSED;
 }
 
-/* The checks that need the key's row, in the order the client sees them. */
+/* The checks that need the key's row alone, before the body is parsed. */
 static enum hf_result
-check_access(const struct ingest_input *in, struct ingest_outcome *out)
+check_key(const struct ingest_input *in, struct ingest_outcome *out)
 {
 	const struct hf_ingest_lookup *k = &out->lookup;
 	char message[256];
@@ -65,6 +66,16 @@ check_access(const struct ingest_input *in, struct ingest_outcome *out)
 			 k->workspace_max_payload_bytes);
 		return refuse(out, 413, "payload_too_large", message);
 	}
+	return HF_OK;
+}
+
+/* The checks of the parsed request, in the order the client sees them. */
+static enum hf_result
+check_request(const struct ingest_input *in, struct ingest_outcome *out)
+{
+	const struct hf_ingest_lookup *k = &out->lookup;
+	char message[256];
+
 	if (in->invalid_status != 0)
 		return refuse(out, in->invalid_status, in->invalid_code,
 			      in->invalid_message);
@@ -106,6 +117,12 @@ delivery_pairs(const struct ingest_outcome *out, char (*endpoints)[HF_ID_MAX_LEN
 	return json;
 }
 
+static bool
+rate_limited(const struct hf_config *cfg)
+{
+	return cfg->rate_limit_per_key > 0 || cfg->rate_limit_per_workspace > 0;
+}
+
 static enum hf_result
 count_request(struct hf_db *db, const struct hf_config *cfg,
 	      struct ingest_outcome *out)
@@ -114,7 +131,7 @@ count_request(struct hf_db *db, const struct hf_config *cfg,
 	long key_hits, workspace_hits;
 	enum hf_result r;
 
-	if (cfg->rate_limit_per_key == 0 && cfg->rate_limit_per_workspace == 0)
+	if (!rate_limited(cfg))
 		return HF_OK;
 	snprintf(key_bucket, sizeof(key_bucket), "key:%s", out->lookup.key_id);
 	snprintf(workspace_bucket, sizeof(workspace_bucket), "ws:%s",
@@ -216,11 +233,67 @@ claim_idempotency_key(struct hf_db *db, const struct ingest_input *in,
 	return HF_OK;
 }
 
+static bool
+same_event_type(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Look the key and the targets up for ask; HF_ERR_REFUSED (401) when no
+ * valid key has that hash.
+ */
+static enum hf_result
+look_up(struct hf_db *db, struct ingest_context *ctx,
+	const struct hf_ingest_ask *ask, uint64_t now)
+{
+	struct ingest_outcome *out = ctx->out;
+	enum hf_result r;
+
+	r = hf_ingest_lookup(db, ask, &out->lookup, &ctx->targets);
+	if (r == HF_OK)
+		remember_full(ctx->server, &ctx->targets, now);
+	if (r == HF_ERR_NOT_FOUND) {
+		out->extra_headers = INGEST_WWW_AUTHENTICATE;
+		return refuse(out, 401, "unauthorized",
+			      "missing, malformed, unknown or revoked API key");
+	}
+	return r;
+}
+
+/*
+ * Parse the body, once per request however often the transaction runs;
+ * then, when the parsed event type is not the one the targets were looked
+ * up for (send-message's hint was wrong), look them up again.
+ */
+static enum hf_result
+parse_body_once(struct hf_db *db, struct ingest_context *ctx,
+		struct hf_ingest_ask *ask, uint64_t now)
+{
+	struct ingest_input *in = ctx->in;
+	char errstr[256];
+
+	if (!in->parsed && in->invalid_status == 0) {
+		in->parsed = true;
+		if (hf_json_parse(in->body, in->body_len, &in->doc, errstr,
+				  sizeof(errstr)) != HF_OK)
+			ingest_invalid(in, 400, "invalid_json", "%s", errstr);
+		else
+			in->check(in->doc, in);
+	}
+	if (in->invalid_status != 0 || same_event_type(in->event_type, ask->event_type))
+		return HF_OK;
+	ask->event_type = in->event_type;
+	return look_up(db, ctx, ask, now);
+}
+
 static enum hf_result
 ingest_transaction(struct hf_db *db, void *arg)
 {
 	struct ingest_context *ctx = arg;
-	const struct ingest_input *in = ctx->in;
+	struct ingest_input *in = ctx->in;
 	struct ingest_outcome *out = ctx->out;
 	const struct hf_config *cfg = &ctx->server->cfg;
 	const struct hf_ingest_targets *targets = &ctx->targets;
@@ -241,17 +314,25 @@ ingest_transaction(struct hf_db *db, void *arg)
 	/* A request refused after the key check needs no backlog probes. */
 	ask.max_pending = in->invalid_status != 0 ? 0 : cfg->max_pending_per_endpoint;
 	ask.known_full = known_full;
-	r = hf_ingest_lookup(db, &ask, &out->lookup, &ctx->targets);
-	if (r == HF_OK)
-		remember_full(ctx->server, &ctx->targets, now);
-	if (r == HF_ERR_NOT_FOUND) {
-		out->extra_headers = INGEST_WWW_AUTHENTICATE;
-		return refuse(out, 401, "unauthorized",
-			      "missing, malformed, unknown or revoked API key");
-	}
+	ask.management_key = in->management_key;
+	r = look_up(db, ctx, &ask, now);
 	if (r != HF_OK)
 		return r;
-	r = check_access(in, out);
+	/*
+	 * Counted before anything else is decided, so that a request refused
+	 * below counts too (its hit alone is committed) and a 429 costs no
+	 * parse; and before the store, which commits: a 429 stores nothing.
+	 */
+	r = count_request(db, cfg, out);
+	if (r != HF_OK)
+		return r;
+	r = check_key(in, out);
+	if (r == HF_OK)
+		r = parse_body_once(db, ctx, &ask, now);
+	if (r == HF_OK)
+		r = check_request(in, out);
+	if (r == HF_ERR_REFUSED && out->status != 401 && rate_limited(cfg))
+		return HF_OK;	/* commit the hit; out->status is the refusal */
 	if (r != HF_OK)
 		return r;
 	if (out->lookup.event_type_id[0] == '\0') {
@@ -261,10 +342,6 @@ ingest_transaction(struct hf_db *db, void *arg)
 		if (r != HF_OK)
 			return r;
 	}
-	/* Counted before the store, which commits: a 429 stores nothing. */
-	r = count_request(db, cfg, out);
-	if (r != HF_OK)
-		return r;
 
 	count = targets->count;
 	if (count > 0) {
@@ -330,6 +407,12 @@ ingest_transaction(struct hf_db *db, void *arg)
 		if (r != HF_OK)
 			goto out;
 	}
+	/* After the claim: a replay answers before the hook refuses. */
+	if (in->before_store != NULL) {
+		r = in->before_store(db, in, out);
+		if (r != HF_OK)
+			goto out;
+	}
 	r = hf_ingest_store(db, &m, pairs, out->delivery_count);
 out:
 	free(pairs);
@@ -367,7 +450,7 @@ settle_unknown_store(struct hf_db *db, char *message_id, enum hf_result absent)
 }
 
 void
-ingest_run(struct hf_server *server, const struct ingest_input *in,
+ingest_run(struct hf_server *server, struct ingest_input *in,
 	   struct ingest_outcome *out)
 {
 	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 } };
@@ -392,6 +475,8 @@ ingest_run(struct hf_server *server, const struct ingest_input *in,
 	hf_db_set_deadline(db, 0);
 	switch (r) {
 	case HF_OK:
+		if (out->status != 0)
+			break;	/* refused; its rate-limit hit was committed */
 		out->status = in->kind == INGEST_TRIGGER ? 202 : 201;
 		return;
 	case HF_ERR_REFUSED:
@@ -445,7 +530,7 @@ ingest_iso_time(const char *db_time, char *out, size_t outlen)
 
 bool
 ingest_preflight(struct hf_server *server, struct hf_request *req,
-		 struct ingest_input *in, const char **body)
+		 struct ingest_input *in)
 {
 	char key[HF_API_KEY_MAX_LEN + 1];
 	size_t cap = (size_t)server->cfg.max_payload_bytes;
@@ -457,27 +542,28 @@ ingest_preflight(struct hf_server *server, struct hf_request *req,
 	}
 	hf_sha256_hex(key, strlen(key), in->key_hash);
 	if (!request_is_json(req)) {
-		reply_error(req, 415, NULL, "unsupported_media_type",
-			    "the body must be JSON: send Content-Type: application/json");
-		return false;
+		ingest_invalid(in, 415, "unsupported_media_type",
+			       "the body must be JSON: send Content-Type: application/json");
+		return true;
 	}
 	switch (request_read_body(req, server->body, cap, &in->body_len)) {
 	case REQUEST_BODY_OK:
-		*body = server->body;
-		return true;
+		in->body = server->body;
+		break;
 	case REQUEST_BODY_TOO_LARGE:
-		reply_error(req, 413, NULL, "payload_too_large",
-			    "the body is larger than %zu bytes", cap);
-		return false;
+		ingest_invalid(in, 413, "payload_too_large",
+			       "the body is larger than %zu bytes", cap);
+		break;
 	case REQUEST_BODY_BAD_LENGTH:
-		reply_error(req, 400, NULL, "invalid_request",
-			    "Content-Length is not a decimal number");
-		return false;
+		ingest_invalid(in, 400, "invalid_request",
+			       "Content-Length is not a decimal number");
+		break;
 	default:
-		reply_error(req, 400, NULL, "invalid_request",
-			    "the request body could not be read");
-		return false;
+		ingest_invalid(in, 400, "invalid_request",
+			       "the request body could not be read");
+		break;
 	}
+	return true;
 }
 
 void

@@ -1,9 +1,11 @@
 /*
- * The ingest transaction shared by both APIs: authenticate the key, apply
- * its scope, find the subscribed endpoints, store one message and one
- * delivery per endpoint that has room, count the request against the rate
- * limits, commit.  All of it is one database transaction, bounded by
- * HF_INGEST_TIMEOUT_MS: an answer other than 2xx means nothing was stored.
+ * The ingest transaction shared by both APIs: authenticate the key, count
+ * the request against the rate limits, parse the body, apply the key's
+ * scope, find the subscribed endpoints, store one message and one delivery
+ * per endpoint that has room, commit.  All of it is one database
+ * transaction, bounded by HF_INGEST_TIMEOUT_MS: an answer other than 2xx
+ * means nothing was stored (a refused request with a valid key commits
+ * its rate-limit hit alone).
  */
 #ifndef HF_CGI_INGEST_H
 #define HF_CGI_INGEST_H
@@ -11,24 +13,58 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 #include "crypto.h"
 #include "db_ingest.h"
 #include "routes.h"
 
 enum ingest_kind { INGEST_TRIGGER, INGEST_SEND_MESSAGE };
 
+struct ingest_input;
 struct ingest_outcome;
+
+/*
+ * Check the parsed body doc and fill in event_type (send-message),
+ * payload and metadata, or record why the request is invalid
+ * (ingest_invalid).  The body is parsed (hf_json_parse) at most once per
+ * request, and only once the key is known good: a bad key costs no parse.
+ */
+typedef void (*ingest_check_fn)(struct json_object *doc, struct ingest_input *in);
 
 /* What the handler validated before the transaction; all borrowed. */
 struct ingest_input {
 	enum ingest_kind kind;
 	char key_hash[HF_SHA256_HEX_LEN + 1];
+	const char *body;		/* in server->body; NULL when not read */
 	size_t body_len;		/* for the workspace's payload cap */
-	const char *event_type;		/* valid name, or NULL when invalid */
+	ingest_check_fn check;
+	bool parsed;
+	struct json_object *doc;	/* owned; the handler puts it */
+	/*
+	 * The event type the targets are looked up for: a valid name, or
+	 * NULL when invalid.  Before the parse, send-message's is a hint
+	 * peeked from the body (event_type_hint); the lookup is redone when
+	 * the parsed one differs.
+	 */
+	const char *event_type;
+	char event_type_hint[HF_EVENT_TYPE_MAX_LEN + 1];
 	const char *application_id;	/* send-message: NULL if implausible */
 	const char *payload;		/* JSON text to store */
 	size_t payload_len;
 	const char *metadata;		/* JSON text or NULL */
+	/* Send-message authenticated by a management key (the Svix API),
+	 * not an ingest key. */
+	bool management_key;
+	/*
+	 * Called in the transaction just before the store (which commits
+	 * it), with hook_arg: what the request writes beside the message.
+	 * An error rolls everything back; to refuse, it sets out->status,
+	 * code and message and returns HF_ERR_REFUSED.  NULL: none.
+	 */
+	enum hf_result (*before_store)(struct hf_db *db, const struct ingest_input *in,
+				       struct ingest_outcome *out);
+	const void *hook_arg;
 	/*
 	 * Send-message with an Idempotency-Key: the key, the request's hash
 	 * (idempotency.h) and how to print the success answer, which is
@@ -74,8 +110,9 @@ struct ingest_outcome {
 	bool replayed;
 };
 
-/* Run the transaction; out is filled in either way. */
-void ingest_run(struct hf_server *server, const struct ingest_input *in,
+/* Run the transaction (which parses the body and calls in->check); out
+ * is filled in either way. */
+void ingest_run(struct hf_server *server, struct ingest_input *in,
 		struct ingest_outcome *out);
 
 /* Free what ingest_run allocated in out. */
@@ -86,12 +123,14 @@ void ingest_iso_time(const char *db_time, char *out, size_t outlen);
 
 /*
  * What both APIs check before the database: an API key is present and well
- * formed (else 401), the body is JSON by Content-Type (else 415) and no
- * larger than max_payload_bytes (else 413).  Fills in->key_hash and
- * in->body_len, and *body (in server->body).  false when it has replied.
+ * formed (else it replies 401 and returns false).  Then whether the body
+ * is JSON by Content-Type (415) and no larger than max_payload_bytes
+ * (413), recorded in in (ingest_invalid) so that the key is checked, and
+ * the refusal counted, first.  Fills in->key_hash, in->body and
+ * in->body_len (in server->body).
  */
 bool ingest_preflight(struct hf_server *server, struct hf_request *req,
-		      struct ingest_input *in, const char **body);
+		      struct ingest_input *in);
 
 /* Record a validation error in in (the first one wins). */
 void ingest_invalid(struct ingest_input *in, int status, const char *code,

@@ -24,28 +24,40 @@
 
 extern char **environ;
 
-struct hf_db *
-server_db(struct hf_server *server)
+/*
+ * *slot, connecting now under account if it is not open yet; NULL (and a
+ * log line naming what) when the database cannot be reached.
+ */
+static struct hf_db *
+server_open_db(struct hf_server *server, struct hf_db **slot,
+	       enum hf_db_account account, const char *what)
 {
 	struct hf_db_limits limits = {
 		.connect_seconds = HF_INGEST_CONNECT_SECONDS,
 		.lock_wait_seconds = HF_INGEST_LOCK_WAIT_SECONDS,
 		.statement_seconds = HF_INGEST_STATEMENT_SECONDS,
 		.read_timeout_seconds = HF_INGEST_READ_TIMEOUT_SECONDS,
+		.account = account,
 	};
 	char errstr[512];
 
-	if (server->db == NULL &&
-	    hf_db_open(&server->db, &server->cfg, &limits, errstr,
-		       sizeof(errstr)) != HF_OK)
-		hf_log(HF_LOG_ERROR, "database: %s", errstr);
-	return server->db;
+	if (*slot == NULL &&
+	    hf_db_open(slot, &server->cfg, &limits, errstr, sizeof(errstr)) != HF_OK)
+		hf_log(HF_LOG_ERROR, "%s: %s", what, errstr);
+	return *slot;
+}
+
+struct hf_db *
+server_db(struct hf_server *server)
+{
+	return server_open_db(server, &server->db, HF_DB_ACCOUNT_INGEST, "database");
 }
 
 struct hf_db *
 server_manage_db(struct hf_server *server)
 {
-	return server_db(server);
+	return server_open_db(server, &server->manage_db, HF_DB_ACCOUNT_API,
+			      "database (management account)");
 }
 
 static void
@@ -93,6 +105,9 @@ main(int argc, char **argv)
 		}
 		return 1;
 	}
+	if (hf_config_warning(&server.cfg) != NULL)
+		hf_log(HF_LOG_WARN, "%s: %s", hf_config_path(config, NULL),
+		       hf_config_warning(&server.cfg));
 	server.body = malloc((size_t)server.cfg.max_payload_bytes + 1);
 	if (server.body == NULL) {
 		hf_log(HF_LOG_ERROR, "out of memory");
@@ -118,6 +133,7 @@ main(int argc, char **argv)
 		}
 	}
 	hf_db_close(server.db);
+	hf_db_close(server.manage_db);
 	free(server.body);
 	return status;
 }

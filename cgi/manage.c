@@ -11,7 +11,9 @@
 #include "ids.h"
 #include "json_input.h"
 #include "log.h"
+#include "portal.h"
 #include "reply.h"
+#include "svix.h"
 #include "validate.h"
 
 /* Every 401 names the scheme (RFC 9110 section 11.6.1). */
@@ -185,7 +187,7 @@ bad:
 	call->query_count = 0;
 }
 
-/* The body of a POST or PATCH, as an object. */
+/* The body of a POST, PUT or PATCH, as an object. */
 static void
 read_body(struct manage_call *call)
 {
@@ -194,7 +196,8 @@ read_body(struct manage_call *call)
 	const char *method = request_method(call->req);
 	char errstr[256];
 
-	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0)
+	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0 &&
+	    strcmp(method, "PUT") != 0)
 		return;
 	switch (request_read_body(call->req, server->body, cap, &len)) {
 	case REQUEST_BODY_OK:
@@ -288,6 +291,8 @@ authenticate(struct hf_db *db, struct manage_call *call)
 	if (!request_api_key(call->req, key))
 		return manage_fail(call, HF_ERR_NOT_FOUND, "unauthorized",
 				   "missing or malformed API key: send Authorization: Bearer KEY or X-API-Key: KEY");
+	if (strncmp(key, HF_PORTAL_TOKEN_PREFIX, strlen(HF_PORTAL_TOKEN_PREFIX)) == 0)
+		return portal_authenticate(db, call, key);
 	hf_sha256_hex(key, strlen(key), hash);
 	r = hf_api_key_authenticate(db, hash, &kind, &call->scope);
 	if (r == HF_ERR_NOT_FOUND)
@@ -370,17 +375,22 @@ reply_failure(struct manage_call *call, enum hf_result r, struct hf_db *db)
 			status = 413;
 		else if (strcmp(code, "unsupported_media_type") == 0)
 			status = 415;
+		else if (strcmp(code, "not_implemented") == 0)
+			status = 501;
 	}
 	if (status == 503)
 		headers = RETRY_LATER;
-	if (status >= 500) {
+	if (status >= 500 && status != 501) {
 		hf_log(HF_LOG_ERROR, "management request failed: %s: %s",
 		       hf_result_str(r), db != NULL ? hf_db_error(db) : "no database");
 		snprintf(call->message, sizeof(call->message), "%s",
 			 status == 503 ? "the database is unavailable; nothing was changed; retry later"
 				       : "internal error; nothing was changed");
 	}
-	reply_error(call->req, status, headers, code, "%s", call->message);
+	if (svix_path(call->match->route->pattern))
+		svix_reply_error(call->req, status, headers, code, call->message);
+	else
+		reply_error(call->req, status, headers, code, "%s", call->message);
 }
 
 void

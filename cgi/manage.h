@@ -4,7 +4,7 @@
  * handler only reads its input and calls the entity modules.
  *
  * manage_serve(), for a route row with a manage function:
- *  1. reads the body of a POST or PATCH (JSON by Content-Type, at most
+ *  1. reads the body of a POST, PUT or PATCH (JSON by Content-Type, at most
  *     max_payload_bytes, strict JSON, an object; empty is {}) and the
  *     query string, remembering what is wrong with them;
  *  2. in one transaction on server_manage_db(): authenticates the key
@@ -47,7 +47,8 @@ struct manage_call {
 	struct hf_request *req;
 	const struct route_match *match;
 	struct hf_scope scope;		/* the key's */
-	struct json_object *body;	/* POST, PATCH: an object; else NULL */
+	char portal_app_id[HF_ID_MAX_LEN + 1]; /* a portal token's; else "" */
+	struct json_object *body;	/* POST, PUT, PATCH: an object; else NULL */
 
 	/* The answer: status and reply, or an error. */
 	int status;

@@ -1,7 +1,8 @@
 /*
  * The handlers of the management routes (manage_routes.c's table), one
  * file per resource: manage_environments.c (environments and event
- * types), manage_applications.c, manage_endpoints.c, manage_keys.c.
+ * types), manage_applications.c, manage_endpoints.c, manage_keys.c,
+ * manage_workspace.c.
  * Each is a route_manage_fn (manage.h).
  */
 #ifndef HF_CGI_MANAGE_HANDLERS_H
@@ -20,5 +21,6 @@ route_manage_fn endpoints_list, endpoints_create, endpoints_get,
 route_manage_fn endpoints_list_in_app, endpoints_create_in_app,
 	endpoints_get_in_app, endpoints_update_in_app, endpoints_delete_in_app;
 route_manage_fn keys_list, keys_create, keys_delete;
+route_manage_fn workspace_get, workspace_update;
 
 #endif

@@ -4,8 +4,11 @@
  * attempt routes are message_routes.c's.
  */
 #include "manage_handlers.h"
+#include "portal.h"
 
 const struct route manage_routes[] = {
+	{ "GET", "/v1/workspace", NULL, workspace_get },
+	{ "PATCH", "/v1/workspace", NULL, workspace_update },
 	{ "GET", "/v1/environments", NULL, environments_list },
 	{ "POST", "/v1/environments", NULL, environments_create },
 	{ "GET", "/v1/event-types", NULL, event_types_list },
@@ -15,6 +18,7 @@ const struct route manage_routes[] = {
 	{ "GET", "/v1/applications/{id}", NULL, applications_get },
 	{ "PATCH", "/v1/applications/{id}", NULL, applications_update },
 	{ "DELETE", "/v1/applications/{id}", NULL, applications_delete },
+	{ "POST", "/v1/applications/{id}/portal", NULL, applications_portal },
 	{ "GET", "/v1/applications/{appId}/endpoints", NULL, endpoints_list_in_app },
 	{ "POST", "/v1/applications/{appId}/endpoints", NULL, endpoints_create_in_app },
 	{ "GET", "/v1/applications/{appId}/endpoints/{id}", NULL, endpoints_get_in_app },

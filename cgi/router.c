@@ -12,6 +12,7 @@
 #include "manage.h"
 #include "reply.h"
 #include "routes.h"
+#include "svix.h"
 
 static void
 serve_health(struct hf_server *server, struct hf_request *req,
@@ -54,7 +55,7 @@ const struct route core_routes[] = {
 };
 
 static const struct route *const tables[] = {
-	core_routes, manage_routes, message_routes
+	core_routes, manage_routes, message_routes, svix_routes
 };
 
 /*
@@ -149,7 +150,7 @@ router_dispatch(struct hf_server *server, struct hf_request *req)
 	static struct route_match match;	/* 4 KiB: off the stack */
 	char path[HF_REQUEST_PATH_MAX], allow[128], header[160];
 	const char *method = request_method(req), *candidate;
-	bool raw;
+	bool raw, svix = false;
 	int i;
 
 	/*
@@ -173,6 +174,12 @@ router_dispatch(struct hf_server *server, struct hf_request *req)
 				match.route->serve(server, req, &match);
 			return;
 		}
+		/* Svix's clients know routes hookfan has not: say so. */
+		svix |= svix_path(candidate);
+		if (allow[0] != '\0' && svix) {
+			svix_reply_unsupported(req);
+			return;
+		}
 		if (allow[0] != '\0') {
 			snprintf(header, sizeof(header), "Allow: %s\r\n", allow);
 			reply_error(req, 405, header, "method_not_allowed",
@@ -180,5 +187,8 @@ router_dispatch(struct hf_server *server, struct hf_request *req)
 			return;
 		}
 	}
-	reply_error(req, 404, NULL, "not_found", "no such path");
+	if (svix)
+		svix_reply_unsupported(req);
+	else
+		reply_error(req, 404, NULL, "not_found", "no such path");
 }

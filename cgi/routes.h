@@ -28,6 +28,7 @@ struct backlog_memo {
 struct hf_server {
 	struct hf_config cfg;
 	struct hf_db *db;	/* NULL until the database first answers */
+	struct hf_db *manage_db; /* the management API's; NULL until first used */
 	char *body;		/* cfg.max_payload_bytes + 1 bytes */
 	struct backlog_memo full_backlogs[HF_BACKLOG_FULL_MEMO_MAX];
 };
@@ -39,9 +40,10 @@ struct hf_server {
 struct hf_db *server_db(struct hf_server *server);
 
 /*
- * The database handle of the management API (manage.h), which may be
- * another connection than ingest's, under another account: callers
- * assume nothing about the state of server_db()'s.  NULL as server_db.
+ * The management API's connection, under its own account (api_db_user,
+ * which may read signing secrets), opened on first use and kept apart
+ * from the ingest's, whose account may not.  NULL (and a log line) when
+ * it cannot connect.
  */
 struct hf_db *server_manage_db(struct hf_server *server);
 

@@ -150,10 +150,31 @@ check_idempotency_key(struct hf_request *req, struct ingest_input *in,
 	}
 	i = (size_t)snprintf(text, room, "POST\n/v1/applications/{appId}/messages\n%s\n",
 			     in->application_id);
-	memcpy(text + i, body, in->body_len);
+	if (in->body_len > 0)
+		memcpy(text + i, body, in->body_len);
 	hf_sha256_hex(text, i + in->body_len, in->request_hash);
 	free(text);
 	in->answer_text = answer_text;
+}
+
+/*
+ * The body's event type, peeked before the key is checked, so that one
+ * lookup finds both the key and the targets; the parse confirms it.
+ */
+static void
+peek_event_type(struct ingest_input *in)
+{
+	const char *hint;
+	size_t len;
+
+	if (in->body == NULL)
+		return;
+	hint = hf_json_peek_string_member(in->body, in->body_len, "event_type", &len);
+	if (hint == NULL || !hf_event_type_valid(hint, len, false))
+		return;
+	memcpy(in->event_type_hint, hint, len);
+	in->event_type_hint[len] = '\0';
+	in->event_type = in->event_type_hint;
 }
 
 void
@@ -162,20 +183,15 @@ send_message_handle(struct hf_server *server, struct hf_request *req,
 {
 	struct ingest_input in;
 	struct ingest_outcome out;
-	struct json_object *doc = NULL;
-	const char *body;
-	char errstr[256];
 
 	memset(&in, 0, sizeof(in));
 	in.kind = INGEST_SEND_MESSAGE;
 	in.application_id = app_id;
-	if (!ingest_preflight(server, req, &in, &body))
+	in.check = check_body;
+	if (!ingest_preflight(server, req, &in))
 		return;
-	check_idempotency_key(req, &in, body);
-	if (hf_json_parse(body, in.body_len, &doc, errstr, sizeof(errstr)) != HF_OK)
-		ingest_invalid(&in, 400, "invalid_json", "%s", errstr);
-	else
-		check_body(doc, &in);
+	peek_event_type(&in);
+	check_idempotency_key(req, &in, in.body);
 
 	ingest_run(server, &in, &out);
 	if (out.answer != NULL && (out.status == 201 || out.replayed))
@@ -187,5 +203,5 @@ send_message_handle(struct hf_server *server, struct hf_request *req,
 	else
 		ingest_reply_error(req, &out);
 	ingest_outcome_free(&out);
-	json_object_put(doc);
+	json_object_put(in.doc);
 }

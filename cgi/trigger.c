@@ -11,7 +11,6 @@
 #include <json-c/json.h>
 
 #include "ingest.h"
-#include "json_input.h"
 #include "reply.h"
 #include "validate.h"
 
@@ -124,13 +123,11 @@ trigger_handle(struct hf_server *server, struct hf_request *req,
 {
 	struct ingest_input in;
 	struct ingest_outcome out;
-	struct json_object *doc = NULL;
-	const char *body;
-	char errstr[256];
 
 	memset(&in, 0, sizeof(in));
 	in.kind = INGEST_TRIGGER;
-	if (!ingest_preflight(server, req, &in, &body))
+	in.check = check_body;
+	if (!ingest_preflight(server, req, &in))
 		return;
 	if (hf_event_type_valid(event_type, strlen(event_type), false))
 		in.event_type = event_type;
@@ -138,10 +135,6 @@ trigger_handle(struct hf_server *server, struct hf_request *req,
 		ingest_invalid(&in, 400, "invalid_request",
 			       "the event type must be 1 to %d characters of A-Z a-z 0-9 . _ - :",
 			       HF_EVENT_TYPE_MAX_LEN);
-	if (hf_json_parse(body, in.body_len, &doc, errstr, sizeof(errstr)) != HF_OK)
-		ingest_invalid(&in, 400, "invalid_json", "%s", errstr);
-	else
-		check_body(doc, &in);
 
 	ingest_run(server, &in, &out);
 	if (out.status == 202)
@@ -149,5 +142,5 @@ trigger_handle(struct hf_server *server, struct hf_request *req,
 	else
 		ingest_reply_error(req, &out);
 	ingest_outcome_free(&out);
-	json_object_put(doc);
+	json_object_put(in.doc);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "strparse.h"
 
@@ -35,6 +36,14 @@ static const struct config_key config_keys[] = {
 	STRING_KEY(db_name),
 	STRING_KEY(db_user),
 	STRING_KEY(db_password),
+	STRING_KEY(ingest_db_user),
+	STRING_KEY(ingest_db_password),
+	STRING_KEY(sweep_db_user),
+	STRING_KEY(sweep_db_password),
+	STRING_KEY(admin_db_user),
+	STRING_KEY(admin_db_password),
+	STRING_KEY(api_db_user),
+	STRING_KEY(api_db_password),
 	LONG_KEY(max_payload_bytes, 1, HF_PAYLOAD_BYTES_CEILING),
 	LONG_KEY(rate_limit_per_key, 0, 1000000),
 	LONG_KEY(rate_limit_per_workspace, 0, 1000000),
@@ -68,6 +77,53 @@ hf_config_defaults(struct hf_config *cfg)
 	cfg->max_pending_per_endpoint = HF_MAX_PENDING_PER_ENDPOINT_DEFAULT;
 	cfg->endpoint_disable_after_seconds = HF_ENDPOINT_DISABLE_AFTER_DEFAULT;
 	cfg->max_in_flight_per_endpoint = HF_MAX_IN_FLIGHT_PER_ENDPOINT_DEFAULT;
+}
+
+void
+hf_config_account(const struct hf_config *cfg, enum hf_db_account account,
+		  const char **user, const char **password)
+{
+	const char *own_user = "", *own_password = "";
+
+	switch (account) {
+	case HF_DB_ACCOUNT_INGEST:
+		own_user = cfg->ingest_db_user;
+		own_password = cfg->ingest_db_password;
+		break;
+	case HF_DB_ACCOUNT_SWEEP:
+		own_user = cfg->sweep_db_user;
+		own_password = cfg->sweep_db_password;
+		break;
+	case HF_DB_ACCOUNT_ADMIN:
+		own_user = cfg->admin_db_user;
+		own_password = cfg->admin_db_password;
+		break;
+	case HF_DB_ACCOUNT_API:
+		own_user = cfg->api_db_user;
+		own_password = cfg->api_db_password;
+		break;
+	case HF_DB_ACCOUNT_DEFAULT:
+		break;
+	}
+	*user = own_user[0] != '\0' ? own_user : cfg->db_user;
+	*password = own_password[0] != '\0' ? own_password : cfg->db_password;
+}
+
+/* True when cfg holds a database password, whoever's. */
+static bool
+holds_password(const struct hf_config *cfg)
+{
+	return cfg->db_password[0] != '\0' || cfg->ingest_db_password[0] != '\0' ||
+	       cfg->sweep_db_password[0] != '\0' ||
+	       cfg->admin_db_password[0] != '\0' || cfg->api_db_password[0] != '\0';
+}
+
+const char *
+hf_config_warning(const struct hf_config *cfg)
+{
+	if (!cfg->world_readable_password)
+		return NULL;
+	return "warning: the config file holds a database password and every user may read it; make it 0640 root:hookfan (README: Configuration)";
 }
 
 const char *
@@ -268,6 +324,7 @@ hf_config_load(struct hf_config *cfg, const char *path, bool missing_ok,
 	size_t len = 0, cap = 0, n;
 	enum hf_result r = HF_OK;
 	char chunk[4096];
+	struct stat st;
 
 	hf_config_defaults(cfg);
 	f = fopen(path, "r");
@@ -303,6 +360,9 @@ hf_config_load(struct hf_config *cfg, const char *path, bool missing_ok,
 	}
 	r = hf_config_parse(cfg, text != NULL ? text : "", len, path, errstr,
 			    errlen);
+	if (r == HF_OK && fstat(fileno(f), &st) == 0)
+		cfg->world_readable_password = (st.st_mode & S_IROTH) != 0 &&
+					       holds_password(cfg);
 out:
 	free(text);
 	fclose(f);

@@ -19,6 +19,14 @@ struct hf_config {
 	char db_name[65];
 	char db_user[81];
 	char db_password[256];
+	/* Each program's own account; "" falls back to db_user / db_password. */
+	char ingest_db_user[81], ingest_db_password[256];
+	char sweep_db_user[81], sweep_db_password[256];
+	char admin_db_user[81], admin_db_password[256];
+	char api_db_user[81], api_db_password[256];
+	/* Set by hf_config_load: the file holds a password and every user
+	 * may read it (the programs warn). */
+	bool world_readable_password;
 
 	long max_payload_bytes;
 	long rate_limit_per_key;	/* requests per second, 0 = unlimited */
@@ -38,6 +46,23 @@ struct hf_config {
 	/* GET /metrics for the whole installation with this key; "" = off. */
 	char metrics_key[HF_API_KEY_MAX_LEN + 1];
 };
+
+/* Whose database account a connection uses: see hf_config_account. */
+enum hf_db_account {
+	HF_DB_ACCOUNT_DEFAULT = 0,	/* db_user / db_password */
+	HF_DB_ACCOUNT_INGEST,		/* hookfan.fcgi's ingest */
+	HF_DB_ACCOUNT_SWEEP,		/* hookfan-sweep */
+	HF_DB_ACCOUNT_ADMIN,		/* hookfan-admin */
+	HF_DB_ACCOUNT_API,		/* hookfan.fcgi's management API */
+};
+
+/*
+ * The user and password account connects with: its own keys
+ * (ingest_db_user ...), each falling back on its own to db_user or
+ * db_password when unset or empty.  Both point into cfg.
+ */
+void hf_config_account(const struct hf_config *cfg, enum hf_db_account account,
+		       const char **user, const char **password);
 
 /* Fill cfg with the documented defaults. */
 void hf_config_defaults(struct hf_config *cfg);
@@ -69,9 +94,16 @@ enum hf_result hf_config_parse(struct hf_config *cfg, const char *text,
 /*
  * Defaults, then the file at path.  A missing file is an error unless
  * missing_ok is true (the installed default path that was never written).
+ * Sets cfg->world_readable_password; hf_config_warning says it.
  */
 enum hf_result hf_config_load(struct hf_config *cfg, const char *path,
 			      bool missing_ok, char *errstr, size_t errlen);
+
+/*
+ * A one-line warning about the loaded file, for the program to print, or
+ * NULL: the file holds a password and every user on the host may read it.
+ */
+const char *hf_config_warning(const struct hf_config *cfg);
 
 /*
  * Parse a retry schedule ("5,300,1800") into out[]; *count receives the

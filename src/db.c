@@ -117,9 +117,11 @@ connect_now(struct hf_db *db)
 	static const char isolation[] =
 		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 	char session[512];
+	const char *user, *password;
 	enum hf_result r;
 	MYSQL *m;
 
+	hf_config_account(cfg, db->limits.account, &user, &password);
 	m = mysql_init(NULL);
 	if (m == NULL)
 		return HF_ERR_NOMEM;
@@ -131,8 +133,7 @@ connect_now(struct hf_db *db)
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(m,
 			       cfg->db_socket[0] ? NULL : cfg->db_host,
-			       cfg->db_user,
-			       cfg->db_password[0] ? cfg->db_password : NULL,
+			       user, password[0] ? password : NULL,
 			       cfg->db_name, cfg->db_port,
 			       cfg->db_socket[0] ? cfg->db_socket : NULL,
 			       0) == NULL) {
@@ -599,9 +600,45 @@ hf_query_run_and_commit(struct hf_query *q)
 	return r;
 }
 
+/*
+ * Fetch column i of the current row whole: its length is known from the
+ * truncated fetch, and the column is re-read into a buffer of that size,
+ * which the caller binds for the rows that follow (after the row's last
+ * column: binding forgets where the current row's columns are).
+ */
+static enum hf_result
+fetch_column_whole(struct hf_query *q, unsigned int i)
+{
+	unsigned long len = q->column_lengths[i];
+	MYSQL_BIND *b = &q->columns[i];
+	char *grown;
+
+	if (len > HF_DB_COLUMN_MAX_BYTES)
+		return hf_fail(HF_ERR_LIMIT, q->db->error, sizeof(q->db->error),
+			       "column %u of %lu bytes is over the %lu-byte limit",
+			       i, len, (unsigned long)HF_DB_COLUMN_MAX_BYTES);
+	if (q->column_grown == NULL) {
+		q->column_grown = calloc(q->ncolumns, sizeof(*q->column_grown));
+		if (q->column_grown == NULL)
+			return HF_ERR_NOMEM;
+	}
+	grown = realloc(q->column_grown[i], len + 1);
+	if (grown == NULL)
+		return HF_ERR_NOMEM;
+	q->column_grown[i] = grown;
+	b->buffer = grown;
+	b->buffer_length = len + 1;
+	if (mysql_stmt_fetch_column(q->stmt, b, i, 0) != 0)
+		return record_error(q->db, mysql_stmt_errno(q->stmt),
+				    mysql_stmt_error(q->stmt));
+	return HF_OK;
+}
+
 enum hf_result
 hf_query_next(struct hf_query *q)
 {
+	enum hf_result r;
+	bool grown = false;
 	int rc;
 	unsigned int i;
 
@@ -613,11 +650,27 @@ hf_query_next(struct hf_query *q)
 	if (rc == 1)
 		return record_error(q->db, mysql_stmt_errno(q->stmt),
 				    mysql_stmt_error(q->stmt));
-	/* Buffers were sized from max_length, so nothing is truncated. */
+	/*
+	 * Buffers are sized from max_length, which for some types (dates,
+	 * times) is the binary length, shorter than their text: a truncated
+	 * column (MYSQL_DATA_TRUNCATED) reports its full length, and is read
+	 * again, whole.
+	 */
 	for (i = 0; i < q->ncolumns; i++) {
-		if (!q->column_nulls[i])
-			((char *)q->columns[i].buffer)[q->column_lengths[i]] = '\0';
+		if (q->column_nulls[i])
+			continue;
+		/* Full, it has no room for the NUL: read it again too. */
+		if (q->column_lengths[i] >= q->columns[i].buffer_length) {
+			r = fetch_column_whole(q, i);
+			if (r != HF_OK)
+				return r;
+			grown = true;
+		}
+		((char *)q->columns[i].buffer)[q->column_lengths[i]] = '\0';
 	}
+	if (grown && mysql_stmt_bind_result(q->stmt, q->columns) != 0)
+		return record_error(q->db, mysql_stmt_errno(q->stmt),
+				    mysql_stmt_error(q->stmt));
 	return HF_OK;
 }
 
@@ -651,12 +704,20 @@ hf_query_affected(const struct hf_query *q)
 void
 hf_query_end(struct hf_query *q)
 {
+	unsigned int i;
+
 	if (q->stmt != NULL && q->ncolumns > 0)
 		mysql_stmt_free_result(q->stmt);
 	free(q->columns);
 	free(q->column_lengths);
 	free(q->column_nulls);
 	free(q->column_space);
+	if (q->column_grown != NULL) {
+		for (i = 0; i < q->ncolumns; i++)
+			free(q->column_grown[i]);
+		free(q->column_grown);
+	}
+	q->column_grown = NULL;
 	q->columns = NULL;
 	q->column_lengths = NULL;
 	q->column_nulls = NULL;

@@ -33,6 +33,9 @@ struct hf_db_limits {
 	unsigned int lock_wait_seconds;	/* row and metadata lock waits, > 0 */
 	double statement_seconds;	/* max_statement_time, 0 = none */
 	unsigned int read_timeout_seconds; /* client side, 0 = none */
+	/* The account it connects as (a program's own, see config.h);
+	 * left out (0), db_user and db_password. */
+	enum hf_db_account account;
 };
 
 /*
@@ -113,6 +116,7 @@ struct hf_query {
 	unsigned long *column_lengths;
 	my_bool *column_nulls;
 	char *column_space;
+	char **column_grown;	/* owned: per-column buffers a fetch outgrew */
 };
 
 void hf_query_start(struct hf_query *q, struct hf_db *db, const char *sql);
@@ -144,7 +148,12 @@ enum hf_result hf_query_run_and_commit(struct hf_query *q);
  * committed. */
 bool hf_db_outcome_unknown(const struct hf_db *db);
 
-/* Advance to the next row: HF_OK, or HF_ERR_NOT_FOUND after the last. */
+/*
+ * Advance to the next row: HF_OK, or HF_ERR_NOT_FOUND after the last.  A
+ * column longer than its buffer (a type whose text is longer than what
+ * the stored result reports for it) is fetched again, whole, into a buffer
+ * of its size; HF_ERR_LIMIT when that would pass HF_DB_COLUMN_MAX_BYTES.
+ */
 enum hf_result hf_query_next(struct hf_query *q);
 
 /* Column i of the current row, NUL-terminated; NULL for SQL NULL. */

@@ -180,11 +180,9 @@ hf_endpoint_create(struct hf_db *db, const struct hf_endpoint_spec *spec,
 	return r;
 }
 
-/* Look up an endpoint's workspace, locking the endpoint row; a deleted
- * endpoint is unknown. */
-static enum hf_result
-endpoint_workspace(struct hf_db *db, const char *endpoint_id,
-		   char *workspace_id, char *errstr, size_t errlen)
+enum hf_result
+hf_endpoint_lock_workspace(struct hf_db *db, const char *endpoint_id,
+			   char *workspace_id, char *errstr, size_t errlen)
 {
 	struct hf_query q;
 	enum hf_result r;
@@ -208,7 +206,8 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 	struct hf_query q;
 	enum hf_result r;
 
-	r = endpoint_workspace(db, endpoint_id, workspace_id, errstr, errlen);
+	r = hf_endpoint_lock_workspace(db, endpoint_id, workspace_id, errstr,
+				       errlen);
 	if (r == HF_OK)
 		r = hf_ops_endpoint_toggling(db, endpoint_id, active, reason, errstr, errlen);
 	if (r != HF_OK)
@@ -244,7 +243,8 @@ hf_subscription_add(struct hf_db *db, const char *endpoint_id,
 	char workspace_id[HF_ID_MAX_LEN + 1];
 	enum hf_result r;
 
-	r = endpoint_workspace(db, endpoint_id, workspace_id, errstr, errlen);
+	r = hf_endpoint_lock_workspace(db, endpoint_id, workspace_id, errstr,
+				       errlen);
 	if (r != HF_OK)
 		return r;
 	return subscribe(db, workspace_id, endpoint_id, event_type, errstr, errlen);
@@ -256,7 +256,8 @@ hf_endpoint_lock(struct hf_db *db, const char *endpoint_id, char *errstr,
 {
 	char workspace_id[HF_ID_MAX_LEN + 1];
 
-	return endpoint_workspace(db, endpoint_id, workspace_id, errstr, errlen);
+	return hf_endpoint_lock_workspace(db, endpoint_id, workspace_id, errstr,
+					  errlen);
 }
 
 enum hf_result

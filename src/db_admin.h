@@ -79,6 +79,12 @@ enum hf_result hf_subscription_remove(struct hf_db *db, const char *endpoint_id,
 enum hf_result hf_endpoint_lock(struct hf_db *db, const char *endpoint_id,
 				char *errstr, size_t errlen);
 
+/* hf_endpoint_lock, giving the endpoint's workspace (HF_ID_MAX_LEN + 1). */
+enum hf_result hf_endpoint_lock_workspace(struct hf_db *db,
+					  const char *endpoint_id,
+					  char *workspace_id, char *errstr,
+					  size_t errlen);
+
 /* A new whsec_ secret: "whsec_" + base64 of HF_SECRET_RANDOM_BYTES. */
 enum hf_result hf_secret_generate(char *secret);
 

@@ -29,7 +29,7 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
  * subscribed to both T and "*" comes twice: hf_ingest_lookup sorts and
  * folds the few rows itself, which spares the server a temporary table.
  */
-#define LOOKUP_SQL(target_scope) \
+#define LOOKUP_KIND_SQL(target_scope, kind) \
 	"SELECT k.id, k.workspace_id, k.environment_id, k.endpoint_id," \
 	" w.max_payload_bytes, t.id, a.id, a.environment_id, a.active," \
 	" ke.application_id, NOW(3), e.id," \
@@ -48,7 +48,8 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
 	"   ON e.id = s.endpoint_id AND e.active = 1)" \
 	"  ON s.workspace_id = k.workspace_id AND s.event_type IN (?, '*')" \
 	"  AND " target_scope \
-	" WHERE k.key_hash = ? AND k.revoked_at IS NULL AND k.kind = 'ingest'"
+	" WHERE k.key_hash = ? AND k.revoked_at IS NULL AND k.kind = '" kind "'"
+#define LOOKUP_SQL(target_scope) LOOKUP_KIND_SQL(target_scope, "ingest")
 
 /* A fan-out: the key's workspace, within the key's environment if any. */
 static const char lookup_fan_out_sql[] =
@@ -57,6 +58,10 @@ static const char lookup_fan_out_sql[] =
 /* One application's endpoints; an endpoint key reaches its own only. */
 static const char lookup_application_sql[] =
 	LOOKUP_SQL("e.application_id = a.id AND (k.endpoint_id IS NULL OR e.id = k.endpoint_id)");
+
+/* The same, by a management key (which has no endpoint). */
+static const char lookup_application_management_sql[] =
+	LOOKUP_KIND_SQL("e.application_id = a.id", "management");
 
 /* Append the target of the current row, if it has one. */
 static enum hf_result
@@ -117,8 +122,9 @@ hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *ask,
 
 	memset(out, 0, sizeof(*out));
 	targets->count = 0;
-	hf_query_start(&q, db, ask->application_id != NULL ? lookup_application_sql
-							   : lookup_fan_out_sql);
+	hf_query_start(&q, db, ask->application_id == NULL ? lookup_fan_out_sql
+			       : ask->management_key ? lookup_application_management_sql
+						     : lookup_application_sql);
 	hf_query_int(&q, ask->max_pending > 0 ? 1 : 0);
 	hf_query_text(&q, ask->known_full != NULL ? ask->known_full : "");
 	hf_query_int(&q, ask->max_pending > 0 ? ask->max_pending - 1 : 0);

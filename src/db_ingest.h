@@ -62,6 +62,8 @@ struct hf_ingest_ask {
 	const char *application_id;	/* NULL: a fan-out to the key's scope */
 	long max_pending;		/* backlog cap per endpoint, 0 = none */
 	const char *known_full;		/* "ep_a,ep_b": taken as full unchecked */
+	bool management_key;		/* an application's message by a
+					 * management key (not an ingest key) */
 };
 
 /*

@@ -202,36 +202,6 @@ hf_ops_endpoint_toggling(struct hf_db *db, const char *endpoint_id,
 			      active ? 0 : 1, errstr, errlen);
 }
 
-enum hf_result
-hf_ops_set_endpoint(struct hf_db *db, const char *workspace_id,
-		    const char *endpoint_id, char *errstr, size_t errlen)
-{
-	struct hf_query q;
-	enum hf_result r;
-
-	r = hf_require_row(db, "SELECT 1 FROM workspaces WHERE id = ? FOR UPDATE",
-			   workspace_id, "workspace", errstr, errlen);
-	if (r != HF_OK)
-		return r;
-	if (endpoint_id != NULL) {
-		hf_query_start(&q, db, "SELECT workspace_id FROM endpoints WHERE id = ?");
-		hf_query_text(&q, endpoint_id);
-		r = hf_query_expect_row(&q, "endpoint", endpoint_id, errstr, errlen);
-		if (r == HF_OK && strcmp(hf_query_column(&q, 0, NULL), workspace_id) != 0)
-			r = hf_fail(HF_ERR_INVALID, errstr, errlen,
-				    "endpoint %s belongs to another workspace", endpoint_id);
-		hf_query_end(&q);
-		if (r != HF_OK)
-			return r;
-	}
-	hf_query_start(&q, db, "UPDATE workspaces SET ops_endpoint_id = ? WHERE id = ?");
-	hf_query_text(&q, endpoint_id);
-	hf_query_text(&q, workspace_id);
-	r = hf_query_run(&q);
-	hf_query_end(&q);
-	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
-}
-
 /* ---- a batch of results --------------------------------------------------- */
 
 /* One endpoint of the batch as read: its workspace, application, ops. */

@@ -1,10 +1,10 @@
 /*
  * Operations in the database: the attempt counters the sweep adds to, and
  * the operational webhooks.  A workspace may name one of its endpoints as
- * its ops endpoint; state changes elsewhere in the workspace then create,
- * in the transaction that makes the change, an ordinary message (Svix's
- * operational event names and data shapes) with one delivery to that
- * endpoint, which the sweep sends like any other:
+ * its ops endpoint (workspace.h); state changes elsewhere in the
+ * workspace then create, in the transaction that makes the change, an
+ * ordinary message (Svix's operational event names and data shapes) with
+ * one delivery to that endpoint, which the sweep sends like any other:
  *
  *	endpoint.disabled	410 Gone, failing too long, or by hand
  *	endpoint.enabled	by hand
@@ -54,14 +54,5 @@ enum hf_result hf_ops_endpoint_toggling(struct hf_db *db,
 					const char *endpoint_id, bool active,
 					const char *reason, char *errstr,
 					size_t errlen);
-
-/*
- * Name the workspace's ops endpoint (NULL: none).  The endpoint must
- * belong to the workspace.  HF_ERR_NOT_FOUND for an unknown workspace or
- * endpoint, HF_ERR_INVALID for another workspace's.
- */
-enum hf_result hf_ops_set_endpoint(struct hf_db *db, const char *workspace_id,
-				   const char *endpoint_id, char *errstr,
-				   size_t errlen);
 
 #endif

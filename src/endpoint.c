@@ -12,6 +12,7 @@
 #include "db_delivery.h"
 #include "db_sweep.h"
 #include "environment.h"
+#include "workspace.h"
 
 /* Why an endpoint disabled through the API or deleted is not active. */
 #define DISABLED_BY_API "disabled through the management API"
@@ -246,6 +247,9 @@ hf_endpoint_delete(struct hf_db *db, const struct hf_scope *scope,
 	if (r != HF_OK)
 		return r;
 	r = hf_endpoint_set_active(db, id, false, DELETED, errstr, errlen);
+	if (r == HF_OK)
+		r = hf_workspace_forget_ops_endpoint(db, scope->workspace_id, id,
+						     errstr, errlen);
 	if (r != HF_OK)
 		return r;
 	/* A failed delivery makes its message failed (the message rule). */

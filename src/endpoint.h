@@ -101,7 +101,8 @@ enum hf_result hf_endpoint_update(struct hf_db *db, const struct hf_scope *scope
  * disabling does), then those parked deliveries are ended as failed ("the
  * endpoint was deleted"), so that their messages finish and purge can
  * take them; one being sent at that moment is left to its sweep, whose
- * result parks it.  The ingest keys scoped to it are revoked.
+ * result parks it.  The ingest keys scoped to it are revoked, and a
+ * workspace whose ops endpoint it was has none.
  */
 enum hf_result hf_endpoint_delete(struct hf_db *db, const struct hf_scope *scope,
 				  const char *id, char *errstr, size_t errlen);

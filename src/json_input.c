@@ -18,6 +18,7 @@
 struct scanner {
 	const unsigned char *start, *p, *end;
 	int depth;
+	size_t values, containers;	/* seen so far, for the caps */
 	size_t *counts;		/* members per object, in document order */
 	size_t ncounts, capacity;
 	char *errstr;
@@ -240,6 +241,10 @@ enter_container(struct scanner *s)
 {
 	if (++s->depth > HF_JSON_MAX_DEPTH)
 		return scan_fail(s, "nested too deeply");
+	if (++s->containers > HF_JSON_MAX_CONTAINERS)
+		return hf_fail(HF_ERR_LIMIT, s->errstr, s->errlen,
+			       "invalid JSON: more than %d objects and arrays in one document",
+			       HF_JSON_MAX_CONTAINERS);
 	s->p++;
 	skip_whitespace(s);
 	return HF_OK;
@@ -335,6 +340,10 @@ scan_value(struct scanner *s)
 	skip_whitespace(s);
 	if (s->p >= s->end)
 		return scan_fail(s, "expected a value");
+	if (++s->values > HF_JSON_MAX_VALUES)
+		return hf_fail(HF_ERR_LIMIT, s->errstr, s->errlen,
+			       "invalid JSON: more than %d values in one document",
+			       HF_JSON_MAX_VALUES);
 	switch (*s->p) {
 	case '{':
 		return scan_object(s);
@@ -471,4 +480,79 @@ out:
 		json_tokener_free(tok);
 	free(s.counts);
 	return r;
+}
+
+/* The index of the '"' closing the string whose text starts at i, or len;
+ * *escaped says whether a backslash came first. */
+static size_t
+peek_string_end(const char *text, size_t len, size_t i, bool *escaped)
+{
+	*escaped = false;
+	for (; i < len && text[i] != '"'; i++) {
+		if (text[i] == '\\') {
+			*escaped = true;
+			i++;
+		}
+	}
+	return i;
+}
+
+const char *
+hf_json_peek_string_member(const char *text, size_t len, const char *name,
+			   size_t *value_len)
+{
+	size_t name_len = strlen(name), i = 0, end, value;
+	bool top_is_object = false, expect_key = false, escaped;
+	long depth = 0;
+
+	*value_len = 0;
+	while (i < len) {
+		switch (text[i]) {
+		case '"':
+			end = peek_string_end(text, len, i + 1, &escaped);
+			if (end >= len)
+				return NULL;
+			if (depth == 1 && top_is_object && expect_key &&
+			    !escaped && end - (i + 1) == name_len &&
+			    memcmp(text + i + 1, name, name_len) == 0) {
+				value = end + 1;
+				while (value < len && strchr(" \t\r\n", text[value]) != NULL &&
+				       text[value] != '\0')
+					value++;
+				if (value >= len || text[value] != ':')
+					return NULL;
+				value++;
+				while (value < len && strchr(" \t\r\n", text[value]) != NULL &&
+				       text[value] != '\0')
+					value++;
+				if (value >= len || text[value] != '"')
+					return NULL;
+				end = peek_string_end(text, len, value + 1, &escaped);
+				if (end >= len || escaped)
+					return NULL;
+				*value_len = end - (value + 1);
+				return text + value + 1;
+			}
+			expect_key = false;
+			i = end + 1;
+			continue;
+		case '{':
+		case '[':
+			if (depth++ == 0)
+				top_is_object = text[i] == '{';
+			expect_key = depth == 1 && top_is_object;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		case ',':
+			expect_key = depth == 1 && top_is_object;
+			break;
+		default:
+			break;
+		}
+		i++;
+	}
+	return NULL;
 }

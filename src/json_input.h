@@ -12,6 +12,9 @@
  *     (trailing bytes, comments, single quotes, NaN, Infinity, hex, +1,
  *     leading zeros, bare words other than true/false/null);
  *   - nesting deeper than HF_JSON_MAX_DEPTH arrays/objects;
+ *   - more than HF_JSON_MAX_CONTAINERS arrays and objects, or more than
+ *     HF_JSON_MAX_VALUES values, in one document (HF_ERR_LIMIT): the scan
+ *     stops there, before json-c has built anything;
  *   - invalid UTF-8, raw control characters in strings, a raw NUL anywhere,
  *     the escape \u0000, unpaired UTF-16 surrogate escapes;
  *   - integers outside [-2^63, 2^64 - 1] (json-c would saturate them);
@@ -30,11 +33,23 @@
  * Parse len bytes of text (need not be NUL-terminated; len at most
  * HF_PAYLOAD_BYTES_CEILING).  On HF_OK *out is a new tree the caller
  * releases with json_object_put().  A JSON document that is `null` yields
- * HF_OK with *out == NULL.  On HF_ERR_INVALID errstr says what is wrong;
- * HF_ERR_NOMEM and HF_ERR_LIMIT (len too large) are the other failures.
+ * HF_OK with *out == NULL.  On HF_ERR_INVALID and HF_ERR_LIMIT (len too
+ * large, too many values) errstr says what is wrong; HF_ERR_NOMEM is the
+ * other failure.
  */
 enum hf_result hf_json_parse(const char *text, size_t len,
 			     struct json_object **out,
 			     char *errstr, size_t errlen);
+
+/*
+ * The string value of the top-level object's member name, found without
+ * building or validating anything: a hint for what the document will say
+ * once parsed (hf_json_parse), so that work can start before the parse.
+ * Its length goes to *value_len; NULL when the text is not an object with
+ * that member, or the value is not a string, or has escapes.  The result
+ * points into text; the caller must check it against the parsed document.
+ */
+const char *hf_json_peek_string_member(const char *text, size_t len,
+				       const char *name, size_t *value_len);
 
 #endif

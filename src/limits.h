@@ -12,6 +12,16 @@
 /* JSON nesting accepted from clients; deeper documents are invalid_json. */
 #define HF_JSON_MAX_DEPTH 32
 
+/*
+ * What one JSON document may hold, so that the tree json-c builds stays
+ * bounded whatever the body: an object costs json-c about 800 bytes, an
+ * array about 150, any other value about 80, so a document at these caps
+ * costs at most some 16 MiB beyond its own text.  Counted by the scanner
+ * before json-c builds anything.
+ */
+#define HF_JSON_MAX_CONTAINERS 10000	/* objects and arrays */
+#define HF_JSON_MAX_VALUES 100000	/* every value, members and elements */
+
 /* Event type names: 1..128 characters of [A-Za-z0-9._:-]. */
 #define HF_EVENT_TYPE_MAX_LEN 128
 
@@ -80,6 +90,10 @@
 
 /* Parameters one statement may bind. */
 #define HF_DB_MAX_PARAMS 32
+
+/* Largest column value hf_query_next fetches (the largest payload, with
+ * room for a JSON document built around one). */
+#define HF_DB_COLUMN_MAX_BYTES (4 * HF_PAYLOAD_BYTES_CEILING)
 
 /* Default per-endpoint backlog above which fan-out refuses to queue more. */
 #define HF_MAX_PENDING_PER_ENDPOINT_DEFAULT 10000
@@ -162,6 +176,19 @@
 #define HF_ROTATE_GRACE_HOURS_MAX (30 * 24)
 
 /*
+ * Application portal links: minutes until a link expires (default and
+ * most, one day: a link is handed to a customer, so it should not live
+ * long), and its token, "hfp_" plus random bytes in hex.
+ */
+#define HF_PORTAL_MINUTES_DEFAULT 60
+#define HF_PORTAL_MINUTES_MAX 1440
+#define HF_PORTAL_TOKEN_RANDOM_BYTES 32
+#define HF_PORTAL_TOKEN_PREFIX "hfp_"
+#define HF_PORTAL_TOKEN_LEN (4 + 2 * HF_PORTAL_TOKEN_RANDOM_BYTES)
+/* The longest Host header a portal link is built on (else it is relative). */
+#define HF_PORTAL_HOST_MAX_LEN 255
+
+/*
  * hookfan-admin purge: --older-than is a whole number of days up to this
  * (ten years: the cutoff stays well after the epoch ids count from).
  * Each transaction examines at most HF_PURGE_BATCH_MESSAGES messages and
@@ -217,5 +244,16 @@
 
 /* deliveries.last_error and attempts.error: 255 characters of UTF-8. */
 #define HF_DELIVERY_ERROR_MAX_BYTES 1020
+
+/*
+ * The Svix-compatible API (/api/v1/...): a list page holds at most
+ * HF_SVIX_LIST_LIMIT_MAX items (Svix's own cap); uid and eventId are at
+ * most HF_SVIX_UID_MAX_LEN bytes; a recover retries at most
+ * HF_SVIX_RECOVER_MAX deliveries (one transaction).
+ */
+#define HF_SVIX_LIST_LIMIT_MAX 250
+#define HF_SVIX_LIST_LIMIT_DEFAULT 50
+#define HF_SVIX_UID_MAX_LEN 256
+#define HF_SVIX_RECOVER_MAX 1000
 
 #endif

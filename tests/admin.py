@@ -53,7 +53,7 @@ def migrate_is_recorded_and_safe_to_repeat():
 
 @hftest.test
 def migrate_from_two_shells_at_once():
-    db.root_sql("CREATE DATABASE hookfan2; GRANT ALL ON hookfan2.* TO 'hookfan'@'localhost';")
+    db.root_sql("CREATE DATABASE hookfan2; GRANT ALL ON hookfan2.* TO %s;" % hftest.ALL_ACCOUNTS)
     conf = db.write_config(path=os.path.join(db.dir, "two.conf"), db_name="hookfan2")
     cmd = [hftest.ADMIN, "--config", conf, "--json", "migrate"]
     procs = [subprocess.Popen(cmd, env=db.env(), stdout=subprocess.PIPE,
@@ -107,8 +107,8 @@ def migrate_scripts(database, initial, routines_sql):
     for name, text in (("001_initial.sql", initial), ("routines.sql", routines_sql)):
         with open(os.path.join(folder, name), "w") as f:
             f.write(text)
-    db.root_sql("CREATE DATABASE %s; GRANT ALL ON %s.* TO 'hookfan'@'localhost';"
-                % (database, database))
+    db.root_sql("CREATE DATABASE %s; GRANT ALL ON %s.* TO %s;"
+                % (database, database, hftest.ALL_ACCOUNTS))
     return subprocess.run([hftest.ADMIN, "--config", database_config(database), "migrate"],
                           env=dict(db.env(), HOOKFAN_SQL_DIR=folder),
                           capture_output=True, text=True)
@@ -669,6 +669,7 @@ def db_host_and_db_port_reach_a_server_over_tcp_and_db_socket_wins():
         with open(path, "w") as f:
             for key, value in dict(settings, **keys).items():
                 f.write("%s = %s\n" % (key, value))
+        os.chmod(path, 0o600)
         return path
     over_tcp = config("tcp.conf", db_host="127.0.0.1", db_port=port)
     r = tcp.run_admin("--json", "migrate", config=over_tcp)

@@ -1,5 +1,6 @@
 """src/db.c against a real MariaDB: a lock-wait timeout redoes the whole
-transaction, and a killed connection is replaced and the work redone."""
+transaction, a killed connection is replaced and the work redone, and a
+column longer than its buffer is read whole."""
 import os
 import subprocess
 import sys
@@ -82,6 +83,34 @@ def killed_connection_during_server_restart_recovers():
     out, err = proc.communicate("go\n", timeout=60)
     eq(proc.returncode, 0, "probe exit (%s)" % err)
     eq(probe_output(out)["result"], "ok")
+
+
+@hftest.test
+def a_truncated_column_is_fetched_whole():
+    # Every column's buffer cut to one byte: each value below is truncated
+    # by the fetch and must come back whole, NUL-terminated at its length
+    # (the old code wrote that NUL past the buffer), NULL staying NULL,
+    # and the grown buffers serving the rows after.
+    sql = ("SELECT 'abc', NULL, CAST('2026-01-02 03:04:05.123456' AS DATETIME(6)), ''"
+           " UNION ALL SELECT REPEAT('y', 100000), 'x', NULL, 'b'"
+           " UNION ALL SELECT 'z', 'xy', NULL, 'c'")
+    expected = [["abc", "NULL", "2026-01-02 03:04:05.123456", ""],
+                ["y" * 100000, "x", "NULL", "b"],
+                ["z", "xy", "NULL", "c"]]
+    for mode in ("columns", "short"):
+        r = subprocess.run([PROBE, db.config_path, mode, sql], capture_output=True, text=True,
+                           timeout=60)
+        eq(r.returncode, 0, "%s probe exit (%s)" % (mode, r.stderr))
+        out = probe_output(r.stdout)
+        eq(out["result"], "ok", mode)
+        for row, values in enumerate(expected):
+            for col, value in enumerate(values):
+                name = "row%d.col%d" % (row, col)
+                eq(out[name], value, "%s %s" % (mode, name))
+                length = 0 if value == "NULL" else len(value)
+                eq(out[name + ".length"], "%d/%d" % (length, length),
+                   "%s %s: length read / C string length" % (mode, name))
+        assert "row3.col0" not in out, "three rows"
 
 
 hftest.main()

@@ -7,9 +7,16 @@
  *					then another transaction
  *	db_probe CONFIG commitlost	an INSERT, then wait for a line (the
  *					test kills the connection), then COMMIT
+ *	db_probe CONFIG columns SQL	run SQL, print each column of each row
+ *					as "rowN.colM=VALUE" and its length
+ *	db_probe CONFIG short SQL	the same with every column's buffer
+ *					cut to one byte, as when the stored
+ *					result under-reports a column's
+ *					length: each fetch is truncated
  *
  * Prints "key=value" lines the test checks.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,6 +84,37 @@ insert_then_wait(struct hf_db *db, void *ctx)
 	return r;
 }
 
+/* Print every column of every row of sql, with its length as read. */
+static enum hf_result
+print_columns(struct hf_db *db, const char *sql, bool cut_buffers)
+{
+	struct hf_query q;
+	enum hf_result r;
+	unsigned int row = 0, i;
+	const char *value;
+	size_t len;
+
+	hf_query_start(&q, db, sql);
+	r = hf_query_run(&q);
+	if (r == HF_OK && cut_buffers) {
+		for (i = 0; i < q.ncolumns; i++)
+			q.columns[i].buffer_length = 1;
+		if (mysql_stmt_bind_result(q.stmt, q.columns) != 0)
+			r = HF_ERR_DB;
+	}
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		for (i = 0; i < q.ncolumns; i++) {
+			value = hf_query_column(&q, i, &len);
+			printf("row%u.col%u=%s\nrow%u.col%u.length=%zu/%zu\n",
+			       row, i, value != NULL ? value : "NULL", row, i,
+			       len, value != NULL ? strlen(value) : 0);
+		}
+		row++;
+	}
+	hf_query_end(&q);
+	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -90,14 +128,19 @@ main(int argc, char **argv)
 	long long id = 0;
 	enum hf_result r;
 
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		return 2;
 	if (hf_config_load(&cfg, argv[1], false, errstr, sizeof(errstr)) != HF_OK ||
 	    hf_db_open(&db, &cfg, &limits, errstr, sizeof(errstr)) != HF_OK) {
 		fprintf(stderr, "db_probe: %s\n", errstr);
 		return 1;
 	}
-	if (strcmp(argv[2], "commitlost") == 0) {
+	if (argc == 4) {
+		r = print_columns(db, argv[3], strcmp(argv[2], "short") == 0);
+		printf("result=%s\n", hf_result_str(r));
+		if (r != HF_OK)
+			printf("error=%s\n", hf_db_error(db));
+	} else if (strcmp(argv[2], "commitlost") == 0) {
 		r = hf_db_transaction(db, insert_then_wait, NULL);
 		printf("result=%s\nattempts=%d\n", hf_result_str(r), attempts);
 	} else if (strcmp(argv[2], "lockwait") == 0) {

@@ -507,17 +507,22 @@ def oversize_bodies_are_413_before_parsing():
         eq(len(w.messages()), stored, n + ": nothing stored of 9 MiB")
 
 
-def raw_request(server, data):
+def raw_answer(server, data):
     """Send bytes as they are (a request no HTTP client would write);
-    returns (status, headers, body bytes)."""
+    returns every byte of the answer, until the server closes."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
         s.sendall(data)
         answer = b""
         while True:
             chunk = s.recv(65536)
             if not chunk:
-                break
+                return answer
             answer += chunk
+
+
+def raw_request(server, data):
+    """raw_answer, parsed: (status, headers, body bytes)."""
+    answer = raw_answer(server, data)
     head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {}
@@ -553,9 +558,38 @@ def what_the_web_servers_refuse_themselves_is_json_too():
          b"TRACE /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hfk_secret\r\n"
          b"Connection: close\r\n\r\n",
          {"lighttpd": (405, "method_not_allowed"), "apache": (405, "method_not_allowed")}),
+        # Apache passes these on to hookfan.fcgi, which answers them.
+        ("a POST with neither a body nor a length",
+         b"POST /api/ingest/event/a HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+         b"\r\nConnection: close\r\n\r\n",
+         {"lighttpd": (411, "invalid_request"), "apache": (401, "unauthorized")}),
+        ("an HTTP/1.0 POST without a length",
+         b"POST /api/ingest/event/a HTTP/1.0\r\nContent-Type: application/json\r\n\r\n",
+         {"lighttpd": (411, "invalid_request"), "apache": (401, "unauthorized")}),
+        ("an Expect other than 100-continue",
+         b"POST /api/ingest/event/a HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\n"
+         b"Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+         {"lighttpd": (401, "unauthorized"), "apache": (417, "invalid_request")}),
+        ("a method no server knows",
+         b"FROB /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+         {"lighttpd": (501, "invalid_request"), "apache": (405, "method_not_allowed")}),
+        ("an unknown transfer coding",
+         b"POST /api/ingest/event/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+         b"Connection: close\r\n\r\n{}",
+         {"lighttpd": (501, "invalid_request"), "apache": (400, "invalid_request")}),
+        # Apache answers these as HTTP/1.1, with hookfan's 200.
+        ("HTTP/3.0 in the request line",
+         b"GET /healthz HTTP/3.0\r\nHost: x\r\nConnection: close\r\n\r\n",
+         {"lighttpd": (505, "invalid_request")}),
+        ("a Range past the end of the answer",
+         b"GET /healthz HTTP/1.1\r\nHost: x\r\nRange: bytes=9999-\r\n"
+         b"Connection: close\r\n\r\n",
+         {"lighttpd": (416, "invalid_request")}),
     ]
     for server in servers:
         for what, data, expected in cases:
+            if server.name not in expected:
+                continue
             status, headers, body = raw_request(server, data)
             label = "%s, %s" % (server.name, what)
             eq(status, expected[server.name][0], label + ": status")
@@ -568,6 +602,28 @@ def what_the_web_servers_refuse_themselves_is_json_too():
         # was (Apache's page for its own 404 says something else).
         eq(server.api("GET", "/no/such/path", content_type=None)[2],
            {"code": "not_found", "message": "no such path"}, server.name + ": hookfan's 404")
+
+
+@hftest.test
+def a_request_sent_too_slowly_gets_json_or_nothing():
+    """408: Apache with mod_reqtimeout (Debian enables it) answers a
+    request whose headers come too slowly with its own 408, JSON; lighttpd
+    closes such a connection (server.max-read-idle) without a word, and
+    a body that stops coming reaches hookfan.fcgi's own JSON either way."""
+    slow = [webservers.Lighttpd(db, procs=1, extra="server.max-read-idle = 2\n"),
+            webservers.Apache(db, max_procs=1, modules=("reqtimeout",),
+                              extra="RequestReadTimeout header=2 body=2\n")]
+    partial = b"POST /api/ingest/event/a HTTP/1.1\r\nHost: x\r\n"
+    for server in slow:
+        answer = raw_answer(server, partial)
+        server.stop()
+        if server.name == "lighttpd":
+            eq(answer, b"", "lighttpd closes without an answer")
+            continue
+        head, _, body = answer.partition(b"\r\n\r\n")
+        eq(head.split(b"\r\n")[0], b"HTTP/1.1 408 Request Timeout", "apache: status")
+        assert b"\r\nContent-Type: application/json" in head, head
+        eq(json.loads(body)["code"], "invalid_request", "apache: code")
 
 
 @hftest.test

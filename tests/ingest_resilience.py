@@ -104,7 +104,7 @@ def a_connection_killed_during_the_store_is_503_with_nothing_stored():
             waiting = None
             for _ in range(100):
                 waiting = db.root_sql(
-                    "SELECT id FROM information_schema.processlist WHERE user = 'hookfan'"
+                    "SELECT id FROM information_schema.processlist WHERE user = '%s'" % hftest.ACCOUNTS["ingest"] +
                     " AND info LIKE 'INSERT INTO deliveries%'").split()
                 if waiting:
                     break
@@ -152,7 +152,9 @@ def store_with(before_commit="", after_commit=""):
 # on a table of the tests' own, held by the test (gate_closed).  (SLEEP
 # would not do: cut short, it returns 1 and the CALL goes on.)
 db.root_sql("USE hookfan; CREATE TABLE hf_test_gate (id INT PRIMARY KEY) ENGINE=InnoDB;"
-            " INSERT INTO hf_test_gate VALUES (1)")
+            " INSERT INTO hf_test_gate VALUES (1);"
+            " GRANT SELECT, UPDATE ON hookfan.hf_test_gate TO '%s'@'localhost'"
+            % hftest.ACCOUNTS["ingest"])
 AT_THE_GATE = ("SET STATEMENT innodb_lock_wait_timeout = 60 FOR"
                " SELECT id INTO @hf_test FROM hf_test_gate WHERE id = 1 FOR UPDATE;")
 
@@ -220,7 +222,7 @@ def a_connection_killed_after_the_stores_commit_answers_the_success():
             worker = threading.Thread(target=lambda: answer.append(trigger(server)))
             worker.start()
             waiting = hftest.wait_for(lambda: db.root_sql(
-                "SELECT id FROM information_schema.processlist WHERE user = 'hookfan'"
+                "SELECT id FROM information_schema.processlist WHERE user = '%s'" % hftest.ACCOUNTS["ingest"] +
                 " AND info LIKE '%hf_test_gate%'").split(), 10, "the CALL past its COMMIT")
             db.root_sql("KILL CONNECTION %s" % waiting[0])
             # Killed before the statement timeout (3 s), or this tested that.

@@ -100,7 +100,7 @@ def the_configs_name_the_installed_paths():
     # lighttpd's own errors: every status-CODE.html it names is installed, JSON.
     prefix = re.search(r'^server\.errorfile-prefix = "(.+)"$', lighttpd, re.M)
     assert prefix, "hookfan-lighttpd.conf names no error files"
-    for code in (400, 413, 431, 500, 503):
+    for code in (400, 408, 411, 413, 416, 417, 431, 500, 501, 503, 505):
         page = json.loads(read("%s%d.html" % (prefix.group(1), code)))
         eq(sorted(page), ["code", "message"], "status-%d.html" % code)
     loop = texts["hookfan-sweep.service"]
@@ -182,6 +182,7 @@ def the_installed_programs_run_from_the_install():
     r = subprocess.run([admin, "--json", "migrate"], capture_output=True, text=True,
                        env=env, timeout=120)
     eq(r.returncode, 0, "installed migrate: %s" % r.stderr)
+    db.grant_accounts()     # the sweep's and the ingest's, now that the tables exist
     numbered = [n for n in os.listdir(installed(SHARE + "/sql")) if n[:3].isdigit()]
     eq(json.loads(r.stdout), {"applied": len(numbered)}, "every installed migration applied")
     r = subprocess.run([installed(BIN + "/hookfan-sweep")], capture_output=True, text=True,
@@ -296,7 +297,7 @@ def installed_database(db, name):
     """A fresh database `name` on db's server that the hookfan account may
     use, and a config naming it; returns the config's path."""
     db.root_sql("CREATE DATABASE %s CHARACTER SET utf8mb4;"
-                "GRANT ALL ON %s.* TO 'hookfan'@'localhost';" % (name, name))
+                "GRANT ALL ON %s.* TO %s;" % (name, name, hftest.ALL_ACCOUNTS))
     return db.write_config(path=os.path.join(db.dir, name + ".conf"), db_name=name)
 
 

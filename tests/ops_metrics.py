@@ -5,14 +5,12 @@ python3-prometheus-client), against what the
 receivers saw and the attempts table holds; two sweeps at once adding up;
 the textfile written whole and renamed into place; keys refused; one
 workspace's view showing nothing of another's."""
-import hashlib
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest  # noqa: E402
-import hfids  # noqa: E402
 import sweeptest as st  # noqa: E402
 from receivers import Receiver  # noqa: E402
 
@@ -273,14 +271,11 @@ def a_metrics_file_that_cannot_be_written_is_one_line_and_bad_usage_exits_2():
 
 
 def management_key(ws, revoked=False):
-    """A management key of ws, made as the management API will make them
-    (hfm_, stored as its SHA-256)."""
-    key = "hfm_" + os.urandom(32).hex()
-    db.root_sql("USE hookfan; INSERT INTO api_keys (id, key_hash, workspace_id, revoked_at)"
-                " VALUES ('%s', '%s', '%s', %s)"
-                % (hfids.new_id("key", hfids.now_ms()), hashlib.sha256(key.encode()).hexdigest(), ws,
-                   "NOW(3)" if revoked else "NULL"))
-    return key
+    """A management key of ws, made by hookfan-admin (revoked if asked)."""
+    made = db.admin("key", "create", "--workspace", ws, "--management")
+    if revoked:
+        db.admin("key", "revoke", "--key-id", made["id"])
+    return made["key"]
 
 
 @hftest.test

@@ -275,7 +275,7 @@ def a_retry_whose_message_goes_while_it_waits_names_the_delivery(space):
                                                                    retry.communicate()))
         # Its lock statement running (the locker holds the row): waiting.
         return db.value("SELECT COUNT(*) FROM information_schema.processlist"
-                        " WHERE user = 'hookfan' AND info ="
+                        " WHERE user = '%s' AND info =" % hftest.ACCOUNTS["admin"] +
                         " 'SELECT 1 FROM messages WHERE id = ? FOR UPDATE'") == "1"
     hftest.wait_for(retry_waiting, what="the retry waiting for the message's lock")
     eq(locker.finish("DELETE FROM attempts WHERE delivery_id = '{1}';"
@@ -619,7 +619,7 @@ def an_unusable_database_is_one_line_and_exit_1():
     eq(r.returncode, 1, r.stderr)
     eq(r.stdout, "")
     eq(len(r.stderr.strip().splitlines()), 1, r.stderr)
-    db.root_sql("CREATE DATABASE empty; GRANT ALL ON empty.* TO 'hookfan'@'localhost';")
+    db.root_sql("CREATE DATABASE empty; GRANT ALL ON empty.* TO %s;" % hftest.ALL_ACCOUNTS)
     path = db.write_config(path=os.path.join(db.dir, "empty.conf"), db_name="empty")
     r = db.run_admin("purge", "--older-than", "30", config=path)
     eq(r.returncode, 1, r.stderr)

@@ -173,6 +173,7 @@ class Cluster:
             node.boot()
         for node in cluster.nodes:
             node.write_config(**config)
+        first.create_accounts()     # they replicate too
         if migrate:
             first.admin("migrate")
         cluster.wait_size(size)

@@ -33,6 +33,12 @@ SWEEP = os.path.join(BUILDDIR, "hookfan-sweep")
 FCGI = os.path.join(BUILDDIR, "hookfan.fcgi")
 SQL_DIR = os.path.join(SRCDIR, "sql")
 DB_PASSWORD = "hookfan-test-pw"
+# The account of each program, as the suite's configs name them.
+ACCOUNTS = {"ingest": "hookfan_ingest", "sweep": "hookfan_sweep",
+            "admin": "hookfan_admin", "api": "hookfan_api"}
+# Every account of the test bed, for a GRANT on a scratch database.
+ALL_ACCOUNTS = ", ".join("'%s'@'localhost'" % user
+                         for user in ["hookfan"] + list(ACCOUNTS.values()))
 
 
 
@@ -281,10 +287,14 @@ class MariaDB:
 
     @classmethod
     def start(cls, migrate=True, tcp_port=None, **config):
-        """Start a server, create the hookfan database and account, and
-        (unless migrate is False) apply the migrations.  tcp_port: also
-        listen on 127.0.0.1 at that port (hookfan's account is still
-        'hookfan'@'localhost', the socket's; the caller grants more)."""
+        """Start a server, create the hookfan database and its accounts,
+        and (unless migrate is False) apply the migrations.  Each program
+        connects with its own account (ACCOUNTS, made from `hookfan-admin
+        grants`, written into the config as ingest_db_user ...); db_user
+        'hookfan' has every right on the database, for configs a test
+        writes itself.  tcp_port: also listen on 127.0.0.1 at that port
+        (the accounts are still @'localhost', the socket's; the caller
+        grants more)."""
         db = cls(tcp_port)
         shutil.copytree(_template_datadir(), db.datadir, symlinks=True)
         db.boot()
@@ -292,9 +302,29 @@ class MariaDB:
                     "CREATE USER 'hookfan'@'localhost' IDENTIFIED BY '%s';"
                     "GRANT ALL ON hookfan.* TO 'hookfan'@'localhost';" % DB_PASSWORD)
         db.write_config(**config)
+        db.create_accounts()
         if migrate:
-            db.admin("migrate")
+            db.admin("migrate")     # grants the other accounts when done
         return db
+
+    def create_accounts(self):
+        """Every program's account, from the start; admin's rights now,
+        the others' once the tables are made (grant_accounts after
+        migrate)."""
+        self.root_sql("".join("CREATE USER '%s'@'localhost' IDENTIFIED BY '%s';"
+                              % (user, DB_PASSWORD) for user in ACCOUNTS.values()))
+        self.grant_accounts("admin")
+
+    def grant_accounts(self, account=None):
+        """Run `hookfan-admin grants` (of one account, or all) as root,
+        with the suite's password.  After every migrate: table grants need
+        the tables."""
+        args = ["grants"] + (["--account", account] if account else [])
+        r = subprocess.run([ADMIN, "--config", self.config_path] + args,
+                           capture_output=True, text=True, env=self.env(), timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("hookfan-admin grants failed: " + r.stderr)
+        self.root_sql(r.stdout.replace("CHANGE_ME", DB_PASSWORD))
 
     def boot(self):
         """Start mariadbd on the existing data directory; wait until ready."""
@@ -370,10 +400,17 @@ class MariaDB:
         return rows[0][0] if rows else None
 
     def write_config(self, path=None, **overrides):
-        """Write a hookfan.conf for this server; keys as keyword arguments."""
+        """Write a hookfan.conf for this server; keys as keyword arguments.
+        Each program gets its account of ACCOUNTS, unless db_user is
+        given: then that one account serves them all."""
         settings = {"db_socket": self.socket, "db_name": "hookfan",
                     "db_user": "hookfan", "db_password": DB_PASSWORD,
                     "allow_private_targets": "yes"}
+        # Each program on its own account, unless the caller names one
+        # account (db_user) for all of them.
+        for program, user in ACCOUNTS.items() if "db_user" not in overrides else ():
+            settings[program + "_db_user"] = user
+            settings[program + "_db_password"] = DB_PASSWORD
         settings.update(overrides)
         path = path or self.config_path
         with open(path, "w") as f:
@@ -391,8 +428,11 @@ class MariaDB:
     def run_admin(self, *args, config=None):
         """Run hookfan-admin; returns CompletedProcess (text)."""
         cmd = [ADMIN, "--config", config or self.config_path] + list(args)
-        return subprocess.run(cmd, capture_output=True, text=True, env=self.env(),
-                              timeout=120)
+        r = subprocess.run(cmd, capture_output=True, text=True, env=self.env(),
+                           timeout=120)
+        if r.returncode == 0 and "migrate" in args and config in (None, self.config_path):
+            self.grant_accounts()
+        return r
 
     def admin(self, *args):
         """Run hookfan-admin --json ARGS; assert success; return the JSON."""

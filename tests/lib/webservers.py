@@ -24,6 +24,8 @@ import time
 import hftest
 
 FCGI_TEMPLATE_DIR = os.path.join(hftest.SRCDIR, "apache")
+# The dashboard's pages, served from the source tree under /ui/.
+UI_DIR = os.path.join(hftest.SRCDIR, "ui")
 
 
 def _fill(template, values):
@@ -141,13 +143,14 @@ class Lighttpd(WebServer):
 
     name = "lighttpd"
 
-    def __init__(self, db, config_path=None, procs=2, healthy=True):
+    def __init__(self, db, config_path=None, procs=2, healthy=True, extra=""):
+        """extra: lines appended to lighttpd.conf (after the snippet)."""
         super().__init__(db)
         run = os.path.join(self.dir, "run")
         os.makedirs(run, mode=0o700)
         snippet = _fill("hookfan-lighttpd.conf.in", {
             "FCGI": hftest.FCGI, "CONFIG": config_path or db.config_path,
-            "RUNDIR": run, "PKGDATADIR": FCGI_TEMPLATE_DIR})
+            "RUNDIR": run, "PKGDATADIR": FCGI_TEMPLATE_DIR, "UIDIR": UI_DIR})
         snippet = snippet.replace('"max-procs" => 8', '"max-procs" => %d' % procs)
         docroot = os.path.join(self.dir, "htdocs")
         os.makedirs(docroot)
@@ -159,6 +162,7 @@ class Lighttpd(WebServer):
             f.write('server.upload-dirs = ( "%s" )\n' % self.dir)
             f.write('server.breakagelog = "%s/fcgi-stderr.log"\n' % self.dir)
             f.write(snippet)
+            f.write(extra)
         self.conf = conf
         self.proc = subprocess.Popen(["lighttpd", "-D", "-f", conf],
                                      stdout=subprocess.DEVNULL,
@@ -182,7 +186,9 @@ class Apache(WebServer):
     name = "apache"
     MODULES = "/usr/lib/apache2/modules"
 
-    def __init__(self, db, config_path=None, max_procs=2, healthy=True):
+    def __init__(self, db, config_path=None, max_procs=2, healthy=True, extra="",
+                 modules=()):
+        """extra: lines appended to httpd.conf; modules: more to load."""
         super().__init__(db)
         user = _apache_user()
         root = os.geteuid() == 0
@@ -205,7 +211,7 @@ class Apache(WebServer):
         if root:
             os.chown(os.path.join(self.dir, "fcgid"), user.pw_uid, user.pw_gid)
         snippet = _fill("hookfan-apache.conf.in", {
-            "FCGI": fcgi, "FCGIDIR": libexec, "CONFIG": config})
+            "FCGI": fcgi, "FCGIDIR": libexec, "CONFIG": config, "UIDIR": UI_DIR})
         conf = os.path.join(self.dir, "httpd.conf")
         with open(conf, "w") as f:
             f.write("ServerRoot %s\n" % self.dir)
@@ -215,16 +221,20 @@ class Apache(WebServer):
             f.write("DefaultRuntimeDir %s/run\n" % self.dir)
             f.write("Mutex file:%s/run default\n" % self.dir)
             f.write("ErrorLog %s/error.log\nLogLevel warn\n" % self.dir)
-            for mod in ("mpm_event", "authz_core", "alias", "headers", "fcgid"):
+            for mod in ("mpm_event", "authz_core", "alias", "headers", "fcgid",
+                        "mime", "dir") + tuple(modules):
                 f.write("LoadModule %s_module %s/mod_%s.so\n" % (mod, self.MODULES, mod))
             if root:
                 f.write("User %s\nGroup #%d\n" % (user.pw_name, user.pw_gid))
             f.write("DocumentRoot %s/run\n" % self.dir)
+            # The snippet names the types of the dashboard's files itself.
+            f.write("TypesConfig /dev/null\n")
             f.write("FcgidIPCDir %s/fcgid\n" % self.dir)
             f.write("FcgidProcessTableFile %s/run/fcgid_shm\n" % self.dir)
             f.write("FcgidMaxProcessesPerClass %d\n" % max_procs)
             f.write("FcgidMinProcessesPerClass 0\n")
             f.write(snippet)
+            f.write(extra)
         self.conf = conf
         self.proc = subprocess.Popen(["apache2", "-f", conf, "-DFOREGROUND"],
                                      stdout=subprocess.DEVNULL,

@@ -13,6 +13,44 @@ parse(struct hf_config *cfg, const char *text, char *err, size_t errlen)
 	return hf_config_parse(cfg, text, strlen(text), "test.conf", err, errlen);
 }
 
+/* Each program's account, and the fallback to db_user / db_password. */
+static void
+accounts(void)
+{
+	struct hf_config cfg;
+	const char *user, *password;
+	char err[512];
+
+	is_int(parse(&cfg, "db_user = base\ndb_password = basepw\n"
+			   "ingest_db_user = ing\ningest_db_password = ingpw\n"
+			   "sweep_db_user = sw\n"
+			   "api_db_password = apipw\n", err, sizeof(err)),
+	       HF_OK, "account keys parse");
+	hf_config_account(&cfg, HF_DB_ACCOUNT_INGEST, &user, &password);
+	is_str(user, "ing", "ingest's own user");
+	is_str(password, "ingpw", "ingest's own password");
+	hf_config_account(&cfg, HF_DB_ACCOUNT_SWEEP, &user, &password);
+	is_str(user, "sw", "sweep's own user");
+	is_str(password, "basepw", "sweep's password falls back to db_password");
+	hf_config_account(&cfg, HF_DB_ACCOUNT_API, &user, &password);
+	is_str(user, "base", "api's user falls back to db_user");
+	is_str(password, "apipw", "api's own password");
+	hf_config_account(&cfg, HF_DB_ACCOUNT_ADMIN, &user, &password);
+	is_str(user, "base", "admin unset: db_user");
+	is_str(password, "basepw", "admin unset: db_password");
+	hf_config_account(&cfg, HF_DB_ACCOUNT_DEFAULT, &user, &password);
+	is_str(user, "base", "the default account is db_user");
+	is_int(parse(&cfg, "ingest_db_user = x\nadmin_db_password = y\n", err, sizeof(err)),
+	       HF_OK, "without db_user");
+	hf_config_account(&cfg, HF_DB_ACCOUNT_SWEEP, &user, &password);
+	is_str(user, "hookfan", "an unset program falls back to the default db_user");
+	is_int(parse(&cfg, "sweep_db_user =\n", err, sizeof(err)), HF_OK, "an empty user");
+	hf_config_account(&cfg, HF_DB_ACCOUNT_SWEEP, &user, &password);
+	is_str(user, "hookfan", "an empty user falls back too");
+	is_int(parse(&cfg, "swept_db_user = x\n", err, sizeof(err)), HF_ERR_INVALID,
+	       "a misspelt account key is refused");
+}
+
 int
 main(void)
 {
@@ -119,5 +157,6 @@ main(void)
 			      sizeof(err)), HF_ERR_IO, "missing explicit file is an error");
 	is_int(hf_config_load(&cfg, "/nonexistent/hookfan.conf", true, err,
 			      sizeof(err)), HF_OK, "missing default file gives defaults");
+	accounts();
 	return tap_done();
 }

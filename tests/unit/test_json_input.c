@@ -1,5 +1,6 @@
 /* Unit tests of src/json_input.c: what strict parsing accepts and refuses. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_input.h"
@@ -51,6 +52,86 @@ nested(char *buf, int depth)
 	for (i = 0; i < depth; i++)
 		buf[depth + i] = ']';
 	buf[2 * depth] = '\0';
+}
+
+/* "[" UNIT "," UNIT ... "]" with n units, in a buffer the caller frees. */
+static char *
+array_of(const char *unit, size_t n, size_t *len)
+{
+	size_t unit_len = strlen(unit), i, used = 0;
+	char *text = malloc(n * (unit_len + 1) + 2);
+
+	if (text == NULL)
+		return NULL;
+	text[used++] = '[';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			text[used++] = ',';
+		memcpy(text + used, unit, unit_len);
+		used += unit_len;
+	}
+	text[used++] = ']';
+	*len = used;
+	return text;
+}
+
+/* The caps on what a document may hold, at and one past each. */
+static void
+counted_caps(void)
+{
+	char *text;
+	size_t len;
+
+	/* The outer array is a container and a value too. */
+	text = array_of("{}", HF_JSON_MAX_CONTAINERS - 1, &len);
+	is_int(parse_len(text, len), HF_OK, "objects and arrays at the cap");
+	free(text);
+	text = array_of("[]", HF_JSON_MAX_CONTAINERS, &len);
+	is_int(parse_len(text, len), HF_ERR_LIMIT, "one container past the cap");
+	if (!ok(strstr(errstr, "objects and arrays") != NULL, "the message names the cap"))
+		printf("#   %s\n", errstr);
+	free(text);
+	text = array_of("1", HF_JSON_MAX_VALUES - 1, &len);
+	is_int(parse_len(text, len), HF_OK, "values at the cap");
+	free(text);
+	text = array_of("null", HF_JSON_MAX_VALUES, &len);
+	is_int(parse_len(text, len), HF_ERR_LIMIT, "one value past the cap");
+	if (!ok(strstr(errstr, "values") != NULL, "the message names the cap"))
+		printf("#   %s\n", errstr);
+	free(text);
+	/* Members count as values: 100000 members of small objects. */
+	text = array_of("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
+			"\"h\":8,\"i\":9,\"j\":10}", HF_JSON_MAX_VALUES / 10, &len);
+	is_int(parse_len(text, len), HF_ERR_LIMIT, "members count as values");
+	free(text);
+}
+
+/* What hf_json_peek_string_member finds in text, "" for nothing. */
+static void
+peeks_as(const char *text, const char *want, const char *name)
+{
+	size_t len = 0;
+	const char *found = hf_json_peek_string_member(text, strlen(text),
+						       "event_type", &len);
+	char got[64];
+
+	snprintf(got, sizeof(got), "%.*s", found != NULL ? (int)len : 0,
+		 found != NULL ? found : "");
+	is_str(got, want, name);
+}
+
+static void
+peeks(void)
+{
+	peeks_as("{\"event_type\": \"a.b\", \"payload\": {}}", "a.b", "peek: first member");
+	peeks_as("{\"payload\":{\"event_type\":\"inner\",\"x\":[\"event_type\"]},"
+		 " \"event_type\" :\t\"outer\"}", "outer", "peek: top level only");
+	peeks_as("{\"k\":\"event_type\",\"event_type\":\"v\"}", "v", "peek: values are not keys");
+	peeks_as("[{\"event_type\":\"x\"}]", "", "peek: not an object");
+	peeks_as("{\"event_type\":\"a\\u002e\"}", "", "peek: an escape gives no hint");
+	peeks_as("{\"event_type\":1}", "", "peek: not a string");
+	peeks_as("{\"event_type\":\"unterminated", "", "peek: unterminated");
+	peeks_as("{\"ev\\\"ent_type\":\"x\"}", "", "peek: an escaped key is not the name");
 }
 
 int
@@ -144,5 +225,8 @@ main(void)
 
 	is_int(hf_json_parse("{}", HF_PAYLOAD_BYTES_CEILING + 1, &obj, errstr,
 			     sizeof(errstr)), HF_ERR_LIMIT, "length over the ceiling");
+
+	counted_caps();
+	peeks();
 	return tap_done();
 }

@@ -26,6 +26,13 @@ health_handle(struct hf_server *server, struct hf_request *req)
 }
 
 void
+metrics_handle(struct hf_server *server, struct hf_request *req)
+{
+	(void)server, (void)req;
+	served = "metrics";
+}
+
+void
 trigger_handle(struct hf_server *server, struct hf_request *req,
 	       const char *event_type)
 {
@@ -80,6 +87,23 @@ const struct route message_routes[] = {
 	{ "GET", "/v1/applications/{appId}/messages", NULL, no_op },
 	{ NULL, NULL, NULL, NULL }
 };
+const struct route svix_routes[] = {
+	{ "GET", "/api/v1/app", NULL, no_op },
+	{ NULL, NULL, NULL, NULL }
+};
+
+bool
+svix_path(const char *path)
+{
+	return strncmp(path, "/api/v1/", 8) == 0;
+}
+
+void
+svix_reply_unsupported(struct hf_request *req)
+{
+	(void)req;
+	replied_status = 501;
+}
 
 /* Route method on PATH_INFO path_info (may be NULL) and REQUEST_URI uri. */
 static void
@@ -117,6 +141,10 @@ main(void)
 	route("POST", NULL, "/healthz");
 	is_int(replied_status, 405, "POST /healthz is 405");
 	is_str(replied_allow, "Allow: GET, HEAD\r\n", "its Allow");
+	route("GET", NULL, "/metrics");
+	is_str(served, "metrics", "GET /metrics");
+	route("DELETE", NULL, "/metrics");
+	is_int(replied_status, 405, "DELETE /metrics is 405");
 
 	route("POST", NULL, "/api/ingest/event/order.paid");
 	is_str(served, "trigger", "the trigger");
@@ -152,5 +180,14 @@ main(void)
 	is_int(replied_status, 404, "an empty segment the server folded away");
 	route("GET", NULL, "/healthz/");
 	is_int(replied_status, 404, "a trailing slash");
+
+	route("GET", NULL, "/api/v1/app");
+	is_str(served, "/api/v1/app", "a Svix route");
+	route("DELETE", NULL, "/api/v1/app");
+	is_int(replied_status, 501, "a Svix path, a method hookfan has not: 501");
+	route("GET", NULL, "/api/v1/app/app_1/integration");
+	is_int(replied_status, 501, "a Svix path hookfan has not: 501");
+	route("GET", NULL, "/api/v2/app");
+	is_int(replied_status, 404, "outside /api/v1/: 404");
 	return tap_done();
 }
