@@ -63,8 +63,8 @@ static const struct table_grant ingest_tables[] = {
 };
 
 /* The sweep reads with the database-wide SELECT; it writes these (its
- * results in src/db_sweep.c, the operational webhooks and counters in
- * src/db_ops.c). */
+ * results in src/db_sweep.c, its claims' slots in src/db_claim.c, the
+ * operational webhooks and counters in src/db_ops.c). */
 static const struct table_grant sweep_tables[] = {
 	{ "deliveries", "INSERT, UPDATE" },
 	{ "attempts", "INSERT, UPDATE" },
@@ -72,6 +72,7 @@ static const struct table_grant sweep_tables[] = {
 	{ "endpoints", "UPDATE" },
 	{ "attempt_counters", "INSERT, UPDATE" },
 	{ "ops_failing_deliveries", "INSERT, DELETE" },
+	{ "endpoint_slots", "INSERT, UPDATE, DELETE" },
 	{ NULL, NULL },
 };
 

@@ -6,7 +6,9 @@
  *	(transport.c)  ->  write results in batches (db_sweep.c)
  *
  * in which transfers are refilled as each one finishes, so a slow endpoint
- * holds one slot and never the batch.  The database work runs beside the
+ * holds one slot and never the batch, and no endpoint ever runs more
+ * transfers than the slots its claims granted (db_claim.h): a queued job
+ * waits for its endpoint's slot while others start.  The database work runs beside the
  * HTTP: two worker threads, each with its own connection, one claiming the
  * next batch ahead of need and one writing results and handing back, while
  * the main thread alone drives curl and owns every job list.  A worker
@@ -34,6 +36,7 @@
 #include "crypto.h"
 #include "ids.h"
 #include "db.h"
+#include "db_claim.h"
 #include "db_sweep.h"
 #include "limits.h"
 #include "log.h"
@@ -84,9 +87,22 @@ struct options {
 	const char *metrics_file;	/* NULL: none */
 };
 
+/*
+ * An endpoint of which this sweep holds claimed deliveries: it runs at
+ * most `slots` transfers to it (the slots its latest claim granted, see
+ * db_claim.h).  Made at the claim of its first delivery, gone (and its
+ * slots given back with the next claim) when the sweep holds none.
+ */
+struct endpoint {
+	char id[HF_ID_MAX_LEN + 1];
+	unsigned int slots;
+	unsigned int queued, running;
+};
+
 /* One claimed delivery on its way through the sweep. */
 struct job {
 	struct hf_sweep_job d;		/* owns url, payload, secrets */
+	struct endpoint *ep;		/* while queued or running */
 	struct transfer x;
 	char signature[HF_SIGNATURE_HEADER_MAX];
 	uint64_t lease_until_ms;	/* CLOCK_MONOTONIC */
@@ -128,6 +144,9 @@ struct db_worker {
 	/* In. */
 	unsigned int claim_room;
 	long lease_ms;
+	struct hf_claim_request claim;	/* its lists owned, below */
+	struct hf_claim_held *held;
+	char (*give_back)[HF_ID_MAX_LEN + 1];
 	long disable_after_s;
 	struct hf_sweep_result *results;	/* owned, n entries */
 	const struct hf_sweep_job **jobs;	/* owned, n entries */
@@ -138,7 +157,7 @@ struct db_worker {
 	enum hf_result r;
 	uint64_t claim_started_ms;
 	struct hf_sweep_job *claimed;	/* moved into jobs by the main thread */
-	size_t count, due, written;
+	size_t count, due, waiting, written;
 	char errstr[512];
 };
 
@@ -152,7 +171,12 @@ struct sweep {
 	long lease_ms;
 	long start_margin_ms;		/* see START_MARGIN_MS */
 
-	struct job_list queued;		/* claimed, not started (FIFO) */
+	struct job_list queued;		/* claimed, not started (claim order) */
+	char holder[HF_LEASE_TOKEN_LEN + 1];	/* this sweep's, for its slots */
+	struct endpoint **endpoints;	/* of the queued and running jobs */
+	size_t nendpoints, endpoints_cap;
+	char (*give_back)[HF_ID_MAX_LEN + 1];	/* for the next claim */
+	size_t ngive_back, give_back_cap;
 	struct job_list finished;	/* results not yet written */
 	struct job_list release;	/* to hand back */
 
@@ -333,8 +357,8 @@ db_worker_run(struct db_worker *w, enum db_op op)
 	switch (op) {
 	case DB_OP_CLAIM:
 		w->claim_started_ms = hf_monotonic_ms();
-		w->r = hf_sweep_claim(w->db, w->claim_room, w->lease_ms,
-				      &w->claimed, &w->count, &w->due, w->errstr,
+		w->r = hf_sweep_claim(w->db, &w->claim, &w->claimed, &w->count,
+				      &w->due, &w->waiting, w->errstr,
 				      sizeof(w->errstr));
 		break;
 	case DB_OP_RECORD:
@@ -439,8 +463,141 @@ db_worker_stop(struct db_worker *w)
 	}
 	free(w->results);
 	free(w->jobs);
+	free(w->held);
+	free(w->give_back);
 	w->results = NULL;
 	w->jobs = NULL;
+	w->held = NULL;
+	w->give_back = NULL;
+}
+
+/* ---- endpoints ------------------------------------------------------- */
+
+static struct endpoint *
+endpoint_find(struct sweep *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nendpoints; i++) {
+		if (strcmp(s->endpoints[i]->id, id) == 0)
+			return s->endpoints[i];
+	}
+	return NULL;
+}
+
+/* The endpoint of id, made if new; NULL when out of memory. */
+static struct endpoint *
+endpoint_get(struct sweep *s, const char *id)
+{
+	struct endpoint *e = endpoint_find(s, id);
+
+	if (e != NULL)
+		return e;
+	if (s->nendpoints == s->endpoints_cap) {
+		size_t cap = s->endpoints_cap ? s->endpoints_cap * 2 : 16;
+		struct endpoint **grown = realloc(s->endpoints, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return NULL;
+		s->endpoints = grown;
+		s->endpoints_cap = cap;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	s->endpoints[s->nendpoints++] = e;
+	return e;
+}
+
+/*
+ * Job j leaves the queue (running: the transfers) for good.  When its
+ * endpoint has nothing else here, the endpoint goes, its slots to be
+ * given back with the next claim (else their lease ends them).
+ */
+static void
+endpoint_leave(struct sweep *s, struct job *j, bool running)
+{
+	struct endpoint *e = j->ep;
+	size_t i;
+
+	if (e == NULL)
+		return;
+	j->ep = NULL;
+	if (running)
+		e->running--;
+	else
+		e->queued--;
+	if (e->queued + e->running > 0)
+		return;
+	if (s->ngive_back == s->give_back_cap) {
+		size_t cap = s->give_back_cap ? s->give_back_cap * 2 : 16;
+		void *grown = realloc(s->give_back, cap * sizeof(*s->give_back));
+
+		if (grown != NULL) {
+			s->give_back = grown;
+			s->give_back_cap = cap;
+		}
+	}
+	if (s->ngive_back < s->give_back_cap)
+		memcpy(s->give_back[s->ngive_back++], e->id, sizeof(e->id));
+	for (i = 0; i < s->nendpoints; i++) {
+		if (s->endpoints[i] == e) {
+			s->endpoints[i] = s->endpoints[--s->nendpoints];
+			break;
+		}
+	}
+	free(e);
+}
+
+/* Queued jobs that could start now, were there transfers free. */
+static size_t
+endpoints_ready(const struct sweep *s)
+{
+	size_t i, ready = 0;
+
+	for (i = 0; i < s->nendpoints; i++) {
+		const struct endpoint *e = s->endpoints[i];
+		unsigned int free_slots = e->slots > e->running ? e->slots - e->running : 0;
+
+		ready += e->queued < free_slots ? e->queued : free_slots;
+	}
+	return ready;
+}
+
+/*
+ * The claim's lists, copied for the worker: what this sweep holds of each
+ * endpoint, and the slots to give back (of endpoints it holds nothing of,
+ * again, since they were listed).
+ */
+static bool
+fill_claim_lists(struct sweep *s, struct db_worker *w)
+{
+	size_t i, n = 0;
+	void *held = realloc(w->held, (s->nendpoints + 1) * sizeof(*w->held));
+	void *give = realloc(w->give_back, (s->ngive_back + 1) * sizeof(*w->give_back));
+
+	if (held != NULL)
+		w->held = held;
+	if (give != NULL)
+		w->give_back = give;
+	if (held == NULL || give == NULL)
+		return false;
+	for (i = 0; i < s->nendpoints; i++) {
+		memcpy(w->held[i].endpoint_id, s->endpoints[i]->id, sizeof(w->held[i].endpoint_id));
+		w->held[i].count = s->endpoints[i]->queued + s->endpoints[i]->running;
+		w->held[i].running = s->endpoints[i]->running;
+		w->held[i].slots = s->endpoints[i]->slots;
+	}
+	for (i = 0; i < s->ngive_back; i++) {
+		if (endpoint_find(s, s->give_back[i]) == NULL)
+			memcpy(w->give_back[n++], s->give_back[i], sizeof(w->give_back[0]));
+	}
+	s->ngive_back = 0;
+	w->claim.held = w->held;
+	w->claim.nheld = s->nendpoints;
+	w->claim.give_back = (const char (*)[HF_ID_MAX_LEN + 1])w->give_back;
+	w->claim.ngive_back = n;
+	return true;
 }
 
 /* ---- claiming -------------------------------------------------------- */
@@ -455,8 +612,11 @@ note_db_trouble(struct sweep *s, const char *what, const char *errstr)
 
 /*
  * Hand the claimer a claim once fewer than a batch (and never fewer than
- * `concurrency`) claimed deliveries wait for a slot, so the next batch is
- * there before the slots run dry.  What waits too long for its lease is
+ * `concurrency`) claimed deliveries wait for a transfer, so the next
+ * batch is there before the transfers run dry; or once what runs and
+ * what could start (its endpoint has a free slot) no longer fills the
+ * transfers, so that deliveries waiting for a busy endpoint's slots never
+ * keep the claim from taking other endpoints' work.  What waits too long for its lease is
  * handed back unsent (start_transfers), so claiming ahead costs churn, not
  * correctness.  A claim also brings at most HF_SWEEP_CLAIM_PAYLOAD_BUDGET
  * of payloads to memory.
@@ -469,7 +629,9 @@ submit_claim(struct sweep *s, bool idle_now)
 								 : s->opt.concurrency);
 	size_t room = (size_t)s->opt.batch;
 
-	if (w->op != DB_OP_NONE || s->queued.count >= want)
+	if (w->op != DB_OP_NONE ||
+	    (s->queued.count >= want &&
+	     endpoints_ready(s) + transport_running(s->transport) >= (size_t)s->opt.concurrency))
 		return;
 	/*
 	 * Back-pressure: while the writer lags a couple of batches behind,
@@ -482,7 +644,13 @@ submit_claim(struct sweep *s, bool idle_now)
 		room = (size_t)(HF_SWEEP_CLAIM_PAYLOAD_BUDGET / s->cfg.max_payload_bytes);
 	if (room == 0)
 		room = 1;
+	if (!fill_claim_lists(s, w))
+		return;		/* out of memory: try again next time round */
 	w->claim_room = (unsigned int)room;
+	w->claim.limit = w->claim_room;
+	w->claim.lease_ms = s->lease_ms;
+	w->claim.holder = s->holder;
+	w->claim.max_in_flight = s->cfg.max_in_flight_per_endpoint;
 	w->submitted_idle = idle_now;
 	db_worker_submit(w, DB_OP_CLAIM);
 }
@@ -501,6 +669,13 @@ claim_done(struct sweep *s, uint64_t now, bool stopping)
 	}
 	s->db_failing = false;
 	s->claimed += w->count;
+	/* The slots of the endpoints it holds, as the claim left them. */
+	for (i = 0; i < w->claim.nheld; i++) {
+		struct endpoint *e = endpoint_find(s, w->held[i].endpoint_id);
+
+		if (e != NULL)
+			e->slots = w->held[i].slots;
+	}
 	for (i = 0; i < w->count; i++) {
 		struct job *j = calloc(1, sizeof(*j));
 		struct job_list *to = stopping ? &s->release : &s->queued;
@@ -514,6 +689,16 @@ claim_done(struct sweep *s, uint64_t now, bool stopping)
 			continue;
 		}
 		j->d = w->claimed[i];
+		if (!stopping) {
+			if ((j->ep = endpoint_get(s, j->d.endpoint_id)) == NULL) {
+				/* Out of memory: as above. */
+				s->queued.count--;
+				job_free(j);
+				continue;
+			}
+			j->ep->slots = j->d.slots;
+			j->ep->queued++;
+		}
 		/* The lease started no earlier than the claim did. */
 		j->lease_until_ms = w->claim_started_ms + (uint64_t)s->lease_ms;
 	}
@@ -522,7 +707,7 @@ claim_done(struct sweep *s, uint64_t now, bool stopping)
 		       w->count, w->claimed[0].lease_token);
 	free(w->claimed);	/* the strings moved into the jobs */
 	w->claimed = NULL;
-	s->nothing_due = w->due == 0 && w->submitted_idle;
+	s->nothing_due = w->due == 0 && w->waiting == 0 && w->submitted_idle;
 	/* A short claim means the due work is drained: poll again later. */
 	s->next_claim_ms = w->due < w->claim_room ? now + HF_SWEEP_IDLE_POLL_MS : now;
 }
@@ -601,23 +786,32 @@ finish_unsent(struct sweep *s, struct job *j, uint64_t now, const char *why)
 		job_free(j);
 }
 
-/* Start queued jobs while there are free slots. */
+/*
+ * Start queued jobs, in claim order, while there are free transfers and
+ * their endpoint a free slot; the others keep their place.
+ */
 static void
 start_transfers(struct sweep *s)
 {
 	uint64_t now = hf_monotonic_ms();	/* a claim may just have taken a while */
 	char errstr[256];
+	size_t i, kept = 0, n = s->queued.count;
 
-	while (s->queued.count > 0 &&
-	       transport_running(s->transport) < (size_t)s->opt.concurrency) {
-		struct job *j = joblist_shift(&s->queued);
+	for (i = 0; i < n; i++) {
+		struct job *j = s->queued.items[i];
 		enum hf_result r;
 
 		/* Not enough lease left to finish: hand it back unsent. */
 		if (now + (uint64_t)s->cfg.delivery_timeout_ms +
 			    (uint64_t)s->start_margin_ms > j->lease_until_ms) {
+			endpoint_leave(s, j, false);
 			if (!joblist_push(&s->release, j))
 				job_free(j);
+			continue;
+		}
+		if (transport_running(s->transport) >= (size_t)s->opt.concurrency ||
+		    j->ep->running >= j->ep->slots) {
+			s->queued.items[kept++] = j;
 			continue;
 		}
 		j->x.url = j->d.url;
@@ -631,17 +825,22 @@ start_transfers(struct sweep *s)
 					j->d.payload_len, j->signature,
 					sizeof(j->signature));
 		if (r != HF_OK) {
+			endpoint_leave(s, j, false);
 			finish_unsent(s, j, now, "the endpoint has no usable signing secret");
 			continue;
 		}
 		j->x.webhook_signature = j->signature;
 		r = transport_start(s->transport, &j->x, errstr, sizeof(errstr));
 		if (r != HF_OK) {
+			endpoint_leave(s, j, false);
 			finish_unsent(s, j, now, errstr);
 			continue;
 		}
+		j->ep->queued--;
+		j->ep->running++;
 		s->sent++;
 	}
+	s->queued.count = kept;
 }
 
 static void
@@ -661,6 +860,7 @@ collect_finished(struct sweep *s, int timeout_ms)
 	for (i = 0; i < n; i++) {
 		struct job *j = done[i]->owner;
 
+		endpoint_leave(s, j, true);
 		conclude_job(s, j, now);
 		hf_log(HF_LOG_DEBUG, "%s attempt %u to %s: %ld %s", j->d.delivery_id,
 		       j->d.attempt, j->d.endpoint_id, j->x.status_code,
@@ -820,6 +1020,7 @@ run(struct sweep *s)
 			while (s->queued.count > 0) {
 				struct job *j = joblist_shift(&s->queued);
 
+				endpoint_leave(s, j, false);
 				if (!joblist_push(&s->release, j))
 					job_free(j);
 			}
@@ -939,6 +1140,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	s.start_margin_ms = start_margin(s.lease_ms, s.cfg.delivery_timeout_ms);
+	{
+		unsigned char raw[HF_LEASE_TOKEN_LEN / 2];
+
+		if (hf_random_bytes(raw, sizeof(raw)) != HF_OK) {
+			fputs("hookfan-sweep: no random bytes for its id\n", stderr);
+			return 1;
+		}
+		hf_hex_encode(raw, sizeof(raw), s.holder);
+	}
 	r = hf_db_open(&s.db, &s.cfg, &limits, errstr, sizeof(errstr));
 	if (r == HF_OK)
 		r = hf_sweep_check_schema(s.db, errstr, sizeof(errstr));
@@ -990,6 +1200,11 @@ main(int argc, char **argv)
 	}
 	db_worker_stop(&s.claimer);
 	db_worker_stop(&s.writer);
+	/* Else other sweeps wait for the lease to end them. */
+	if (r == HF_OK &&
+	    hf_sweep_give_back_slots(s.db, s.holder, errstr, sizeof(errstr)) != HF_OK)
+		hf_log(HF_LOG_WARN, "giving back its endpoint slots: %s (they end with their lease)",
+		       errstr);
 	write_metrics_file(&s, status, started_ms);
 
 	joblist_free(&s.queued);
@@ -998,6 +1213,10 @@ main(int argc, char **argv)
 	free(s.queued.items);
 	free(s.finished.items);
 	free(s.release.items);
+	while (s.nendpoints > 0)
+		free(s.endpoints[--s.nendpoints]);
+	free(s.endpoints);
+	free(s.give_back);
 	transport_close(s.transport);
 	hf_db_close(s.claim_db);
 	hf_db_close(s.db);

@@ -55,6 +55,7 @@ static const struct config_key config_keys[] = {
 	LONG_KEY(max_pending_per_endpoint, 0, 1000000000),
 	LONG_KEY(endpoint_disable_after_seconds, 0, 10L * 365 * 24 * 3600),
 	LONG_KEY(lease_seconds, 0, HF_SWEEP_LEASE_MAX_SECONDS),
+	LONG_KEY(max_in_flight_per_endpoint, 0, HF_MAX_IN_FLIGHT_PER_ENDPOINT_MAX),
 	STRING_KEY(metrics_key),
 };
 
@@ -75,6 +76,7 @@ hf_config_defaults(struct hf_config *cfg)
 	cfg->delivery_timeout_ms = 15000;
 	cfg->max_pending_per_endpoint = HF_MAX_PENDING_PER_ENDPOINT_DEFAULT;
 	cfg->endpoint_disable_after_seconds = HF_ENDPOINT_DISABLE_AFTER_DEFAULT;
+	cfg->max_in_flight_per_endpoint = HF_MAX_IN_FLIGHT_PER_ENDPOINT_DEFAULT;
 }
 
 void

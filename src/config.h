@@ -42,6 +42,7 @@ struct hf_config {
 	long max_pending_per_endpoint;	/* 0 = unlimited */
 	long endpoint_disable_after_seconds; /* 0 = never */
 	long lease_seconds;	/* sweep claim lease, 0 = automatic */
+	long max_in_flight_per_endpoint; /* across all sweeps, 0 = unlimited */
 	/* GET /metrics for the whole installation with this key; "" = off. */
 	char metrics_key[HF_API_KEY_MAX_LEN + 1];
 };

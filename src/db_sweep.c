@@ -1,8 +1,8 @@
 /*
- * The SQL behind hookfan-sweep; see db_sweep.h for the protocol.  A batch
- * of deliveries travels to the server as one JSON parameter read with
- * JSON_TABLE, so a claim or a batch of results is a handful of statements
- * however many deliveries it carries.
+ * The SQL behind hookfan-sweep after the claim (db_claim.c); see
+ * db_sweep.h for the protocol.  A batch of deliveries travels to the
+ * server as one JSON parameter read with JSON_TABLE, so a batch of
+ * results is a handful of statements however many deliveries it carries.
  */
 #include "db_sweep.h"
 
@@ -17,9 +17,6 @@
 #include "db_ops.h"
 #include "db_text.h"
 #include "ids.h"
-
-#define STR2(x) #x
-#define STR(x) STR2(x)
 
 /* The JSON_TABLE column type of the lease tokens (ids: db_text.h). */
 #define TOKEN_COLUMN "CHAR(32) CHARACTER SET ascii COLLATE ascii_bin"
@@ -42,35 +39,11 @@ text_key(struct hf_text *t, const struct hf_sweep_job *job)
 	hf_text_add(t, "]", 1);
 }
 
-static void
-job_free_strings(struct hf_sweep_job *job)
-{
-	free(job->url);
-	free(job->payload);
-	free(job->secrets);
-	job->url = job->payload = job->secrets = NULL;
-}
-
-void
-hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n)
-{
-	size_t i;
-
-	if (jobs == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		job_free_strings(&jobs[i]);
-	free(jobs);
-}
-
-static enum hf_result hand_back(struct hf_db *db,
-				const struct hf_sweep_job *const *jobs,
-				size_t n, bool park, char *errstr,
-				size_t errlen);
-
 /*
  * The newest numbered migration the sweep's statements rely on
- * (sql/005_operations.sql: the attempt counters and ops endpoints).
+ * (sql/005_operations.sql: the attempt counters and ops endpoints;
+ * 004_fair_claim.sql: the claim's endpoint_slots and per-endpoint due
+ * index; 002: lease_token NOT NULL, '' for no lease).
  */
 #define SWEEP_SCHEMA_VERSION 5
 
@@ -99,339 +72,6 @@ hf_sweep_check_schema(struct hf_db *db, char *errstr, size_t errlen)
 			       "the schema is at migration %lld, this hookfan-sweep needs %d: run hookfan-admin migrate",
 			       version, SWEEP_SCHEMA_VERSION);
 	return HF_OK;
-}
-
-/* ---- claiming -------------------------------------------------------- */
-
-struct load_run;
-
-struct claim_run {
-	struct load_run *load;	/* read in the same transaction */
-	unsigned int limit;
-	long lease_ms;
-	char token[HF_LEASE_TOKEN_LEN + 1];
-	char *ids_json;		/* the claimed ids, owned */
-	size_t claimed;
-	char *errstr;
-	size_t errlen;
-};
-
-static const char claim_select_sql[] =
-	"SELECT id FROM deliveries WHERE " HF_SQL_DUE("")
-	" ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED";
-
-/*
- * The UPDATE touches deliveries only: joining endpoints here would lock
- * their rows and make claims wait on sweeps writing results for the same
- * endpoint (the read that follows is a plain SELECT, which locks nothing).
- * It leaves the status 'pending' (a live lease is what makes a delivery
- * "sending"), so of the secondary indexes only due_at's changes, and no
- * column it sets changes size (lease_token is fixed-size and never NULL),
- * so InnoDB rewrites each row in place (sql/002_lease_in_place.sql has
- * what that saved).
- */
-static const char claim_update_sql[] =
-	"UPDATE deliveries d"
-	" JOIN " HF_ID_LIST " ON d.id = j.id"
-	" SET d.attempts = d.attempts + 1,"
-	"  d.lease_token = ?, d.due_at = NOW(3) + INTERVAL ? MICROSECOND,"
-	"  d.updated_at = NOW(3)";
-
-static enum hf_result load_jobs(struct hf_db *db, struct load_run *run);
-
-/*
- * Claim, then read what to send in the same transaction: the read is a
- * plain (non-locking) one, so it waits on nobody, and should it fail the
- * claim is rolled back with it instead of being handed back afterwards.
- */
-static enum hf_result
-claim_txn(struct hf_db *db, void *ctx)
-{
-	struct claim_run *run = ctx;
-	struct hf_id_list ids = { 0 };
-	struct hf_query q;
-	enum hf_result r;
-	unsigned char raw[HF_LEASE_TOKEN_LEN / 2];
-
-	free(run->ids_json);
-	run->ids_json = NULL;
-	run->claimed = 0;
-	/* A fresh token per try: a redone claim must not reuse a lost one. */
-	if (hf_random_bytes(raw, sizeof(raw)) != HF_OK)
-		return hf_fail(HF_ERR_IO, run->errstr, run->errlen,
-			       "no random bytes for a lease token");
-	hf_hex_encode(raw, sizeof(raw), run->token);
-
-	/* In due order: the list drives the load's join (load_sql). */
-	hf_query_start(&q, db, claim_select_sql);
-	hf_query_int(&q, run->limit);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK)
-		hf_id_list_add(&ids, hf_query_column(&q, 0, NULL));
-	hf_query_end(&q);
-	run->claimed = ids.count;
-	run->ids_json = hf_id_list_finish(&ids);
-	if (r != HF_ERR_NOT_FOUND)
-		return hf_db_fail(db, r, run->errstr, run->errlen);
-	if (run->ids_json == NULL)
-		return HF_ERR_NOMEM;
-	r = HF_OK;
-	if (run->claimed == 0)
-		return HF_OK;
-	hf_query_start(&q, db, claim_update_sql);
-	hf_query_text(&q, run->ids_json);
-	hf_query_text(&q, run->token);
-	hf_query_int(&q, (long long)run->lease_ms * 1000);
-	r = hf_query_run(&q);
-	hf_query_end(&q);
-	if (r != HF_OK)
-		return hf_db_fail(db, r, run->errstr, run->errlen);
-	return load_jobs(db, run->load);
-}
-
-struct load_run {
-	const struct claim_run *claim;
-	struct hf_sweep_job *jobs;
-	size_t count;
-	const struct hf_sweep_job **parked;	/* of disabled endpoints */
-	size_t nparked;
-	char *errstr;
-	size_t errlen;
-};
-
-/*
- * The JSON list (in due order) drives the join (STRAIGHT_JOIN: left to
- * itself the optimizer scans every endpoint first), and there is no ORDER
- * BY: sorting rows that carry payloads spills a temporary table to disk.
- */
-static const char load_sql[] =
-	"SELECT d.id, d.message_id, d.endpoint_id, d.attempts, e.url, m.payload,"
-	" e.active"
-	" FROM " HF_ID_LIST
-	" STRAIGHT_JOIN deliveries d ON d.id = j.id"
-	" STRAIGHT_JOIN endpoints e ON e.id = d.endpoint_id"
-	" STRAIGHT_JOIN messages m ON m.id = d.message_id"
-	" WHERE d.lease_token = ?";
-
-/*
- * The secrets of a claim's endpoints, once per endpoint rather than once
- * per delivery: a batch has far fewer endpoints than deliveries.  Secrets
- * sign while expires_at is NULL or in the future; newest first.
- */
-static const char secrets_sql[] =
-	"SELECT j.id,"
-	" (SELECT GROUP_CONCAT(s.secret ORDER BY s.created_at DESC, s.id DESC"
-	"    SEPARATOR ' ' LIMIT " STR(HF_SECRETS_PER_ENDPOINT_MAX) ")"
-	"  FROM endpoint_secrets s WHERE s.endpoint_id = j.id"
-	"  AND " HF_SQL_SECRET_SIGNS("s.") ")"
-	" FROM " HF_ID_LIST;
-
-static char *
-copy_column(const struct hf_query *q, unsigned int i, size_t *len)
-{
-	size_t n = 0;
-	const char *s = hf_query_column(q, i, &n);
-	char *copy = malloc(n + 1);
-
-	if (copy == NULL)
-		return NULL;
-	if (s != NULL)
-		memcpy(copy, s, n);
-	copy[n] = '\0';
-	if (len != NULL)
-		*len = n;
-	return copy;
-}
-
-static void
-copy_id(char *out, const struct hf_query *q, unsigned int i)
-{
-	const char *s = hf_query_column(q, i, NULL);
-
-	snprintf(out, HF_ID_MAX_LEN + 1, "%s", s != NULL ? s : "");
-}
-
-struct endpoint_secrets {
-	const char *endpoint_id;	/* borrowed from a job */
-	char *secrets;			/* owned */
-};
-
-static int
-compare_endpoint_secrets(const void *a, const void *b)
-{
-	return strcmp(((const struct endpoint_secrets *)a)->endpoint_id,
-		      ((const struct endpoint_secrets *)b)->endpoint_id);
-}
-
-/* Give every loaded job its endpoint's secrets ("" when it has none). */
-static enum hf_result
-load_secrets(struct hf_db *db, struct load_run *run)
-{
-	struct endpoint_secrets *eps = calloc(run->count ? run->count : 1, sizeof(*eps));
-	const char **ids = calloc(run->count ? run->count : 1, sizeof(*ids));
-	char *ids_json = NULL;
-	size_t neps = 0, i;
-	struct hf_query q;
-	enum hf_result r = HF_OK;
-
-	if (eps == NULL || ids == NULL) {
-		r = HF_ERR_NOMEM;
-		goto out;
-	}
-	if (run->count == 0)
-		goto out;
-	for (i = 0; i < run->count; i++)
-		ids[i] = run->jobs[i].endpoint_id;
-	ids_json = hf_text_unique_id_list(ids, run->count);
-	if (ids_json == NULL) {
-		r = HF_ERR_NOMEM;
-		goto out;
-	}
-	/* unique_id_list sorted ids[]: one entry per endpoint, in order. */
-	for (i = 0; i < run->count; i++) {
-		if (neps > 0 && strcmp(ids[i], eps[neps - 1].endpoint_id) == 0)
-			continue;
-		eps[neps++].endpoint_id = ids[i];
-	}
-	hf_query_start(&q, db, secrets_sql);
-	hf_query_text(&q, ids_json);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		struct endpoint_secrets key = { hf_query_column(&q, 0, NULL), NULL }, *e;
-
-		if (key.endpoint_id == NULL)
-			continue;
-		e = bsearch(&key, eps, neps, sizeof(*eps), compare_endpoint_secrets);
-		if (e == NULL || e->secrets != NULL)
-			continue;
-		if ((e->secrets = copy_column(&q, 1, NULL)) == NULL) {
-			r = HF_ERR_NOMEM;
-			break;
-		}
-	}
-	hf_query_end(&q);
-	if (r == HF_ERR_NOMEM)
-		goto out;
-	if (r != HF_ERR_NOT_FOUND) {
-		hf_db_fail(db, r, run->errstr, run->errlen);
-		goto out;
-	}
-	r = HF_OK;
-	for (i = 0; i < run->count && r == HF_OK; i++) {
-		struct endpoint_secrets key = { run->jobs[i].endpoint_id, NULL }, *e;
-
-		e = bsearch(&key, eps, neps, sizeof(*eps), compare_endpoint_secrets);
-		run->jobs[i].secrets = strdup(e != NULL && e->secrets != NULL ? e->secrets : "");
-		if (run->jobs[i].secrets == NULL)
-			r = HF_ERR_NOMEM;
-	}
-out:
-	for (i = 0; i < neps; i++)
-		free(eps[i].secrets);
-	free(eps);
-	free(ids);
-	free(ids_json);
-	return r;
-}
-
-/* Read what to send for the rows claim_txn just claimed; redo-safe. */
-static enum hf_result
-load_jobs(struct hf_db *db, struct load_run *run)
-{
-	struct hf_query q;
-	enum hf_result r;
-
-	hf_sweep_jobs_free(run->jobs, run->count);
-	free(run->parked);
-	run->jobs = calloc(run->claim->claimed, sizeof(*run->jobs));
-	run->parked = calloc(run->claim->claimed, sizeof(*run->parked));
-	run->count = 0;
-	run->nparked = 0;
-	if (run->jobs == NULL || run->parked == NULL)
-		return HF_ERR_NOMEM;
-	hf_query_start(&q, db, load_sql);
-	hf_query_text(&q, run->claim->ids_json);
-	hf_query_text(&q, run->claim->token);
-	r = hf_query_run(&q);
-	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK &&
-	       run->count < run->claim->claimed) {
-		struct hf_sweep_job *job = &run->jobs[run->count++];
-
-		copy_id(job->delivery_id, &q, 0);
-		copy_id(job->message_id, &q, 1);
-		copy_id(job->endpoint_id, &q, 2);
-		memcpy(job->lease_token, run->claim->token, sizeof(job->lease_token));
-		job->attempt = (unsigned int)hf_query_column_int(&q, 3);
-		job->url = copy_column(&q, 4, NULL);
-		job->payload = copy_column(&q, 5, &job->payload_len);
-		if (job->url == NULL || job->payload == NULL) {
-			r = HF_ERR_NOMEM;
-			break;
-		}
-		if (hf_query_column_int(&q, 6) != 1)
-			run->parked[run->nparked++] = job;
-	}
-	hf_query_end(&q);
-	if (r == HF_OK || r == HF_ERR_NOT_FOUND)
-		return load_secrets(db, run);
-	return r == HF_ERR_NOMEM ? r : hf_db_fail(db, r, run->errstr, run->errlen);
-}
-
-enum hf_result
-hf_sweep_claim(struct hf_db *db, unsigned int limit, long lease_ms, struct hf_sweep_job **jobs, size_t *count,
-	       size_t *claimed, char *errstr, size_t errlen)
-{
-	struct claim_run claim = { 0 };
-	struct load_run load = { 0 };
-	enum hf_result r;
-
-	*jobs = NULL;
-	*count = 0;
-	*claimed = 0;
-	claim.limit = limit;
-	claim.lease_ms = lease_ms;
-	claim.errstr = errstr;
-	claim.errlen = errlen;
-	claim.load = &load;
-	load.claim = &claim;
-	load.errstr = errstr;
-	load.errlen = errlen;
-	r = hf_db_transaction(db, claim_txn, &claim);
-	if (r != HF_OK || claim.claimed == 0) {
-		hf_sweep_jobs_free(load.jobs, load.count);
-		load.jobs = NULL;
-		goto out;
-	}
-	*claimed = claim.claimed;
-	/*
-	 * A disabled endpoint's deliveries are parked, not sent.  Should that
-	 * fail, they are sent after all: the endpoint was disabled a moment
-	 * ago, and sending once more is better than holding them back.
-	 */
-	if (load.nparked > 0 &&
-	    hand_back(db, load.parked, load.nparked, true, errstr, errlen) == HF_OK) {
-		size_t i, kept = 0;
-
-		for (i = 0; i < load.count; i++) {
-			size_t k;
-			bool parked = false;
-
-			for (k = 0; k < load.nparked && !parked; k++)
-				parked = load.parked[k] == &load.jobs[i];
-			if (parked) {
-				job_free_strings(&load.jobs[i]);
-				continue;
-			}
-			load.jobs[kept++] = load.jobs[i];
-		}
-		load.count = kept;
-	}
-	*jobs = load.jobs;
-	*count = load.count;
-out:
-	free(load.parked);
-	free(claim.ids_json);
-	return r;
 }
 
 /* ---- results --------------------------------------------------------- */
@@ -1042,4 +682,11 @@ hf_sweep_release(struct hf_db *db, const struct hf_sweep_job *const *jobs,
 		 size_t n, char *errstr, size_t errlen)
 {
 	return hand_back(db, jobs, n, false, errstr, errlen);
+}
+
+enum hf_result
+hf_sweep_park(struct hf_db *db, const struct hf_sweep_job *const *jobs,
+	      size_t n, char *errstr, size_t errlen)
+{
+	return hand_back(db, jobs, n, true, errstr, errlen);
 }

@@ -1,24 +1,14 @@
 /*
- * The statements behind hookfan-sweep: claiming due deliveries under a
- * lease, reading what to send, writing the outcome of a batch of attempts,
- * and handing back claimed work that was never started.  Each function
+ * The statements behind hookfan-sweep after the claim (db_claim.h):
+ * writing the outcome of a batch of attempts, and handing back or parking
+ * claimed work that was never started.  Each function
  * runs its own transactions (hf_db_transaction: redone after a deadlock or
  * a lost connection) and never holds one open across HTTP.
  *
  * The protocol, safe with any number of sweeps on any number of hosts:
  *
- *  - claim: SELECT ... FOR UPDATE SKIP LOCKED picks due rows nobody else
- *    is claiming; one UPDATE gives them attempts + 1, a fresh lease_token
- *    and due_at = lease expiry.  The status stays 'pending': a delivery
- *    is "sending" while its lease holds (lease_token set, due_at ahead).
- *    Rows whose lease expired (a dead sweep) are due again and are
- *    claimed the same way.
- *  - read, in the claim's transaction: a plain (non-locking) SELECT by id
- *    and token fetches url and payload, and one more the secrets in force
- *    of each endpoint of the batch; commit.  A failed read rolls the
- *    claim back.  Deliveries whose endpoint is
- *    disabled are then parked ('paused', the attempt taken back) instead
- *    of sent.
+ *  - claim and read: db_claim.h (fairly across endpoints, within each
+ *    endpoint's in-flight cap).
  *  - every later write names the lease_token: a sweep whose lease was
  *    taken over changes nothing.
  *  - results: one transaction per batch locks the batch's messages (id
@@ -27,9 +17,8 @@
  *    lock and written only when their state changes (failing_since set or
  *    cleared, disabled), so healthy traffic never contends on them.
  *
- * Statements: a claim is 4 (select, update, read, secrets) and a commit;
- * a batch of results is 6 (7-9 when an endpoint starts or stops failing,
- * or is disabled), whatever the batch size.
+ * Statements: a batch of results is 6 (7-9 when an endpoint starts or
+ * stops failing, or is disabled), whatever the batch size.
  */
 #ifndef HF_DB_SWEEP_H
 #define HF_DB_SWEEP_H
@@ -54,26 +43,12 @@ struct hf_sweep_job {
 	char endpoint_id[HF_ID_MAX_LEN + 1];
 	char lease_token[HF_LEASE_TOKEN_LEN + 1];
 	unsigned int attempt;	/* this attempt's number, counted at claim */
+	unsigned int slots;	/* transfers the sweep may run to the endpoint */
 	char *url;
 	char *payload;
 	size_t payload_len;
 	char *secrets;		/* space-separated, newest first; may be "" */
 };
-
-/* Free the strings of n jobs and the array itself.  jobs may be NULL. */
-void hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n);
-
-/*
- * Claim up to limit due deliveries for lease_ms under a fresh token and
- * read what to send.  Deliveries of disabled
- * endpoints met on the way are parked as 'paused' instead.  *jobs (freed
- * with hf_sweep_jobs_free) and *count receive the work to send; *claimed
- * receives how many rows were due (sent or parked): 0 means nothing is due.
- */
-enum hf_result hf_sweep_claim(struct hf_db *db, unsigned int limit,
-			      long lease_ms,
-			      struct hf_sweep_job **jobs, size_t *count,
-			      size_t *claimed, char *errstr, size_t errlen);
 
 enum hf_sweep_outcome {
 	HF_OUTCOME_SUCCEEDED,	/* 2xx */
@@ -115,6 +90,12 @@ enum hf_result hf_sweep_record(struct hf_db *db,
 enum hf_result hf_sweep_release(struct hf_db *db,
 				const struct hf_sweep_job *const *jobs,
 				size_t n, char *errstr, size_t errlen);
+
+/* Park claimed jobs of a disabled endpoint: 'paused', nothing due, the
+ * attempt counted at claim taken back. */
+enum hf_result hf_sweep_park(struct hf_db *db,
+			     const struct hf_sweep_job *const *jobs,
+			     size_t n, char *errstr, size_t errlen);
 
 /* HF_OK when the database holds the schema this sweep needs, else an
  * error that says to run hookfan-admin migrate. */

@@ -155,6 +155,18 @@
 /* Sweep: idle connections kept for reuse, 4 per slot up to this many. */
 #define HF_SWEEP_IDLE_CONNECTIONS_MAX 512
 
+/*
+ * Fair claiming: max_in_flight_per_endpoint's default and largest value
+ * (0 = unlimited, which is the largest); a failing endpoint (failing_since
+ * set) keeps 1/HF_FAILING_SHARE_DIVISOR of it; a sweep holds at most
+ * HF_CLAIM_DEPTH_PER_SLOT claimed deliveries per slot of a healthy
+ * endpoint (enough to keep its connections busy between claims).
+ */
+#define HF_MAX_IN_FLIGHT_PER_ENDPOINT_DEFAULT 8
+#define HF_MAX_IN_FLIGHT_PER_ENDPOINT_MAX HF_SWEEP_CONCURRENCY_MAX
+#define HF_FAILING_SHARE_DIVISOR 4
+#define HF_CLAIM_DEPTH_PER_SLOT 32
+
 /* Sweep leases: lease_seconds = 0 picks 2 * delivery timeout + margin. */
 #define HF_SWEEP_LEASE_MARGIN_SECONDS 10
 #define HF_SWEEP_LEASE_MAX_SECONDS (24 * 3600)

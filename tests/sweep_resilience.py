@@ -12,14 +12,18 @@ import hftest  # noqa: E402
 import sweeptest as st  # noqa: E402
 from receivers import Receiver  # noqa: E402
 
-# Short leases so that a dead sweep's work comes back within seconds.
-db = st.start_db(lease_seconds=4, delivery_timeout_ms=1500)
+# Short leases so that a dead sweep's work comes back within seconds.  No
+# cap per endpoint: a dead sweep's slots would hold the endpoint until its
+# lease ends (tests/sweep_fairness.py), and these tests run a sweep that
+# must finish meanwhile.
+db = st.start_db(lease_seconds=4, delivery_timeout_ms=1500, max_in_flight_per_endpoint=0)
 # Leases long enough that a sweep run meanwhile, however slow the machine,
 # ends while they still hold.
 KILLED_LEASE = 10
 killed_sweep_config = db.write_config(
     path=os.path.join(db.dir, "killed-sweep.conf"),
-    **dict(st.FAST, lease_seconds=KILLED_LEASE, delivery_timeout_ms=1500))
+    **dict(st.FAST, lease_seconds=KILLED_LEASE, delivery_timeout_ms=1500,
+           max_in_flight_per_endpoint=0))
 
 
 def statuses(ep):

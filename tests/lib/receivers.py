@@ -6,6 +6,7 @@
     ... run a sweep at r.url ...
     r.requests                           # every request: headers, body
     r.connections                        # TCP connections accepted
+    r.most_at_once                       # most requests being answered at once
 
 A behaviour is a status ("200", "503"), or a tuple:
     ("status", code, {header: value}, body)
@@ -51,7 +52,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         behaviour = receiver._record(Request("POST", self.path, headers, body,
                                              time.time()))
-        self._behave(behaviour)
+        try:
+            self._behave(behaviour)
+        finally:
+            with receiver._lock:
+                receiver.at_once -= 1
 
     do_GET = do_POST
 
@@ -146,6 +151,8 @@ class Receiver:
         self.default = default
         self.requests = []
         self.connections = 0
+        self.at_once = 0
+        self.most_at_once = 0
         self.big_bytes_sent = 0
         self.servers = []
         for attempt in range(20):
@@ -176,6 +183,8 @@ class Receiver:
     def _record(self, request):
         with self._lock:
             self.requests.append(request)
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
             return self._script.popleft() if self._script else self.default
 
     def count(self):

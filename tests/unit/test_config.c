@@ -73,6 +73,7 @@ main(void)
 	is_int(cfg.connect_timeout_ms, 5000, "default connect_timeout_ms");
 	is_int(cfg.delivery_timeout_ms, 15000, "default delivery_timeout_ms");
 	ok(!cfg.allow_private_targets, "private targets refused by default");
+	is_int(cfg.max_in_flight_per_endpoint, 8, "default max_in_flight_per_endpoint");
 
 	is_int(parse(&cfg,
 		     "# a comment\n\n"
@@ -122,6 +123,15 @@ main(void)
 	is_str(err, "test.conf:1: expected \"key = value\"", "missing = message");
 	is_int(parse(&cfg, "db_name = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 		     err, sizeof(err)), HF_ERR_INVALID, "over-long string refused");
+	is_int(parse(&cfg, "max_in_flight_per_endpoint = 0\n", err, sizeof(err)), HF_OK,
+	       "max_in_flight_per_endpoint = 0 (unlimited) accepted");
+	is_int(cfg.max_in_flight_per_endpoint, 0, "max_in_flight_per_endpoint set");
+	is_int(parse(&cfg, "max_in_flight_per_endpoint = 1024\n", err, sizeof(err)), HF_OK,
+	       "max_in_flight_per_endpoint = 1024 accepted");
+	is_int(parse(&cfg, "max_in_flight_per_endpoint = 1025\n", err, sizeof(err)),
+	       HF_ERR_INVALID, "max_in_flight_per_endpoint above 1024 refused");
+	is_int(parse(&cfg, "max_in_flight_per_endpoint = -1\n", err, sizeof(err)),
+	       HF_ERR_INVALID, "negative max_in_flight_per_endpoint refused");
 	is_int(hf_config_parse_schedule("5,300", schedule, &count), HF_OK,
 	       "schedule parser");
 	is_int(count, 2, "schedule parser count");
