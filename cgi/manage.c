@@ -390,7 +390,7 @@ reply_failure(struct manage_call *call, enum hf_result r, struct hf_db *db)
 		       hf_result_str(r), db != NULL ? hf_db_error(db) : "no database");
 		snprintf(call->message, sizeof(call->message), "%s",
 			 r == HF_ERR_DB_COMMIT_LOST
-				 ? "the commit was cut short and the database cannot tell whether the change was made; retry later"
+				 ? "the commit was cut short and the database cannot tell whether the change was made; retry later, with the same Idempotency-Key to make it at most once"
 			 : status == 503 ? "the database is unavailable; nothing was changed; retry later"
 					 : "internal error; nothing was changed");
 	}

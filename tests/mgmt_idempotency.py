@@ -105,7 +105,7 @@ def send_message_keys_are_per_ingest_key():
         first = whole.expect("POST", path, 201, body, idempotency_key=k)
         own = scoped.expect("POST", path, 201, body, idempotency_key=k)
         eq(replayed(own), False, n + " the endpoint key's own answer")
-        assert own.json["id"] != first.json["id"], (own, first)
+        assert own.json["message"]["id"] != first.json["message"]["id"], (own, first)
         same_answer(first, whole.expect("POST", path, 201, body, idempotency_key=k),
                     n + " the workspace key's replay")
         same_answer(own, scoped.expect("POST", path, 201, body, idempotency_key=k),
@@ -113,7 +113,8 @@ def send_message_keys_are_per_ingest_key():
         scoped.expect("POST", path, 422, {"event_type": "order.paid", "payload": {}},
                       code="idempotency_key_reused", idempotency_key=k)
         eq(db.value("SELECT COUNT(*) FROM messages WHERE id IN ('%s', '%s')"
-                    % (first.json["id"], own.json["id"])), "2", n + " two messages")
+                    % (first.json["message"]["id"], own.json["message"]["id"])), "2",
+           n + " two messages")
 
 
 @hftest.test
