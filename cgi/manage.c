@@ -293,9 +293,11 @@ authenticate(struct hf_db *db, struct manage_call *call)
 				   "missing or malformed API key: send Authorization: Bearer KEY or X-API-Key: KEY");
 	hf_sha256_hex(key, strlen(key), hash);
 	/* Idempotency-Keys are the caller's own: a key or portal token. */
-	r = hf_idempotency_caller_init(&call->caller, key, hash);
-	if (r != HF_OK)
-		return r;
+	if (call->idempotency_key[0] != '\0') {
+		r = hf_idempotency_caller_init(&call->caller, key, hash);
+		if (r != HF_OK)
+			return r;
+	}
 	if (strncmp(key, HF_PORTAL_TOKEN_PREFIX, strlen(HF_PORTAL_TOKEN_PREFIX)) == 0)
 		return portal_authenticate(db, call, key);
 	r = hf_api_key_authenticate(db, hash, &kind, &call->scope);

@@ -14,7 +14,9 @@
  *
  * Inside the caller's transaction, before the effect:
  *
- *	hf_idempotency_claim(db, ws, key, hash, status, body, &previous)
+ *	hf_idempotency_caller_init(&caller, api_key, key_hash)
+ *	hf_idempotency_claim(db, ws, &caller, key, hash, status, body, len,
+ *			     &previous)
  *
  * inserts the row (with the answer, when it is known already, or a
  * placeholder that hf_idempotency_finish fills in after the effect).  A
