@@ -211,8 +211,8 @@ claim_idempotency_key(struct hf_db *db, const struct ingest_input *in,
 	out->answer = in->answer_text(in, out, &out->answer_len);
 	if (out->answer == NULL)
 		return HF_ERR_NOMEM;
-	r = hf_idempotency_claim(db, out->lookup.workspace_id, in->idempotency_key,
-				 in->request_hash, 201, out->answer,
+	r = hf_idempotency_claim(db, out->lookup.workspace_id, &in->caller,
+				 in->idempotency_key, in->request_hash, 201, out->answer,
 				 out->answer_len, &previous);
 	if (r != HF_OK)
 		return r;
@@ -528,6 +528,15 @@ ingest_iso_time(const char *db_time, char *out, size_t outlen)
 	snprintf(out, outlen, "%.10sT%sZ", db_time, db_time + 11);
 }
 
+void
+ingest_take_key(struct ingest_input *in, const char *key)
+{
+	hf_sha256_hex(key, strlen(key), in->key_hash);
+	if (hf_idempotency_caller_init(&in->caller, key, in->key_hash) != HF_OK)
+		ingest_invalid(in, 500, "internal_error",
+			       "cannot derive the key's Idempotency-Key answer key");
+}
+
 bool
 ingest_preflight(struct hf_server *server, struct hf_request *req,
 		 struct ingest_input *in)
@@ -540,7 +549,7 @@ ingest_preflight(struct hf_server *server, struct hf_request *req,
 			    "missing or malformed API key: send Authorization: Bearer KEY or X-API-Key: KEY");
 		return false;
 	}
-	hf_sha256_hex(key, strlen(key), in->key_hash);
+	ingest_take_key(in, key);
 	if (!request_is_json(req)) {
 		ingest_invalid(in, 415, "unsupported_media_type",
 			       "the body must be JSON: send Content-Type: application/json");

@@ -17,6 +17,7 @@
 
 #include "crypto.h"
 #include "db_ingest.h"
+#include "idempotency.h"
 #include "routes.h"
 
 enum ingest_kind { INGEST_TRIGGER, INGEST_SEND_MESSAGE };
@@ -73,6 +74,7 @@ struct ingest_input {
 	 */
 	char idempotency_key[HF_IDEMPOTENCY_KEY_MAX_LEN + 1];
 	char request_hash[HF_SHA256_HEX_LEN + 1];
+	struct hf_idempotency_caller caller;	/* whose keys they are */
 	char *(*answer_text)(const struct ingest_input *in,
 			     const struct ingest_outcome *out, size_t *len);
 	/*
@@ -126,11 +128,14 @@ void ingest_iso_time(const char *db_time, char *out, size_t outlen);
  * formed (else it replies 401 and returns false).  Then whether the body
  * is JSON by Content-Type (415) and no larger than max_payload_bytes
  * (413), recorded in in (ingest_invalid) so that the key is checked, and
- * the refusal counted, first.  Fills in->key_hash, in->body and
- * in->body_len (in server->body).
+ * the refusal counted, first.  Fills in->key_hash, in->caller, in->body
+ * and in->body_len (in server->body).
  */
 bool ingest_preflight(struct hf_server *server, struct hf_request *req,
 		      struct ingest_input *in);
+
+/* The API key presented: its hash into in->key_hash, and in->caller. */
+void ingest_take_key(struct ingest_input *in, const char *key);
 
 /* Record a validation error in in (the first one wins). */
 void ingest_invalid(struct ingest_input *in, int status, const char *code,

@@ -291,9 +291,15 @@ authenticate(struct hf_db *db, struct manage_call *call)
 	if (!request_api_key(call->req, key))
 		return manage_fail(call, HF_ERR_NOT_FOUND, "unauthorized",
 				   "missing or malformed API key: send Authorization: Bearer KEY or X-API-Key: KEY");
+	hf_sha256_hex(key, strlen(key), hash);
+	/* Idempotency-Keys are the caller's own: a key or portal token. */
+	if (call->idempotency_key[0] != '\0') {
+		r = hf_idempotency_caller_init(&call->caller, key, hash);
+		if (r != HF_OK)
+			return r;
+	}
 	if (strncmp(key, HF_PORTAL_TOKEN_PREFIX, strlen(HF_PORTAL_TOKEN_PREFIX)) == 0)
 		return portal_authenticate(db, call, key);
-	hf_sha256_hex(key, strlen(key), hash);
 	r = hf_api_key_authenticate(db, hash, &kind, &call->scope);
 	if (r == HF_ERR_NOT_FOUND)
 		return manage_fail(call, r, "unauthorized",
@@ -327,7 +333,7 @@ manage_transaction(struct hf_db *db, void *arg)
 		return manage_fail(call, HF_ERR_INVALID, call->input_code, "%s",
 				   call->input_message);
 	if (call->idempotency_key[0] != '\0') {
-		r = hf_idempotency_claim(db, call->scope.workspace_id,
+		r = hf_idempotency_claim(db, call->scope.workspace_id, &call->caller,
 					 call->idempotency_key, call->request_hash,
 					 0, "", 0, &call->previous);
 		if (r != HF_OK)
@@ -349,8 +355,9 @@ manage_transaction(struct hf_db *db, void *arg)
 			return HF_ERR_NOMEM;
 	}
 	if (call->idempotency_key[0] != '\0')
-		r = hf_idempotency_finish(db, call->scope.workspace_id,
-					  call->idempotency_key, call->status,
+		r = hf_idempotency_finish(db, call->scope.workspace_id, &call->caller,
+					  call->idempotency_key, call->request_hash,
+					  call->status,
 					  call->reply_text != NULL ? call->reply_text : "",
 					  call->reply_text_len);
 	return r;
@@ -384,8 +391,10 @@ reply_failure(struct manage_call *call, enum hf_result r, struct hf_db *db)
 		hf_log(HF_LOG_ERROR, "management request failed: %s: %s",
 		       hf_result_str(r), db != NULL ? hf_db_error(db) : "no database");
 		snprintf(call->message, sizeof(call->message), "%s",
-			 status == 503 ? "the database is unavailable; nothing was changed; retry later"
-				       : "internal error; nothing was changed");
+			 r == HF_ERR_DB_COMMIT_LOST
+				 ? "the commit was cut short and the database cannot tell whether the change was made; retry later, with the same Idempotency-Key to make it at most once"
+			 : status == 503 ? "the database is unavailable; nothing was changed; retry later"
+					 : "internal error; nothing was changed");
 	}
 	if (svix_path(call->match->route->pattern))
 		svix_reply_error(call->req, status, headers, code, call->message);

@@ -67,6 +67,7 @@ struct manage_call {
 	size_t raw_body_len;
 	char idempotency_key[HF_IDEMPOTENCY_KEY_MAX_LEN + 1]; /* "": none */
 	char request_hash[65];
+	struct hf_idempotency_caller caller; /* the key's, for the claim */
 	struct hf_idempotency_answer previous;
 	char *reply_text;		/* the answer as sent and stored */
 	size_t reply_text_len;

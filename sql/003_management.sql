@@ -35,14 +35,19 @@ UPDATE endpoints SET updated_at = created_at WHERE updated_at IS NULL;
 ALTER TABLE endpoints
   MODIFY updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3);
 
--- request_hash: SHA-256 of the method, the route and the body; body: the
--- answer's bytes, replayed as they were.
+-- idempotency_key: hex SHA-256 of the caller's API key hash, a newline
+-- and the Idempotency-Key header (keys are per API key, and the header is
+-- not kept); request_hash: SHA-256 of the method, the route and the body;
+-- body: the answer, replayed byte for byte, sealed with AES-256-GCM under
+-- a key derived from the raw API key (never stored), in base64 of
+-- nonce || ciphertext || tag: the answer may hold a new API key or a
+-- signing secret, and the ingest account reads this table.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
   workspace_id VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  idempotency_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  idempotency_key CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   request_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   status SMALLINT UNSIGNED NOT NULL,
-  body LONGTEXT NOT NULL,
+  body LONGTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   PRIMARY KEY (workspace_id, idempotency_key),
   KEY idempotency_created (created_at)

@@ -102,3 +102,63 @@ hf_hmac_sha256(const unsigned char *key, size_t keylen, const void *head,
 	EVP_MAC_CTX_free(ctx);
 	return ok ? HF_OK : HF_ERR_INVALID;
 }
+
+enum hf_result
+hf_aead_seal(const unsigned char key[HF_AEAD_KEY_LEN], const void *aad,
+	     size_t aad_len, const void *in, size_t len, unsigned char *out)
+{
+	unsigned char *nonce = out, *text = out + HF_AEAD_NONCE_LEN;
+	EVP_CIPHER_CTX *ctx;
+	enum hf_result r;
+	int n = 0, ok;
+
+	if (len > HF_AEAD_MAX_LEN || aad_len > HF_AEAD_MAX_LEN)
+		return HF_ERR_INVALID;
+	r = hf_random_bytes(nonce, HF_AEAD_NONCE_LEN);
+	if (r != HF_OK)
+		return r;
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL)
+		return HF_ERR_NOMEM;
+	/* The default GCM nonce length is 12 bytes, the one used here. */
+	ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) &&
+	     EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) &&
+	     EVP_EncryptUpdate(ctx, text, &n, in, (int)len) &&
+	     EVP_EncryptFinal_ex(ctx, text + n, &n) &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, HF_AEAD_TAG_LEN,
+				 text + len);
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? HF_OK : HF_ERR_INVALID;
+}
+
+enum hf_result
+hf_aead_open(const unsigned char key[HF_AEAD_KEY_LEN], const void *aad,
+	     size_t aad_len, const unsigned char *in, size_t len,
+	     unsigned char *out, size_t *outlen)
+{
+	unsigned char tag[HF_AEAD_TAG_LEN];
+	EVP_CIPHER_CTX *ctx;
+	size_t text_len;
+	int n = 0, ok;
+
+	if (len < HF_AEAD_OVERHEAD || len > HF_AEAD_MAX_LEN + HF_AEAD_OVERHEAD ||
+	    aad_len > HF_AEAD_MAX_LEN)
+		return HF_ERR_INVALID;
+	text_len = len - HF_AEAD_OVERHEAD;
+	/* The control call takes a non-const buffer. */
+	memcpy(tag, in + HF_AEAD_NONCE_LEN + text_len, sizeof(tag));
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL)
+		return HF_ERR_NOMEM;
+	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) &&
+	     EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) &&
+	     EVP_DecryptUpdate(ctx, out, &n, in + HF_AEAD_NONCE_LEN,
+			       (int)text_len) &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, HF_AEAD_TAG_LEN, tag) &&
+	     EVP_DecryptFinal_ex(ctx, out + n, &n) > 0;
+	EVP_CIPHER_CTX_free(ctx);
+	if (!ok)
+		return HF_ERR_INVALID;
+	*outlen = text_len;
+	return HF_OK;
+}

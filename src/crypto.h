@@ -1,7 +1,7 @@
 /*
  * The few cryptographic primitives hookfan needs, over OpenSSL's libcrypto:
- * random bytes, SHA-256 (for API key hashes), HMAC-SHA256 (for signatures)
- * and base64.
+ * random bytes, SHA-256 (for API key hashes), HMAC-SHA256 (for signatures),
+ * base64 and AES-256-GCM (for the Idempotency-Key answers kept encrypted).
  */
 #ifndef HF_CRYPTO_H
 #define HF_CRYPTO_H
@@ -40,5 +40,32 @@ enum hf_result hf_hmac_sha256(const unsigned char *key, size_t keylen,
 			      const void *head, size_t head_len,
 			      const void *tail, size_t tail_len,
 			      unsigned char mac[32]);
+
+/*
+ * AES-256-GCM with a random 12-byte nonce: a sealed text is
+ * nonce || ciphertext || tag, HF_AEAD_OVERHEAD bytes longer than the
+ * plain text, and aad is authenticated with it.
+ */
+#define HF_AEAD_KEY_LEN 32
+#define HF_AEAD_NONCE_LEN 12
+#define HF_AEAD_TAG_LEN 16
+#define HF_AEAD_OVERHEAD (HF_AEAD_NONCE_LEN + HF_AEAD_TAG_LEN)
+/* EVP counts in int: a longer text (or aad) is refused, HF_ERR_INVALID. */
+#define HF_AEAD_MAX_LEN ((size_t)1 << 30)
+
+/* Seal len bytes of in into out (len + HF_AEAD_OVERHEAD bytes). */
+enum hf_result hf_aead_seal(const unsigned char key[HF_AEAD_KEY_LEN],
+			    const void *aad, size_t aad_len,
+			    const void *in, size_t len, unsigned char *out);
+
+/*
+ * Open a sealed text of len bytes into out (len - HF_AEAD_OVERHEAD bytes;
+ * *outlen receives it): HF_ERR_INVALID when it is too short, or the key,
+ * aad or any byte is not the one it was sealed with.
+ */
+enum hf_result hf_aead_open(const unsigned char key[HF_AEAD_KEY_LEN],
+			    const void *aad, size_t aad_len,
+			    const unsigned char *in, size_t len,
+			    unsigned char *out, size_t *outlen);
 
 #endif

@@ -1,8 +1,73 @@
 /* Unit tests of src/crypto.c against published test vectors. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
 #include "tap.h"
+
+static void
+unhex(const char *hex, unsigned char *out)
+{
+	unsigned int byte;
+
+	for (; hex[0] != '\0'; hex += 2) {
+		sscanf(hex, "%2x", &byte);
+		*out++ = (unsigned char)byte;
+	}
+}
+
+/* Whether the 6 bytes of "secret" appear in buf. */
+static bool
+has_secret(const unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 6 <= len; i++)
+		if (memcmp(buf + i, "secret", 6) == 0)
+			return true;
+	return false;
+}
+
+static void
+aead(void)
+{
+	unsigned char key[HF_AEAD_KEY_LEN] = { 0 }, other[HF_AEAD_KEY_LEN] = { 1 };
+	unsigned char sealed[64], sealed2[64], plain[64];
+	size_t len = 0;
+
+	/* GCM spec (McGrew, Viega) test case 14: AES-256, zero key, nonce and
+	 * 16 zero bytes; sealed = nonce || ciphertext || tag. */
+	memset(sealed, 0, HF_AEAD_NONCE_LEN);
+	unhex("cea7403d4d606b6e074ec5d3baf39d18" "d0d1c8a799996bf0265b98b5d48ab919",
+	      sealed + HF_AEAD_NONCE_LEN);
+	is_int(hf_aead_open(key, "", 0, sealed, 44, plain, &len), HF_OK,
+	       "AES-256-GCM test case 14 opens");
+	is_int((long long)len, 16, "its length");
+	memset(sealed2, 0, 16);
+	ok(memcmp(plain, sealed2, 16) == 0, "its plain text");
+
+	is_int(hf_aead_seal(key, "aad", 3, "secret answer", 13, sealed), HF_OK, "seal");
+	is_int(hf_aead_seal(key, "aad", 3, "secret answer", 13, sealed2), HF_OK, "seal again");
+	ok(memcmp(sealed, sealed2, 13 + HF_AEAD_OVERHEAD) != 0, "a fresh nonce each time");
+	ok(!has_secret(sealed, 13 + HF_AEAD_OVERHEAD), "no plain text");
+	is_int(hf_aead_open(key, "aad", 3, sealed, 13 + HF_AEAD_OVERHEAD, plain, &len),
+	       HF_OK, "opens");
+	ok(len == 13 && memcmp(plain, "secret answer", 13) == 0, "the same bytes back");
+	is_int(hf_aead_open(other, "aad", 3, sealed, 13 + HF_AEAD_OVERHEAD, plain, &len),
+	       HF_ERR_INVALID, "another key refused");
+	is_int(hf_aead_open(key, "aae", 3, sealed, 13 + HF_AEAD_OVERHEAD, plain, &len),
+	       HF_ERR_INVALID, "other aad refused");
+	sealed[HF_AEAD_NONCE_LEN + 2] ^= 1;
+	is_int(hf_aead_open(key, "aad", 3, sealed, 13 + HF_AEAD_OVERHEAD, plain, &len),
+	       HF_ERR_INVALID, "a changed byte refused");
+	is_int(hf_aead_open(key, "aad", 3, sealed, HF_AEAD_OVERHEAD - 1, plain, &len),
+	       HF_ERR_INVALID, "too short refused");
+	is_int(hf_aead_seal(key, "", 0, "", 0, sealed), HF_OK, "seal empty");
+	is_int(hf_aead_open(key, "", 0, sealed, HF_AEAD_OVERHEAD, plain, &len), HF_OK,
+	       "open empty");
+	is_int((long long)len, 0, "empty back");
+}
 
 int
 main(void)
@@ -43,6 +108,8 @@ main(void)
 	       "length not a multiple of 4 refused");
 	is_int(hf_base64_decode("Zm9*YmFy", decoded, &len), HF_ERR_INVALID,
 	       "bad character refused");
+
+	aead();
 
 	hf_random_bytes(r1, sizeof(r1));
 	hf_random_bytes(r2, sizeof(r2));
