@@ -529,10 +529,12 @@ ingest_iso_time(const char *db_time, char *out, size_t outlen)
 }
 
 void
-ingest_take_key(struct ingest_input *in, const char *key)
+ingest_take_key(struct ingest_input *in, struct hf_request *req,
+		const char *key)
 {
 	hf_sha256_hex(key, strlen(key), in->key_hash);
-	if (hf_idempotency_caller_init(&in->caller, key, in->key_hash) != HF_OK)
+	if (request_param(req, "HTTP_IDEMPOTENCY_KEY") != NULL &&
+	    hf_idempotency_caller_init(&in->caller, key, in->key_hash) != HF_OK)
 		ingest_invalid(in, 500, "internal_error",
 			       "cannot derive the key's Idempotency-Key answer key");
 }
@@ -549,7 +551,7 @@ ingest_preflight(struct hf_server *server, struct hf_request *req,
 			    "missing or malformed API key: send Authorization: Bearer KEY or X-API-Key: KEY");
 		return false;
 	}
-	ingest_take_key(in, key);
+	ingest_take_key(in, req, key);
 	if (!request_is_json(req)) {
 		ingest_invalid(in, 415, "unsupported_media_type",
 			       "the body must be JSON: send Content-Type: application/json");

@@ -134,8 +134,13 @@ void ingest_iso_time(const char *db_time, char *out, size_t outlen);
 bool ingest_preflight(struct hf_server *server, struct hf_request *req,
 		      struct ingest_input *in);
 
-/* The API key presented: its hash into in->key_hash, and in->caller. */
-void ingest_take_key(struct ingest_input *in, const char *key);
+/*
+ * The API key presented: its hash into in->key_hash, and in->caller when
+ * the request carries an Idempotency-Key (deriving the answer key costs
+ * an HMAC the hot path without one does not pay).
+ */
+void ingest_take_key(struct ingest_input *in, struct hf_request *req,
+		     const char *key);
 
 /* Record a validation error in in (the first one wins). */
 void ingest_invalid(struct ingest_input *in, int status, const char *code,

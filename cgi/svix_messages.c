@@ -281,7 +281,7 @@ svix_msg_create(struct hf_server *server, struct hf_request *req,
 				 "missing or malformed API key: send Authorization: Bearer KEY");
 		return;
 	}
-	ingest_take_key(&in, key);
+	ingest_take_key(&in, req, key);
 	if (with_content != NULL && strcmp(with_content, "with_content=false") == 0)
 		ctx.with_content = false;
 	else if (with_content != NULL && with_content[0] != '\0' &&
