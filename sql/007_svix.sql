@@ -1,4 +1,4 @@
--- hookfan schema, migration 8: what the Svix-compatible API needs.
+-- hookfan schema, migration 7: what the Svix-compatible API needs.
 --
 -- applications.uid: the caller's own name for an application, which the
 -- Svix API accepts wherever it takes an application id; unique in its

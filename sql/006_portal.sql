@@ -1,4 +1,4 @@
--- hookfan schema, migration 7: application portal links.
+-- hookfan schema, migration 6: application portal links.
 --
 -- A portal link carries a token (hfp_...) that opens the dashboard's pages
 -- for one application until expires_at.  Only the token's SHA-256 is
