@@ -3,11 +3,14 @@
 -- The claim now takes due deliveries endpoint by endpoint, a bounded
 -- share each, instead of the oldest due first across all endpoints (one
 -- endpoint's backlog kept every other endpoint waiting behind it).  So
--- the due index leads with the endpoint: (endpoint_id, due_at) finds an
--- endpoint's oldest due deliveries, and whether it has any due, in one
--- index dive per endpoint.  It replaces the index on due_at alone, which
--- nothing else reads, so a claim or a result still rewrites one
--- secondary index entry per delivery, as before.
+-- the index of an endpoint's deliveries by status gains due_at:
+-- (endpoint_id, status, due_at) gives an endpoint's oldest pending
+-- delivery as its first 'pending' entry (one entry read, however many
+-- finished deliveries the endpoint has: those sort under their own
+-- status) and its due ones as one range.  Only a pending delivery has a
+-- due_at.  It replaces (endpoint_id, status), whose every use is a prefix
+-- of it, and the index on due_at alone, which nothing reads any more, so
+-- a claim or a result rewrites one secondary index entry per delivery.
 --
 -- endpoint_slots holds how many attempts each sweep may have in flight to
 -- each endpoint (holder: a random id per hookfan-sweep process), granted
@@ -20,7 +23,8 @@
 -- In place (no table rebuild); safe to run again.
 
 ALTER TABLE deliveries
-  ADD KEY IF NOT EXISTS delivery_endpoint_due (endpoint_id, due_at),
+  ADD KEY IF NOT EXISTS delivery_endpoint_state (endpoint_id, status, due_at),
+  DROP KEY IF EXISTS delivery_endpoint_backlog,
   DROP KEY IF EXISTS delivery_due;
 
 CREATE TABLE IF NOT EXISTS endpoint_slots (

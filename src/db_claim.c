@@ -43,16 +43,16 @@ hf_sweep_jobs_free(struct hf_sweep_job *jobs, size_t n)
 /* ---- which endpoints, how many each ------------------------------- */
 
 /*
- * The endpoints with deliveries due, oldest due first: one dive into
- * delivery_endpoint_due per endpoint (a GROUP BY over deliveries, even
- * read as a loose index scan, walked every due row: 0.4 s a claim with
- * 20,000 due), then a sort of one row per endpoint with any due.
+ * The endpoints with deliveries due, oldest due first: per endpoint, its
+ * first 'pending' entry of delivery_endpoint_state, the oldest due_at it
+ * has (only a pending delivery has one), one index entry read however
+ * long its history; then a sort of one row per endpoint with any due.
  */
 static const char due_endpoints_sql[] =
-	"SELECT e.id, (SELECT d.due_at FROM deliveries d FORCE INDEX (delivery_endpoint_due)"
-	"  WHERE d.endpoint_id = e.id AND " HF_SQL_DUE("d.")
+	"SELECT e.id, (SELECT d.due_at FROM deliveries d FORCE INDEX (delivery_endpoint_state)"
+	"  WHERE d.endpoint_id = e.id AND d.status = 'pending'"
 	"  ORDER BY d.due_at LIMIT 1) AS oldest"
-	" FROM endpoints e HAVING oldest IS NOT NULL ORDER BY oldest, e.id LIMIT ?";
+	" FROM endpoints e HAVING oldest <= NOW(3) ORDER BY oldest, e.id LIMIT ?";
 
 /* The lock rows, made the first time an endpoint is claimed. */
 static const char add_locks_sql[] =
@@ -82,8 +82,8 @@ static const char endpoint_slots_sql[] =
 	" FROM " HF_ID_LIST " STRAIGHT_JOIN endpoints e ON e.id = j.id";
 
 static const char pick_sql[] =
-	"SELECT id FROM deliveries FORCE INDEX (delivery_endpoint_due)"
-	" WHERE endpoint_id = ? AND " HF_SQL_DUE("")
+	"SELECT id FROM deliveries FORCE INDEX (delivery_endpoint_state)"
+	" WHERE endpoint_id = ? AND status = 'pending' AND " HF_SQL_DUE("")
 	" ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /* A grant lasts as long as the leases of the deliveries claimed with it. */

@@ -143,4 +143,32 @@ def a_killed_sweep_leaves_no_slot_held_past_its_lease():
         stop_and_forget([second], [ep_a])
 
 
+@hftest.test
+def a_claim_reads_no_finished_delivery():
+    """The claim finds an endpoint's oldest due delivery in one index
+    entry, however many finished deliveries the endpoint has: with
+    100,000 finished ones beside one due, a sweep reads a few rows, not
+    the history."""
+    rx = Receiver()
+    ep, _, ws = st.endpoint(db, rx.url)
+    old = st.messages(db, ws, [ep], count=1)[0]
+    db.root_sql("USE hookfan; UPDATE deliveries SET status = 'succeeded', due_at = NULL"
+                " WHERE message_id = '%s';"
+                " INSERT INTO deliveries (id, message_id, endpoint_id, status)"
+                " SELECT CONCAT('del_old', LPAD(seq, 20, '0')), '%s', '%s', 'succeeded'"
+                " FROM seq_1_to_100000; ANALYZE TABLE deliveries" % (old, old, ep))
+    st.messages(db, ws, [ep], count=1)
+
+    def rows_read():
+        return sum(int(v) for _, v in db.rows(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN"
+            " ('Handler_read_next', 'Handler_read_prev', 'Handler_read_rnd_next')"))
+    before = rows_read()
+    st.sweep(db, "--max-seconds", "10")
+    read = rows_read() - before
+    hftest.eq(len(rx.requests), 1, "the due delivery was sent")
+    print("# rows read by the sweep: %d" % read)
+    assert read < 20000, "the sweep read %d rows: the claim walks the history" % read
+
+
 hftest.main()
