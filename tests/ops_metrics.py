@@ -3,7 +3,8 @@
 real Prometheus text parser (the official Python client's, Debian's
 python3-prometheus-client), against what the
 receivers saw and the attempts table holds; two sweeps at once adding up;
-the textfile written whole and renamed into place; keys refused; one
+the textfile written whole and renamed into place, also by runs that
+overlap, never through a planted symlink; keys refused; one
 workspace's view showing nothing of another's."""
 import os
 import sys
@@ -187,6 +188,12 @@ def two_sweeps_at_once_add_up_exactly():
                        " WHERE e.workspace_id = '%s'" % ws), "600", "attempts rows")
 
 
+def beside(path):
+    """The names in path's folder other than path."""
+    name = os.path.basename(path)
+    return sorted(n for n in os.listdir(os.path.dirname(path)) if n != name)
+
+
 def read_file(path):
     with open(path) as f:
         return f.read()
@@ -200,7 +207,8 @@ def the_metrics_file_holds_the_runs_figures_and_is_replaced_whole():
     st.messages(db, ws, [eps[0]], count=3)
     st.messages(db, ws, [eps[1]], count=2)
     st.messages(db, ws, [eps[2]], count=1)
-    path = os.path.join(db.dir, "hookfan.prom")
+    os.makedirs(os.path.join(db.dir, "replaced"))
+    path = os.path.join(db.dir, "replaced", "hookfan.prom")
     with open(path, "w") as f:
         f.write("old\n")
     held = open(path)       # the file as it was: a rename leaves it alone
@@ -208,7 +216,7 @@ def the_metrics_file_holds_the_runs_figures_and_is_replaced_whole():
     r = st.sweep(db, "--metrics-file", path)
     hftest.eq(held.read(), "old\n", "the old file was replaced, not written over")
     held.close()
-    assert not os.path.exists(path + ".tmp"), "FILE.tmp left behind"
+    hftest.eq(beside(path), [], "no temporary file left behind")
     fams = parse(read_file(path))
     hftest.eq(number(fams, "hookfan_sweep_claimed_deliveries"), 6, "claimed")
     hftest.eq(number(fams, "hookfan_sweep_sent_attempts"), 6, "sent")
@@ -267,7 +275,31 @@ def a_metrics_file_that_cannot_be_written_is_one_line_and_bad_usage_exits_2():
     hftest.eq(r.returncode, 0, "the run itself went well: %s" % r.stderr)
     lines = r.stderr.strip().splitlines()
     hftest.eq(len(lines), 1, "one line: %r" % r.stderr)
-    assert "--metrics-file" in lines[0] and "hookfan.prom.tmp" in lines[0], lines[0]
+    assert "--metrics-file" in lines[0] and path in lines[0], lines[0]
+
+
+@hftest.test
+def overlapping_runs_leave_a_whole_file_and_follow_no_planted_name():
+    folder = os.path.join(db.dir, "textfiles")
+    os.makedirs(folder)
+    path = os.path.join(folder, "hookfan.prom")
+    # A symlink planted where the old writer put its temporary file.
+    victim = os.path.join(db.dir, "victim")
+    with open(victim, "w") as f:
+        f.write("keep\n")
+    os.symlink(victim, path + ".tmp")
+    for _ in range(5):
+        runs = [st.start_sweep(db, "--metrics-file", path) for _ in range(6)]
+        for p in runs:
+            status, log = st.finish(p)
+            hftest.eq((status, log), (0, ""), "each run writes its file")
+        fams = parse(read_file(path))
+        hftest.eq(number(fams, "hookfan_sweep_exit_status"), 0, "a whole, parseable file")
+        hftest.eq(oct(os.stat(path).st_mode & 0o777), "0o644", "readable by the collector")
+    assert not os.path.islink(path), "FILE became the planted symlink"
+    hftest.eq(read_file(victim), "keep\n", "the symlink's target untouched")
+    hftest.eq(os.readlink(path + ".tmp"), victim, "the planted symlink left alone")
+    hftest.eq(beside(path), [os.path.basename(path) + ".tmp"], "no temporary file left")
 
 
 def management_key(ws, revoked=False):
