@@ -4,7 +4,8 @@ real Prometheus text parser (the official Python client's, Debian's
 python3-prometheus-client), against what the
 receivers saw and the attempts table holds; two sweeps at once adding up;
 the textfile written whole and renamed into place, also by runs that
-overlap, never through a planted symlink; keys refused; one
+overlap, never through a planted symlink; keys refused (an environment's
+with 403); deleted endpoints left out; one
 workspace's view showing nothing of another's."""
 import os
 import sys
@@ -325,6 +326,7 @@ def bad_keys_get_401_as_json():
         hftest.eq(r.stderr, b"", "%s: nothing on stderr" % what)
         hftest.eq(r.json()["code"], "unauthorized", what)
         hftest.eq(r.headers.get("content-type"), "application/json", what)
+        hftest.eq(r.headers.get("www-authenticate"), "Bearer", what)
     # Without metrics_key in the config no key reaches the installation.
     config = db.write_config(os.path.join(db.dir, "no-metrics-key.conf"))
     hftest.eq(scrape(config=config).status, 401, "metrics_key unset")
@@ -333,6 +335,43 @@ def bad_keys_get_401_as_json():
     r = scrape(method="HEAD")
     hftest.eq((r.status, r.body), (200, b""), "HEAD: the headers alone")
     assert int(r.headers["content-length"]) > 1000, r.headers
+
+
+@hftest.test
+def an_environment_key_is_refused_with_403():
+    ws = st.workspace(db)
+    env = db.admin("env", "create", "--workspace", ws, "--name", "prod")["id"]
+    key = db.admin("key", "create", "--workspace", ws, "--env", env, "--management")["key"]
+    for method in ("GET", "HEAD"):
+        r = scrape(key, method=method)
+        hftest.eq(r.status, 403, method)
+        hftest.eq(r.stderr, b"", "nothing on stderr")
+        hftest.eq(r.headers.get("content-type"), "application/json", method)
+        if method == "GET":
+            hftest.eq(r.json()["code"], "forbidden", "its code")
+            assert "workspace" in r.json()["message"], r.json()
+    hftest.eq(scrape(management_key(ws)).status, 200, "a workspace-wide key reads them")
+
+
+@hftest.test
+def deleted_endpoints_are_neither_active_nor_disabled():
+    ws = st.workspace(db)
+    rx = Receiver()
+    kept, off, gone_on, gone_off = [st.endpoint(db, rx.url, ws)[0] for _ in range(4)]
+    for ep in (off, gone_off):
+        db.admin("endpoint", "disable", "--endpoint", ep)
+    key = management_key(ws)
+    for ep in (gone_on, gone_off):
+        r = hftest.run_cgi(method="DELETE", uri="/v1/endpoints/" + ep,
+                           HOOKFAN_CONFIG=db.config_path, HTTP_AUTHORIZATION="Bearer " + key)
+        hftest.eq(r.status, 204, "deleted: %s" % r.body[:200])
+    hftest.eq(db.value("SELECT COUNT(*) FROM endpoints WHERE workspace_id = '%s'"
+                       " AND deleted_at IS NOT NULL" % ws), "2", "two deleted")
+    for fams in (families(key), families()):
+        hftest.eq(number(fams, "hookfan_endpoints", workspace=ws, state="active"), 1,
+                  "active: %s alone" % kept)
+        hftest.eq(number(fams, "hookfan_endpoints", workspace=ws, state="disabled"), 1,
+                  "disabled: %s alone" % off)
 
 
 @hftest.test
