@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "db_text.h"
 #include "limits.h"
@@ -70,6 +71,32 @@ figures_text(const struct sweep_figures *f)
 	return hf_text_finish(&t);
 }
 
+/* Every byte of text to fd. */
+static int
+write_all(int fd, const char *text, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The temporary file is made by mkstemp beside path (so the rename stays
+ * in one file system): a name of its own, created with O_EXCL, so two
+ * runs at once (a cron line and a timer overlapping) never write into
+ * each other's file and a name planted in the folder, a symlink say, is
+ * never followed.  The collector reads *.prom alone, so it never sees
+ * PATH.XXXXXX half-written.
+ */
 enum hf_result
 metrics_file_write(const char *path, const struct sweep_figures *f,
 		   char *errstr, size_t errlen)
@@ -77,33 +104,24 @@ metrics_file_write(const char *path, const struct sweep_figures *f,
 	char tmp[4096];
 	char *text = figures_text(f);
 	enum hf_result r = HF_OK;
-	size_t len, done = 0;
 	int fd;
 
 	if (text == NULL)
 		return hf_fail(HF_ERR_NOMEM, errstr, errlen, "out of memory");
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
 		free(text);
 		return hf_fail(HF_ERR_INVALID, errstr, errlen, "%s: path too long", path);
 	}
-	/* Readable by the collector, which runs as another user. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = mkstemp(tmp);
 	if (fd < 0) {
-		r = hf_fail(HF_ERR_IO, errstr, errlen, "%s: %s", tmp, strerror(errno));
+		r = hf_fail(HF_ERR_IO, errstr, errlen, "%s: no temporary file beside it: %s",
+			    path, strerror(errno));
 		goto out;
 	}
-	len = strlen(text);
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = hf_fail(HF_ERR_IO, errstr, errlen, "%s: %s", tmp, strerror(errno));
-			break;
-		}
-		done += (size_t)n;
-	}
+	/* Readable by the collector, which runs as another user (mkstemp: 0600). */
+	if (fchmod(fd, 0644) != 0 || write_all(fd, text, strlen(text)) != 0 ||
+	    fsync(fd) != 0)
+		r = hf_fail(HF_ERR_IO, errstr, errlen, "%s: %s", tmp, strerror(errno));
 	if (close(fd) != 0 && r == HF_OK)
 		r = hf_fail(HF_ERR_IO, errstr, errlen, "%s: %s", tmp, strerror(errno));
 	if (r == HF_OK && rename(tmp, path) != 0)

@@ -1,7 +1,8 @@
 /*
  * hookfan-sweep --metrics-file: one run's figures in Prometheus text
- * format for node_exporter's textfile collector, written whole to
- * FILE.tmp and renamed over FILE, so the collector never reads half.
+ * format for node_exporter's textfile collector, written whole to a
+ * temporary file of its own beside FILE and renamed over FILE, so the
+ * collector never reads half.
  */
 #ifndef HF_BATCH_METRICS_FILE_H
 #define HF_BATCH_METRICS_FILE_H

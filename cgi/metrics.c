@@ -2,7 +2,8 @@
  * GET /metrics: Prometheus text exposition (version 0.0.4) of the work
  * outstanding and the attempts made, for the whole installation with the
  * config's metrics_key, or for one workspace with a management key of
- * that workspace.  Every series is labelled by workspace and nothing
+ * that whole workspace (an environment's key is refused: the figures are
+ * not split by environment).  Every series is labelled by workspace and nothing
  * finer (never an endpoint or a message), so their number stays bounded.
  */
 #include <stddef.h>
@@ -19,6 +20,9 @@
 
 /* Management keys; ingest keys (hfk_) reach no metrics. */
 #define MANAGEMENT_KEY_PREFIX "hfm_"
+
+/* Every 401 names the scheme that would be let in (RFC 9110 §11.6.1). */
+#define WWW_AUTHENTICATE "WWW-Authenticate: Bearer\r\n"
 
 /* Equal, in time that depends on neither key: both are hashed first. */
 static bool
@@ -197,7 +201,8 @@ metrics_handle(struct hf_server *server, struct hf_request *req)
 	int len;
 
 	if (!request_api_key(req, key)) {
-		reply_error(req, 401, NULL, "unauthorized", "a metrics or management key is required");
+		reply_error(req, 401, WWW_AUTHENTICATE, "unauthorized",
+			    "a metrics or management key is required");
 		return;
 	}
 	db = server_db(server);
@@ -214,7 +219,15 @@ metrics_handle(struct hf_server *server, struct hf_request *req)
 			r = hf_metrics_key_workspace(db, hash, workspace_id, errstr, sizeof(errstr));
 		}
 		if (r == HF_ERR_NOT_FOUND) {
-			reply_error(req, 401, NULL, "unauthorized", "unknown or revoked key");
+			reply_error(req, 401, WWW_AUTHENTICATE, "unauthorized",
+				    "unknown or revoked key");
+			return;
+		}
+		if (r == HF_ERR_REFUSED) {
+			reply_error(req, 403, NULL, "forbidden",
+				    "an environment's key reads no metrics: they are the"
+				    " whole workspace's; use a workspace-wide management"
+				    " key or the metrics key");
 			return;
 		}
 		if (r != HF_OK) {

@@ -39,6 +39,13 @@ void svix_reply_unsupported(struct hf_request *req);
 /* Fail the call with 501 not_implemented naming what. */
 enum hf_result svix_unsupported(struct manage_call *call, const char *what);
 
+/*
+ * Forget a lookup's failure (its code and message) before PUT creates
+ * what the lookup did not find: a failure of the create (a unique name
+ * taken meanwhile) must answer with its own code, not not_found.
+ */
+void svix_forget_failure(struct manage_call *call);
+
 /* The application path parameter i names (its id or its uid), in scope. */
 enum hf_result svix_app(struct hf_db *db, struct manage_call *call, size_t i,
 			struct hf_application *app);

@@ -179,10 +179,16 @@ change_app(struct hf_db *db, struct manage_call *call, bool patch)
 	r = read_app(call, patch, &name, &uid);
 	if (r != HF_OK)
 		return r;
+	/* PUT may create under the path's uid: it is checked as the body's. */
+	if (!patch && strlen(manage_param(call, 0)) > HF_SVIX_UID_MAX_LEN)
+		return manage_invalid(call, "the path's uid must be at most %d bytes",
+				      HF_SVIX_UID_MAX_LEN);
 	r = svix_app(db, call, 0, &app);
 	/* PUT creates what it does not find, under the uid it was given. */
-	if (r == HF_ERR_NOT_FOUND && !patch && strncmp(manage_param(call, 0), "app_", 4) != 0)
+	if (r == HF_ERR_NOT_FOUND && !patch && strncmp(manage_param(call, 0), "app_", 4) != 0) {
+		svix_forget_failure(call);
 		return create_app(db, call, name, uid != NULL ? uid : manage_param(call, 0));
+	}
 	if (r != HF_OK)
 		return r;
 	if (uid != NULL && (r = set_uid(db, call, app.id, uid)) != HF_OK)

@@ -56,6 +56,13 @@ svix_unsupported(struct manage_call *call, const char *what)
 			   "hookfan does not implement %s", what);
 }
 
+void
+svix_forget_failure(struct manage_call *call)
+{
+	call->code = NULL;
+	call->message[0] = '\0';
+}
+
 enum hf_result
 svix_app(struct hf_db *db, struct manage_call *call, size_t i,
 	 struct hf_application *app)

@@ -182,8 +182,10 @@ change(struct hf_db *db, struct manage_call *call, bool patch)
 				    &description)) != HF_OK)
 		return r;
 	r = find(db, call, &t);
-	if (r == HF_ERR_NOT_FOUND && !patch)
+	if (r == HF_ERR_NOT_FOUND && !patch) {
+		svix_forget_failure(call);
 		return create(db, call, manage_param(call, 0), description);
+	}
 	if (r != HF_OK)
 		return r;
 	if (description != NULL &&

@@ -272,6 +272,7 @@ svix_msg_create(struct hf_server *server, struct hf_request *req,
 	struct ingest_outcome out;
 	struct ingest_input in;
 	const char *with_content = request_param(req, "QUERY_STRING");
+	enum request_idempotency idem;
 	char *text;
 	size_t n;
 
@@ -298,8 +299,15 @@ svix_msg_create(struct hf_server *server, struct hf_request *req,
 	in.management_key = true;
 	in.before_store = claim_event_id;
 	in.hook_arg = &ctx;
-	if (in.body != NULL &&
-	    request_idempotency_key(req, in.idempotency_key) == REQUEST_IDEMPOTENCY_KEY) {
+	if (in.body == NULL)
+		;	/* refused already: the body could not be read */
+	else if ((idem = request_idempotency_key(req, in.idempotency_key)) ==
+		 REQUEST_IDEMPOTENCY_INVALID) {
+		/* Refused as any bad input (Svix's 422), never sent unguarded. */
+		ingest_invalid(&in, 400, "invalid_request",
+			       "idempotency-key must be 1 to %d visible ASCII characters",
+			       HF_IDEMPOTENCY_KEY_MAX_LEN);
+	} else if (idem == REQUEST_IDEMPOTENCY_KEY) {
 		/* What the request was: the route, the application, the body. */
 		n = (size_t)snprintf(hash_text, sizeof(hash_text), "POST\n%s\n%s\n",
 				     match->route->pattern, in.application_id);

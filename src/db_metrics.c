@@ -14,9 +14,14 @@
  */
 #define ONE_WORKSPACE(col) " AND " col " = ?"
 
-/* The endpoints, from the endpoints table itself (a few rows each). */
+/*
+ * The endpoints, from the endpoints table itself (a few rows each).  A
+ * deleted endpoint (inactive too) is neither active nor disabled: it is
+ * gone, and must not keep an alert on disabled endpoints firing.
+ */
 #define ENDPOINTS_SQL(filter) \
-	"SELECT e.workspace_id, SUM(e.active = 1), SUM(e.active = 0)" \
+	"SELECT e.workspace_id, SUM(e.active = 1 AND e.deleted_at IS NULL)," \
+	" SUM(e.active = 0 AND e.deleted_at IS NULL)" \
 	" FROM endpoints e WHERE 1 = 1" filter " GROUP BY e.workspace_id"
 
 /*
@@ -214,7 +219,7 @@ hf_metrics_read(struct hf_db *db, const char *workspace_id,
 
 /* The one place a management key is told from an ingest key. */
 static const char key_workspace_sql[] =
-	"SELECT workspace_id FROM api_keys"
+	"SELECT workspace_id, environment_id FROM api_keys"
 	" WHERE key_hash = ? AND revoked_at IS NULL AND kind = 'management'";
 
 enum hf_result
@@ -229,11 +234,14 @@ hf_metrics_key_workspace(struct hf_db *db, const char *key_hash,
 	r = hf_query_run(&q);
 	if (r == HF_OK)
 		r = hf_query_next(&q);
-	if (r == HF_OK)
+	if (r == HF_OK) {
 		snprintf(workspace_id, HF_ID_MAX_LEN + 1, "%s", hf_query_column(&q, 0, NULL));
+		if (hf_query_column(&q, 1, NULL) != NULL)
+			r = HF_ERR_REFUSED;
+	}
 	hf_query_end(&q);
 	mysql_commit(hf_db_mysql(db));
-	if (r == HF_OK || r == HF_ERR_NOT_FOUND)
+	if (r == HF_OK || r == HF_ERR_NOT_FOUND || r == HF_ERR_REFUSED)
 		return r;
 	return hf_db_fail(db, r, errstr, errlen);
 }

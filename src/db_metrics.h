@@ -44,7 +44,8 @@ enum hf_result hf_metrics_read(struct hf_db *db, const char *workspace_id,
 /*
  * The workspace of the unrevoked management key whose SHA-256 (hex) is
  * key_hash, into workspace_id (HF_ID_MAX_LEN + 1); HF_ERR_NOT_FOUND when
- * there is none.
+ * there is none, HF_ERR_REFUSED when the key is of one environment alone
+ * (the figures are the whole workspace's, which it may not read).
  */
 enum hf_result hf_metrics_key_workspace(struct hf_db *db, const char *key_hash,
 					char *workspace_id, char *errstr,

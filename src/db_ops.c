@@ -23,15 +23,21 @@
 
 /* ---- making an event -------------------------------------------------- */
 
-/* The ops endpoint's own ids, for the event's message row. */
+/* Is the ops endpoint still there to be told? */
 static const char ops_target_sql[] =
-	"SELECT environment_id, application_id FROM endpoints"
+	"SELECT id FROM endpoints"
 	" WHERE id = ? AND workspace_id = ? AND active = 1";
 
+/*
+ * The event's message has no application and no environment, whatever
+ * the ops endpoint's: it is the whole workspace's telemetry (any
+ * application's failures), so only a workspace-wide key may see it, never
+ * one application's listing or portal, nor an environment's key.
+ */
 static const char insert_message_sql[] =
 	"INSERT INTO messages (id, workspace_id, environment_id, application_id,"
 	" event_type, payload, status, created_at, updated_at)"
-	" VALUES (?, ?, ?, ?, ?, ?, 'pending', NOW(3), NOW(3))";
+	" VALUES (?, ?, NULL, NULL, ?, ?, 'pending', NOW(3), NOW(3))";
 
 static const char insert_delivery_sql[] =
 	"INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts,"
@@ -48,8 +54,6 @@ ops_emit(struct hf_db *db, const char *workspace_id, const char *ops_id,
 	 const char *type, json_object *data, char *errstr, size_t errlen)
 {
 	char message_id[HF_ID_MAX_LEN + 1], delivery_id[HF_ID_MAX_LEN + 1];
-	char env_id[HF_ID_MAX_LEN + 1] = "", app_id[HF_ID_MAX_LEN + 1] = "";
-	bool has_env = false, has_app = false;
 	json_object *event = json_object_new_object();
 	const char *payload;
 	struct hf_query q;
@@ -68,15 +72,6 @@ ops_emit(struct hf_db *db, const char *workspace_id, const char *ops_id,
 	r = hf_query_run(&q);
 	if (r == HF_OK)
 		r = hf_query_next(&q);
-	if (r == HF_OK) {
-		const char *env = hf_query_column(&q, 0, NULL);
-		const char *app = hf_query_column(&q, 1, NULL);
-
-		if ((has_env = env != NULL))
-			snprintf(env_id, sizeof(env_id), "%s", env);
-		if ((has_app = app != NULL))
-			snprintf(app_id, sizeof(app_id), "%s", app);
-	}
 	hf_query_end(&q);
 	if (r == HF_ERR_NOT_FOUND) {	/* disabled (or gone): nobody to tell */
 		r = HF_OK;
@@ -96,8 +91,6 @@ ops_emit(struct hf_db *db, const char *workspace_id, const char *ops_id,
 	hf_query_start(&q, db, insert_message_sql);
 	hf_query_text(&q, message_id);
 	hf_query_text(&q, workspace_id);
-	hf_query_text(&q, has_env ? env_id : NULL);
-	hf_query_text(&q, has_app ? app_id : NULL);
 	hf_query_text(&q, type);
 	hf_query_text(&q, payload);
 	r = hf_query_run(&q);

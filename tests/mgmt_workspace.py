@@ -4,7 +4,9 @@ mod_fcgid: the key's workspace, and its ops endpoint named over HTTP,
 which then receives endpoint.disabled (checked with the standardwebhooks
 verifier); every refusal (unknown field, wrong type, another workspace's
 or a deleted endpoint, an environment key, an ingest key), and that
-deleting the ops endpoint clears it, also when the two race."""
+deleting the ops endpoint clears it, also when the two race; its events
+are listed for workspace keys only, not for an application's listing, its
+portal or an environment key, even with the ops endpoint in them."""
 import json
 import os
 import re
@@ -134,6 +136,37 @@ def the_ops_endpoint_set_over_http_hears_of_a_410():
     got = [json.loads(r.body) for r in ops.requests]
     eq([(e["type"], e["data"]["endpointId"], e["data"]["trigger"]) for e in got],
        [("endpoint.disabled", ep, "automatic")], "one endpoint.disabled: %r" % got)
+
+
+@hftest.test
+def ops_events_are_seen_by_workspace_keys_only():
+    t = Tenant(servers[0])
+    app = t.env_api.expect("POST", "/v1/applications", 201, {"name": "Shop"}).json["id"]
+    ops = Receiver(default="200")
+    ops_ep = t.env_api.expect("POST", "/v1/applications/%s/endpoints" % app, 201,
+                              {"url": ops.url}).json["id"]
+    t.set_ops(ops_ep)
+    gone = Receiver(default="410")
+    ep = st.endpoint(db, gone.url, t.ws)[0]
+    st.messages(db, t.ws, [ep])
+    st.sweep(db)    # the 410: disabled, and the event made
+    [event] = [r[0] for r in db.rows("SELECT id FROM messages WHERE workspace_id = '%s'"
+                                     " AND event_type = 'endpoint.disabled'" % t.ws)]
+    ids = lambda api, path: [m["id"] for m in api.list_all(path)]  # noqa: E731
+    assert event in ids(t.api, "/v1/messages"), "a workspace key lists it"
+    t.api.expect("GET", "/v1/messages/" + event, 200)
+    assert event not in ids(t.api, "/v1/applications/%s/messages" % app), \
+        "the ops endpoint's application lists it"
+    t.api.expect("GET", "/v1/applications/%s/messages/%s" % (app, event), 404)
+    assert event not in ids(t.env_api, "/v1/messages"), "an environment key lists it"
+    t.env_api.expect("GET", "/v1/messages/" + event, 404)
+    url = t.api.expect("POST", "/v1/applications/%s/portal" % app, 201, {}).json["url"]
+    customer = t.api.with_key(url.split("#portal=")[1].split("&")[0])
+    assert event not in ids(customer, "/v1/applications/%s/messages" % app), \
+        "the application's portal lists it"
+    customer.expect("GET", "/v1/applications/%s/messages/%s" % (app, event), 404)
+    eq(db.value("SELECT environment_id IS NULL AND application_id IS NULL FROM messages"
+                " WHERE id = '%s'" % event), "1", "stored with neither")
 
 
 @hftest.test

@@ -3,7 +3,9 @@
 real Prometheus text parser (the official Python client's, Debian's
 python3-prometheus-client), against what the
 receivers saw and the attempts table holds; two sweeps at once adding up;
-the textfile written whole and renamed into place; keys refused; one
+the textfile written whole and renamed into place, also by runs that
+overlap, never through a planted symlink; keys refused (an environment's
+with 403); deleted endpoints left out; one
 workspace's view showing nothing of another's."""
 import os
 import sys
@@ -187,6 +189,12 @@ def two_sweeps_at_once_add_up_exactly():
                        " WHERE e.workspace_id = '%s'" % ws), "600", "attempts rows")
 
 
+def beside(path):
+    """The names in path's folder other than path."""
+    name = os.path.basename(path)
+    return sorted(n for n in os.listdir(os.path.dirname(path)) if n != name)
+
+
 def read_file(path):
     with open(path) as f:
         return f.read()
@@ -200,7 +208,8 @@ def the_metrics_file_holds_the_runs_figures_and_is_replaced_whole():
     st.messages(db, ws, [eps[0]], count=3)
     st.messages(db, ws, [eps[1]], count=2)
     st.messages(db, ws, [eps[2]], count=1)
-    path = os.path.join(db.dir, "hookfan.prom")
+    os.makedirs(os.path.join(db.dir, "replaced"))
+    path = os.path.join(db.dir, "replaced", "hookfan.prom")
     with open(path, "w") as f:
         f.write("old\n")
     held = open(path)       # the file as it was: a rename leaves it alone
@@ -208,7 +217,7 @@ def the_metrics_file_holds_the_runs_figures_and_is_replaced_whole():
     r = st.sweep(db, "--metrics-file", path)
     hftest.eq(held.read(), "old\n", "the old file was replaced, not written over")
     held.close()
-    assert not os.path.exists(path + ".tmp"), "FILE.tmp left behind"
+    hftest.eq(beside(path), [], "no temporary file left behind")
     fams = parse(read_file(path))
     hftest.eq(number(fams, "hookfan_sweep_claimed_deliveries"), 6, "claimed")
     hftest.eq(number(fams, "hookfan_sweep_sent_attempts"), 6, "sent")
@@ -267,7 +276,31 @@ def a_metrics_file_that_cannot_be_written_is_one_line_and_bad_usage_exits_2():
     hftest.eq(r.returncode, 0, "the run itself went well: %s" % r.stderr)
     lines = r.stderr.strip().splitlines()
     hftest.eq(len(lines), 1, "one line: %r" % r.stderr)
-    assert "--metrics-file" in lines[0] and "hookfan.prom.tmp" in lines[0], lines[0]
+    assert "--metrics-file" in lines[0] and path in lines[0], lines[0]
+
+
+@hftest.test
+def overlapping_runs_leave_a_whole_file_and_follow_no_planted_name():
+    folder = os.path.join(db.dir, "textfiles")
+    os.makedirs(folder)
+    path = os.path.join(folder, "hookfan.prom")
+    # A symlink planted where the old writer put its temporary file.
+    victim = os.path.join(db.dir, "victim")
+    with open(victim, "w") as f:
+        f.write("keep\n")
+    os.symlink(victim, path + ".tmp")
+    for _ in range(5):
+        runs = [st.start_sweep(db, "--metrics-file", path) for _ in range(6)]
+        for p in runs:
+            status, log = st.finish(p)
+            hftest.eq((status, log), (0, ""), "each run writes its file")
+        fams = parse(read_file(path))
+        hftest.eq(number(fams, "hookfan_sweep_exit_status"), 0, "a whole, parseable file")
+        hftest.eq(oct(os.stat(path).st_mode & 0o777), "0o644", "readable by the collector")
+    assert not os.path.islink(path), "FILE became the planted symlink"
+    hftest.eq(read_file(victim), "keep\n", "the symlink's target untouched")
+    hftest.eq(os.readlink(path + ".tmp"), victim, "the planted symlink left alone")
+    hftest.eq(beside(path), [os.path.basename(path) + ".tmp"], "no temporary file left")
 
 
 def management_key(ws, revoked=False):
@@ -293,6 +326,7 @@ def bad_keys_get_401_as_json():
         hftest.eq(r.stderr, b"", "%s: nothing on stderr" % what)
         hftest.eq(r.json()["code"], "unauthorized", what)
         hftest.eq(r.headers.get("content-type"), "application/json", what)
+        hftest.eq(r.headers.get("www-authenticate"), "Bearer", what)
     # Without metrics_key in the config no key reaches the installation.
     config = db.write_config(os.path.join(db.dir, "no-metrics-key.conf"))
     hftest.eq(scrape(config=config).status, 401, "metrics_key unset")
@@ -301,6 +335,43 @@ def bad_keys_get_401_as_json():
     r = scrape(method="HEAD")
     hftest.eq((r.status, r.body), (200, b""), "HEAD: the headers alone")
     assert int(r.headers["content-length"]) > 1000, r.headers
+
+
+@hftest.test
+def an_environment_key_is_refused_with_403():
+    ws = st.workspace(db)
+    env = db.admin("env", "create", "--workspace", ws, "--name", "prod")["id"]
+    key = db.admin("key", "create", "--workspace", ws, "--env", env, "--management")["key"]
+    for method in ("GET", "HEAD"):
+        r = scrape(key, method=method)
+        hftest.eq(r.status, 403, method)
+        hftest.eq(r.stderr, b"", "nothing on stderr")
+        hftest.eq(r.headers.get("content-type"), "application/json", method)
+        if method == "GET":
+            hftest.eq(r.json()["code"], "forbidden", "its code")
+            assert "workspace" in r.json()["message"], r.json()
+    hftest.eq(scrape(management_key(ws)).status, 200, "a workspace-wide key reads them")
+
+
+@hftest.test
+def deleted_endpoints_are_neither_active_nor_disabled():
+    ws = st.workspace(db)
+    rx = Receiver()
+    kept, off, gone_on, gone_off = [st.endpoint(db, rx.url, ws)[0] for _ in range(4)]
+    for ep in (off, gone_off):
+        db.admin("endpoint", "disable", "--endpoint", ep)
+    key = management_key(ws)
+    for ep in (gone_on, gone_off):
+        r = hftest.run_cgi(method="DELETE", uri="/v1/endpoints/" + ep,
+                           HOOKFAN_CONFIG=db.config_path, HTTP_AUTHORIZATION="Bearer " + key)
+        hftest.eq(r.status, 204, "deleted: %s" % r.body[:200])
+    hftest.eq(db.value("SELECT COUNT(*) FROM endpoints WHERE workspace_id = '%s'"
+                       " AND deleted_at IS NOT NULL" % ws), "2", "two deleted")
+    for fams in (families(key), families()):
+        hftest.eq(number(fams, "hookfan_endpoints", workspace=ws, state="active"), 1,
+                  "active: %s alone" % kept)
+        hftest.eq(number(fams, "hookfan_endpoints", workspace=ws, state="disabled"), 1,
+                  "disabled: %s alone" % off)
 
 
 @hftest.test

@@ -76,6 +76,13 @@ async function setup() {
     const k1 = await svix.message.create(app.id, { eventType: "other.type", payload: {} }, once);
     const k2 = await svix.message.create(app.id, { eventType: "other.type", payload: {} }, once);
     check(k1.id === k2.id, "an idempotency-key repeat answers the first message");
+    for (const [key, what] of [["has space", "with a space"], ["k".repeat(256), "over 255"]])
+        check(await status(svix.message.create(app.id, { eventType: "other.type", payload: {} },
+                                               { idempotencyKey: key })) === 422,
+              "an idempotency-key " + what + " is 422, not ignored");
+    const appPut = (svix.application.update || svix.application.upsert).bind(svix.application);
+    check(await status(appPut("u".repeat(257), { name: "Long" })) === 422,
+          "PUT of a path uid over 256 is 422");
     check(await status(svix.message.create(app.id, {
         eventType: "user.created", payload: { n: 3 }, eventId: "evt-1" })) === 409,
           "a repeated eventId is 409");

@@ -9,13 +9,17 @@ update, delete; and the rejections: a bad token, another workspace, bad
 limit, iterator, uid and eventType, unsupported routes and fields.  Then
 the same routes replayed through mgmtclient, each answer checked against
 doc/openapi.json, and a bad token answered 401 before any fault of the
-message create's body."""
+message create's body; a malformed idempotency-key and a PUT's over-long
+path uid are 422, and a PUT that loses a create race answers conflict."""
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hftest  # noqa: E402
@@ -161,6 +165,13 @@ def the_svix_routes_answer_as_the_openapi_document_says():
                                                 "eventId": "ev-1"}).json
     c.expect("POST", base + "/msg", 409, {"eventType": "doc.made", "payload": {}, "eventId": "ev-1"})
     c.expect("POST", base + "/msg", 422, {"eventType": "", "payload": {}}, code="validation")
+    # A malformed idempotency-key is refused, never ignored (the library
+    # cannot send a tab; the web servers refuse other control bytes).
+    for key in ("has space", "k" * 256, "a\tb"):
+        r = c.expect("POST", base + "/msg", 422, {"eventType": "doc.made", "payload": {}},
+                     code="validation", idempotency_key=key)
+        assert "idempotency-key" in r.json["detail"][0]["msg"], r
+    c.expect("PUT", "/api/v1/app/" + "u" * 257, 422, {"name": "Long"}, code="validation")
     c.expect("POST", base + "/msg", 401, {"eventType": "doc.made", "payload": {}},
              key="hfm_" + "x" * 40)
     # What is wrong with a create is answered only once the key is good.
@@ -191,6 +202,42 @@ def the_svix_routes_answer_as_the_openapi_document_says():
     c.expect("GET", "/api/v1/environment", 501, code="not_implemented")
     c.expect("DELETE", e, 204)
     c.expect("DELETE", "/api/v1/app/doc-1", 204)
+
+
+@hftest.test
+def a_put_that_loses_a_create_race_answers_conflict():
+    # PUT of an event type it did not find creates it; another transaction
+    # inserts the same name first (held uncommitted until the PUT waits on
+    # its unique key): the PUT's answer is the insert's conflict, not the
+    # lookup's not_found.
+    ws = sweeptest.workspace(db)
+    c = mgmtclient.Client(lighttpd, db.admin("key", "create", "--workspace", ws,
+                                               "--management")["key"])
+    holder = subprocess.Popen(db._client() + ["--unbuffered"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    hftest.cleanup(holder.kill)
+    holder.stdin.write("USE hookfan; BEGIN; INSERT INTO event_types (id, workspace_id, name)"
+                       " VALUES ('evt_race', '%s', 'race.made'); SELECT 'held';\n" % ws)
+    holder.stdin.flush()
+    ready, _, _ = select.select([holder.stdout], [], [], 30)
+    assert ready, "the holding session does not answer"
+    hftest.eq(holder.stdout.readline().strip(), "held", "the name held uncommitted")
+    answer = {}
+    put = threading.Thread(target=lambda: answer.update(r=c.request(
+        "PUT", "/api/v1/event-type/race.made", {"description": "d"})))
+    put.start()
+    waiting = "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+    for _ in range(200):
+        if db.value(waiting) == "1":
+            break
+        time.sleep(0.05)
+    hftest.eq(db.value(waiting), "1", "the PUT waits on the held name")
+    holder.stdin.write("COMMIT;\n")
+    holder.stdin.close()
+    holder.wait(30)
+    put.join(60)
+    r = answer["r"]
+    hftest.eq((r.status, r.code), (409, "conflict"), "the create's own answer: %r" % r)
 
 
 def run_receiver_url():
