@@ -132,7 +132,7 @@ async function main() {
     run(cfg.sweep);
     await click(page, '[name="Messages"][role="link"]');
     await waitText(page, 'order.paid');
-    await page.click('main table a[href^="#/message/"]');
+    await (await page.waitForSelector('main table a[href^="#/message/"]', { timeout: TIMEOUT })).click();
     await waitText(page, 'Attempts of');
     await waitText(page, '500');
     const excerpt = await page.$eval('pre.excerpt', p => p.textContent);
@@ -177,7 +177,7 @@ async function main() {
     step = 'shows the endpoint health chart';
     await page.goto(cfg.base + '/ui/#/endpoints', { waitUntil: 'load' });
     await waitText(page, cfg.receiver_url);
-    await page.click('main table a[href^="#/endpoint/"]');
+    await (await page.waitForSelector('main table a[href^="#/endpoint/"]', { timeout: TIMEOUT })).click();
     await page.waitForSelector('svg.chart rect.ok', { timeout: TIMEOUT });
     await page.waitForSelector('svg.chart rect.failed', { timeout: TIMEOUT });
     const label = await page.$eval('svg.chart', s => s.getAttribute('aria-label'));
@@ -216,7 +216,7 @@ async function main() {
     await waitText(portal, 'order.paid');
     text = await mainText(portal);
     check(!text.includes(cfg.other_event_type), 'the portal shows another application\'s message');
-    await portal.click('main table a[href^="#/message/"]');
+    await (await portal.waitForSelector('main table a[href^="#/message/"]', { timeout: TIMEOUT })).click();
     await waitText(portal, 'Attempts of');
     await (await portal.waitForSelector('button[aria-label^="Retry delivery"]', { timeout: TIMEOUT })).click();
     await waitText(portal, 'Retry queued', '#status');
@@ -241,7 +241,7 @@ async function main() {
     page.on('dialog', dialog => dialog.accept());
     await page.goto(cfg.base + '/ui/#/endpoints', { waitUntil: 'load' });
     await waitText(page, cfg.receiver_url);
-    await page.click('main table a[href^="#/endpoint/"]');
+    await (await page.waitForSelector('main table a[href^="#/endpoint/"]', { timeout: TIMEOUT })).click();
     const description = await page.waitForSelector('::-p-aria([name="Description"][role="textbox"])', { timeout: TIMEOUT });
     await description.click({ count: 3 });
     await page.keyboard.press('Backspace');
