@@ -59,6 +59,8 @@ static const struct table_grant ingest_tables[] = {
 	 * in the transaction of the store. */
 	{ "idempotency_keys", "SELECT, INSERT, UPDATE" },
 	{ "svix_event_ids", "SELECT, INSERT" },
+	/* The backlog readings ingest keeps (src/db_ingest.c). */
+	{ "endpoint_backlog", "SELECT, INSERT, UPDATE" },
 	{ NULL, NULL },
 };
 
@@ -73,6 +75,8 @@ static const struct table_grant sweep_tables[] = {
 	{ "attempt_counters", "INSERT, UPDATE" },
 	{ "ops_failing_deliveries", "INSERT, DELETE" },
 	{ "endpoint_slots", "INSERT, UPDATE, DELETE" },
+	/* Disabling an endpoint tells ingest (hf_ingest_changed). */
+	{ "workspaces", "UPDATE (ingest_epoch)" },
 	{ NULL, NULL },
 };
 

@@ -8,6 +8,8 @@
 
 #include "idempotency.h"
 #include "ids.h"
+#include "ingest_cache.h"
+#include "iso_time.h"
 #include "json_input.h"
 #include "log.h"
 #include "reply.h"
@@ -20,6 +22,8 @@ struct ingest_context {
 	struct ingest_input *in;
 	struct ingest_outcome *out;
 	struct hf_ingest_targets targets;	/* refilled by every try */
+	bool cached;		/* this try's lookup came from the cache */
+	bool fresh;		/* look up in the database, not the cache */
 };
 
 /* Forget what an earlier try of the transaction filled in. */
@@ -152,49 +156,6 @@ count_request(struct hf_db *db, const struct hf_config *cfg,
 	return HF_OK;
 }
 
-/* "ep_a,ep_b": the endpoints still remembered as full. */
-static void
-known_full_list(const struct hf_server *server, uint64_t now, char *list,
-		size_t len)
-{
-	const struct backlog_memo *m = server->full_backlogs;
-	size_t used = 0, i;
-
-	list[0] = '\0';
-	for (i = 0; i < HF_BACKLOG_FULL_MEMO_MAX; i++) {
-		if (m[i].until_ms <= now || used >= len)
-			continue;
-		used += (size_t)snprintf(list + used, len - used, "%s%s",
-					 used > 0 ? "," : "", m[i].endpoint_id);
-	}
-}
-
-/* Remember the endpoints the lookup has just found full. */
-static void
-remember_full(struct hf_server *server, const struct hf_ingest_targets *targets,
-	      uint64_t now)
-{
-	struct backlog_memo *m = server->full_backlogs, *slot;
-	size_t t, i;
-
-	for (t = 0; t < targets->count; t++) {
-		const struct hf_ingest_target *target = &targets->items[t];
-
-		if (!target->backlog_full || !target->backlog_probed)
-			continue;
-		/* An expired entry, else the one that expires first. */
-		slot = &m[0];
-		for (i = 0; i < HF_BACKLOG_FULL_MEMO_MAX; i++) {
-			if (m[i].until_ms < slot->until_ms)
-				slot = &m[i];
-			if (m[i].until_ms <= now)
-				break;
-		}
-		memcpy(slot->endpoint_id, target->endpoint_id, sizeof(slot->endpoint_id));
-		slot->until_ms = now + HF_BACKLOG_FULL_MEMO_MS;
-	}
-}
-
 /*
  * Store the answer under the request's Idempotency-Key, in the
  * transaction the store commits: a crash keeps both or neither.  The
@@ -242,25 +203,55 @@ same_event_type(const char *a, const char *b)
 }
 
 /*
- * Look the key and the targets up for ask; HF_ERR_REFUSED (401) when no
- * valid key has that hash.
+ * Look the key and the targets up for ask, from this process's cache
+ * when it has them and this try may; HF_ERR_REFUSED (401) when no valid
+ * key has that hash.  A request refused after the key check (need_backlogs
+ * false) leaves out-of-date backlog readings alone, and such a lookup is
+ * not kept.
  */
 static enum hf_result
 look_up(struct hf_db *db, struct ingest_context *ctx,
-	const struct hf_ingest_ask *ask, uint64_t now)
+	const struct hf_ingest_ask *ask, bool need_backlogs)
 {
+	struct hf_ingest_cache *cache = &ctx->server->ingest_cache;
 	struct ingest_outcome *out = ctx->out;
+	uint64_t now = hf_monotonic_ms();
 	enum hf_result r;
+	size_t i;
 
+	r = ctx->fresh ? HF_ERR_NOT_FOUND
+		       : hf_ingest_cache_get(cache, ask, now, &out->lookup, &ctx->targets);
+	ctx->cached = r == HF_OK;
+	if (r != HF_ERR_NOT_FOUND)
+		return r;
 	r = hf_ingest_lookup(db, ask, &out->lookup, &ctx->targets);
-	if (r == HF_OK)
-		remember_full(ctx->server, &ctx->targets, now);
 	if (r == HF_ERR_NOT_FOUND) {
 		out->extra_headers = INGEST_WWW_AUTHENTICATE;
 		return refuse(out, 401, "unauthorized",
 			      "missing, malformed, unknown or revoked API key");
 	}
-	return r;
+	if (r == HF_OK && need_backlogs)
+		r = hf_ingest_backlog_recount(db, ask->max_pending, &ctx->targets);
+	if (r != HF_OK)
+		return r;
+	for (i = 0; i < ctx->targets.count; i++) {
+		if (ctx->targets.items[i].reading != HF_READING_FRESH)
+			return HF_OK;
+	}
+	return hf_ingest_cache_put(cache, ask, now, &out->lookup, &ctx->targets);
+}
+
+/*
+ * A cached lookup led to a refusal or a failed store: the workspace may
+ * have changed since.  Forget it and redo the transaction from the
+ * database (HF_ERR_DB_RETRY rolls this try back).
+ */
+static enum hf_result
+redo_fresh(struct ingest_context *ctx, const struct hf_ingest_ask *ask)
+{
+	hf_ingest_cache_drop(&ctx->server->ingest_cache, ask);
+	ctx->fresh = true;
+	return HF_ERR_DB_RETRY;
 }
 
 /*
@@ -270,7 +261,7 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
  */
 static enum hf_result
 parse_body_once(struct hf_db *db, struct ingest_context *ctx,
-		struct hf_ingest_ask *ask, uint64_t now)
+		struct hf_ingest_ask *ask)
 {
 	struct ingest_input *in = ctx->in;
 	char errstr[256];
@@ -286,7 +277,7 @@ parse_body_once(struct hf_db *db, struct ingest_context *ctx,
 	if (in->invalid_status != 0 || same_event_type(in->event_type, ask->event_type))
 		return HF_OK;
 	ask->event_type = in->event_type;
-	return look_up(db, ctx, ask, now);
+	return look_up(db, ctx, ask, true);
 }
 
 static enum hf_result
@@ -300,22 +291,18 @@ ingest_transaction(struct hf_db *db, void *arg)
 	char (*endpoints)[HF_ID_MAX_LEN + 1] = NULL;
 	struct hf_ingest_ask ask;
 	struct hf_ingest_message m;
-	char known_full[HF_BACKLOG_FULL_MEMO_MAX * (HF_ID_MAX_LEN + 1) + 1];
-	uint64_t now = hf_monotonic_ms();
 	size_t count, i;
 	char *pairs = NULL;
 	enum hf_result r;
 
 	outcome_reset(out);
-	known_full_list(ctx->server, now, known_full, sizeof(known_full));
 	ask.key_hash = in->key_hash;
 	ask.event_type = in->event_type;
 	ask.application_id = in->kind == INGEST_SEND_MESSAGE ? in->application_id : NULL;
-	/* A request refused after the key check needs no backlog probes. */
-	ask.max_pending = in->invalid_status != 0 ? 0 : cfg->max_pending_per_endpoint;
-	ask.known_full = known_full;
+	ask.max_pending = cfg->max_pending_per_endpoint;
 	ask.management_key = in->management_key;
-	r = look_up(db, ctx, &ask, now);
+	/* A request refused after the key check needs no backlog counts. */
+	r = look_up(db, ctx, &ask, in->invalid_status == 0);
 	if (r != HF_OK)
 		return r;
 	/*
@@ -328,9 +315,12 @@ ingest_transaction(struct hf_db *db, void *arg)
 		return r;
 	r = check_key(in, out);
 	if (r == HF_OK)
-		r = parse_body_once(db, ctx, &ask, now);
+		r = parse_body_once(db, ctx, &ask);
 	if (r == HF_OK)
 		r = check_request(in, out);
+	/* A refusal the lookup decided is never taken from the cache. */
+	if (r == HF_ERR_REFUSED && ctx->cached && in->invalid_status == 0)
+		return redo_fresh(ctx, &ask);
 	if (r == HF_ERR_REFUSED && out->status != 401 && rate_limited(cfg))
 		return HF_OK;	/* commit the hit; out->status is the refusal */
 	if (r != HF_OK)
@@ -339,6 +329,9 @@ ingest_transaction(struct hf_db *db, void *arg)
 		r = hf_ingest_event_type_register(db, out->lookup.workspace_id,
 						  in->event_type,
 						  out->lookup.event_type_id);
+		if (r == HF_OK && !ctx->cached)
+			r = hf_ingest_cache_put(&ctx->server->ingest_cache, &ask,
+						hf_monotonic_ms(), &out->lookup, targets);
 		if (r != HF_OK)
 			return r;
 	}
@@ -374,6 +367,8 @@ ingest_transaction(struct hf_db *db, void *arg)
 		r = HF_ERR_IO;
 		goto out;
 	}
+	/* This host's clock, as the id's: the lookup may be a cached one. */
+	hf_sql_time_from_unix_ms(hf_unix_ms(), out->created_at);
 	/* Subscribers that were all refused (backlog) make a failed message. */
 	out->message_status = out->delivery_count > 0 ? "pending"
 			      : out->failure_count > 0 ? "failed"
@@ -394,7 +389,8 @@ ingest_transaction(struct hf_db *db, void *arg)
 	m.payload_len = in->payload_len;
 	m.metadata = in->metadata;
 	m.status = out->message_status;
-	m.created_at = out->lookup.now;
+	m.created_at = out->created_at;
+	m.ingest_epoch = out->lookup.ingest_epoch;
 	if (out->delivery_count > 0) {
 		pairs = delivery_pairs(out, endpoints);
 		if (pairs == NULL) {
@@ -414,6 +410,8 @@ ingest_transaction(struct hf_db *db, void *arg)
 			goto out;
 	}
 	r = hf_ingest_store(db, &m, pairs, out->delivery_count);
+	if ((r == HF_ERR_DB || r == HF_ERR_DB_RETRY) && ctx->cached)
+		r = redo_fresh(ctx, &ask);
 out:
 	free(pairs);
 	free(endpoints);
@@ -441,6 +439,8 @@ settle_unknown_store(struct hf_db *db, char *message_id, enum hf_result absent)
 
 	hf_log(HF_LOG_WARN, "store of %s cut short (%s); checking", message_id,
 	       hf_db_error(db));
+	if (!hf_db_can_check(db))
+		return HF_ERR_DB_COMMIT_LOST;
 	r = hf_db_transaction(db, message_exists, message_id);
 	if (r == HF_ERR_NOT_FOUND)
 		return absent;
@@ -453,7 +453,7 @@ void
 ingest_run(struct hf_server *server, struct ingest_input *in,
 	   struct ingest_outcome *out)
 {
-	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 } };
+	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 }, false, false };
 	struct hf_db *db;
 	enum hf_result r;
 

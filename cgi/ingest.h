@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "db_ingest.h"
 #include "idempotency.h"
+#include "iso_time.h"
 #include "routes.h"
 
 enum ingest_kind { INGEST_TRIGGER, INGEST_SEND_MESSAGE };
@@ -100,6 +101,7 @@ struct ingest_outcome {
 
 	struct hf_ingest_lookup lookup;
 	char message_id[HF_ID_MAX_LEN + 1];
+	char created_at[HF_SQL_TIME_SIZE];	/* UTC DATETIME(3) text */
 	const char *message_status;
 	char (*delivery_ids)[HF_ID_MAX_LEN + 1]; /* owned; ingest_outcome_free */
 	size_t delivery_count;

@@ -134,6 +134,7 @@ main(int argc, char **argv)
 	}
 	hf_db_close(server.db);
 	hf_db_close(server.manage_db);
+	hf_ingest_cache_free(&server.ingest_cache);
 	free(server.body);
 	return status;
 }

@@ -3,7 +3,7 @@
  * routes (the route table is router.h's).  One struct hf_server lives for the whole process: the config,
  * the one database connection (with its statement cache) and the body
  * buffer, sized once from max_payload_bytes.  Handlers keep nothing from
- * one request to the next but the endpoints found with a full backlog.
+ * one request to the next but recent ingest lookups (src/ingest_cache.h).
  */
 #ifndef HF_CGI_ROUTES_H
 #define HF_CGI_ROUTES_H
@@ -13,24 +13,16 @@
 
 #include "config.h"
 #include "db.h"
+#include "ingest_cache.h"
 #include "limits.h"
 #include "request.h"
-
-/*
- * Endpoints this process found with a full backlog, refused unchecked
- * until until_ms (CLOCK_MONOTONIC): see HF_BACKLOG_FULL_MEMO_MS.
- */
-struct backlog_memo {
-	char endpoint_id[HF_ID_MAX_LEN + 1];
-	uint64_t until_ms;
-};
 
 struct hf_server {
 	struct hf_config cfg;
 	struct hf_db *db;	/* NULL until the database first answers */
 	struct hf_db *manage_db; /* the management API's; NULL until first used */
 	char *body;		/* cfg.max_payload_bytes + 1 bytes */
-	struct backlog_memo full_backlogs[HF_BACKLOG_FULL_MEMO_MAX];
+	struct hf_ingest_cache ingest_cache;	/* recent ingest lookups */
 };
 
 /*

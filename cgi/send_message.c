@@ -77,7 +77,7 @@ created_body(const struct ingest_input *in, const struct ingest_outcome *out)
 	const char *env = out->lookup.application_environment_id;
 	char when[32];
 
-	ingest_iso_time(out->lookup.now, when, sizeof(when));
+	ingest_iso_time(out->created_at, when, sizeof(when));
 	json_object_object_add(m, "id", json_object_new_string(out->message_id));
 	json_object_object_add(m, "org_id",
 			       json_object_new_string(out->lookup.workspace_id));

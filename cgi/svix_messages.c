@@ -93,7 +93,7 @@ created_json(const struct ingest_input *in, const struct ingest_outcome *out)
 	const struct create_context *ctx = in->hook_arg;
 	char when[32];
 
-	ingest_iso_time(out->lookup.now, when, sizeof(when));
+	ingest_iso_time(out->created_at, when, sizeof(when));
 	return message_json(out->message_id, in->event_type, message_event_id(in),
 			    ctx->with_content ? in->payload : NULL, in->payload_len, when);
 }

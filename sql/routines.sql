@@ -19,6 +19,10 @@
 --
 -- p_deliveries is a JSON array of [delivery id, endpoint id] pairs and
 -- p_count their number: a short insert is an error, not a silent loss.
+-- p_ingest_epoch is the workspace's ingest_epoch the caller decided on
+-- (sql/008_ingest_cache.sql): once the workspace has changed since, the
+-- decision may be wrong, so nothing is stored and the caller is told to
+-- redo the transaction (error 32001, which hookfan reads as "redo").
 -- SQL SECURITY INVOKER: it runs with the caller's privileges, whichever
 -- account applied the migration.
 DELIMITER //
@@ -34,13 +38,19 @@ CREATE OR REPLACE PROCEDURE hf_ingest_store(
   IN p_status VARCHAR(16) CHARACTER SET ascii,
   IN p_created_at DATETIME(3),
   IN p_deliveries LONGTEXT CHARACTER SET utf8mb4,
-  IN p_count INT UNSIGNED)
+  IN p_count INT UNSIGNED,
+  IN p_ingest_epoch BIGINT UNSIGNED)
   MODIFIES SQL DATA
   SQL SECURITY INVOKER
 BEGIN
   IF @@autocommit THEN
     SIGNAL SQLSTATE '45000'
       SET MESSAGE_TEXT = 'hf_ingest_store needs autocommit off: it commits the caller''s transaction';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM workspaces
+                 WHERE id = p_workspace_id AND ingest_epoch = p_ingest_epoch) THEN
+    SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 32001,
+      MESSAGE_TEXT = 'hf_ingest_store: the workspace changed since the lookup; look up again';
   END IF;
   INSERT INTO messages (id, workspace_id, environment_id, application_id,
                         event_type_id, event_type, payload, metadata, status,

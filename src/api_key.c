@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 #include "db_admin.h"
+#include "db_ingest.h"
 #include "environment.h"
 #include "ids.h"
 
@@ -80,6 +81,8 @@ hf_api_key_revoke(struct hf_db *db, const char *key_id, char *errstr,
 	hf_query_text(&q, key_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	if (r == HF_OK)
+		r = hf_ingest_changed(db, HF_CHANGED_KEY, key_id);
 	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
@@ -226,5 +229,7 @@ hf_api_key_delete(struct hf_db *db, const struct hf_scope *scope,
 	else if (r != HF_OK)
 		r = hf_db_fail(db, r, errstr, errlen);
 	hf_query_end(&q);
+	if (r == HF_OK && (r = hf_ingest_changed(db, HF_CHANGED_KEY, id)) != HF_OK)
+		r = hf_db_fail(db, r, errstr, errlen);
 	return r;
 }

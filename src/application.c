@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db_admin.h"
+#include "db_ingest.h"
 #include "ids.h"
 #include "validate.h"
 
@@ -59,6 +60,8 @@ hf_application_set_active(struct hf_db *db, const char *app_id, bool active,
 	hf_query_text(&q, app_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	if (r == HF_OK)
+		r = hf_ingest_changed(db, HF_CHANGED_APPLICATION, app_id);
 	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
@@ -175,6 +178,8 @@ hf_application_update(struct hf_db *db, const struct hf_scope *scope,
 	hf_query_text(&q, id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	if (r == HF_OK)
+		r = hf_ingest_changed(db, HF_CHANGED_APPLICATION, id);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 	return hf_application_get(db, scope, id, false, out, errstr, errlen);
@@ -214,5 +219,7 @@ hf_application_delete(struct hf_db *db, const struct hf_scope *scope,
 	hf_query_text(&q, id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	if (r == HF_OK)
+		r = hf_ingest_changed(db, HF_CHANGED_APPLICATION, id);
 	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }

@@ -50,6 +50,7 @@ classify_errno(unsigned int err)
 	switch (err) {
 	case ER_LOCK_DEADLOCK:
 	case ER_LOCK_WAIT_TIMEOUT:
+	case HF_DB_ERRNO_REDO:
 		return HF_ERR_DB_RETRY;
 	case ER_DUP_ENTRY:
 		return HF_ERR_CONFLICT;
@@ -342,6 +343,12 @@ time_for_another_try(const struct hf_db *db)
 	if (db->limits.connect_seconds > wait_s)
 		wait_s = db->limits.connect_seconds;
 	return hf_monotonic_ms() + wait_s * 1000u < db->deadline_ms;
+}
+
+bool
+hf_db_can_check(const struct hf_db *db)
+{
+	return db->mysql != NULL || time_for_another_try(db);
 }
 
 enum hf_result

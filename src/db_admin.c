@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "db_ingest.h"
 #include "db_ops.h"
 #include "db_sweep.h"
 #include "ids.h"
@@ -96,6 +97,8 @@ subscribe(struct hf_db *db, const char *workspace_id, const char *endpoint_id,
 	hf_query_text(&q, workspace_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	if (r == HF_OK)
+		r = hf_ingest_changed(db, HF_CHANGED_WORKSPACE, workspace_id);
 	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 
@@ -220,6 +223,8 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 	hf_query_text(&q, endpoint_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	if (r == HF_OK)
+		r = hf_ingest_changed(db, HF_CHANGED_WORKSPACE, workspace_id);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 	if (active)
@@ -282,6 +287,9 @@ hf_subscription_remove(struct hf_db *db, const char *endpoint_id,
 	else if (r != HF_OK)
 		r = hf_db_fail(db, r, errstr, errlen);
 	hf_query_end(&q);
+	if (r == HF_OK &&
+	    (r = hf_ingest_changed(db, HF_CHANGED_ENDPOINT, endpoint_id)) != HF_OK)
+		r = hf_db_fail(db, r, errstr, errlen);
 	return r;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_text.h"
 #include "ids.h"
 
 /* Copy a column ("" for NULL) into an id-sized buffer. */
@@ -22,22 +23,19 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
  * hash) with its workspace, event type, asked-for application and
  * endpoint, then one row per target endpoint, or one row with NULL there.
  * target_scope is the condition an endpoint e must meet beyond the
- * subscription.  The backlog probe reads the max_pending-th pending row
- * (waiting or being sent) of the endpoint from the (endpoint_id, status) index: at
- * most max_pending index entries, never a full count; endpoints the caller
- * knows to be full (FIND_IN_SET list) are not probed.  An endpoint
- * subscribed to both T and "*" comes twice: hf_ingest_lookup sorts and
- * folds the few rows itself, which spares the server a temporary table.
+ * subscription.  The last two columns are the endpoint's backlog reading
+ * and its age (enum hf_backlog_reading): a joined row, never a count, so
+ * the lookup costs the same however long the backlog.  An endpoint subscribed to both T and
+ * "*" comes twice: hf_ingest_lookup sorts and folds the few rows itself,
+ * which spares the server a temporary table.
  */
 #define LOOKUP_KIND_SQL(target_scope, kind) \
 	"SELECT k.id, k.workspace_id, k.environment_id, k.endpoint_id," \
 	" w.max_payload_bytes, t.id, a.id, a.environment_id, a.active," \
-	" ke.application_id, NOW(3), e.id," \
-	" CASE WHEN ? = 0 OR e.id IS NULL THEN 0" \
-	"  WHEN FIND_IN_SET(e.id, ?) > 0 THEN 2" \
-	"  ELSE (SELECT 1 FROM deliveries d" \
-	"   WHERE d.endpoint_id = e.id AND d.status = 'pending'" \
-	"   LIMIT 1 OFFSET ?) IS NOT NULL END" \
+	" ke.application_id, w.ingest_epoch, e.id," \
+	" ? > 0 AND b.is_full = 1," \
+	" CASE WHEN ? = 0 OR e.id IS NULL THEN 0 WHEN b.endpoint_id IS NULL THEN 2" \
+	"  WHEN b.checked_at > NOW(3) - INTERVAL ? MICROSECOND THEN 0 ELSE 1 END" \
 	" FROM api_keys k" \
 	" JOIN workspaces w ON w.id = k.workspace_id" \
 	" LEFT JOIN event_types t ON t.workspace_id = k.workspace_id AND t.name = ?" \
@@ -48,6 +46,7 @@ copy_id(char *dst, const struct hf_query *q, unsigned int column)
 	"   ON e.id = s.endpoint_id AND e.active = 1)" \
 	"  ON s.workspace_id = k.workspace_id AND s.event_type IN (?, '*')" \
 	"  AND " target_scope \
+	" LEFT JOIN endpoint_backlog b ON b.endpoint_id = e.id" \
 	" WHERE k.key_hash = ? AND k.revoked_at IS NULL AND k.kind = '" kind "'"
 #define LOOKUP_SQL(target_scope) LOOKUP_KIND_SQL(target_scope, "ingest")
 
@@ -82,7 +81,17 @@ add_target(const struct hf_query *q, struct hf_ingest_targets *t)
 	}
 	copy_id(t->items[t->count].endpoint_id, q, 11);
 	t->items[t->count].backlog_full = hf_query_column_int(q, 12) != 0;
-	t->items[t->count].backlog_probed = hf_query_column_int(q, 12) != 2;
+	switch (hf_query_column_int(q, 13)) {
+	case 0:
+		t->items[t->count].reading = HF_READING_FRESH;
+		break;
+	case 1:
+		t->items[t->count].reading = HF_READING_OLD;
+		break;
+	default:
+		t->items[t->count].reading = HF_READING_NONE;
+		break;
+	}
 	t->count++;
 	return HF_OK;
 }
@@ -118,16 +127,15 @@ hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *ask,
 {
 	struct hf_query q;
 	enum hf_result r;
-	const char *now;
 
 	memset(out, 0, sizeof(*out));
 	targets->count = 0;
 	hf_query_start(&q, db, ask->application_id == NULL ? lookup_fan_out_sql
 			       : ask->management_key ? lookup_application_management_sql
 						     : lookup_application_sql);
-	hf_query_int(&q, ask->max_pending > 0 ? 1 : 0);
-	hf_query_text(&q, ask->known_full != NULL ? ask->known_full : "");
-	hf_query_int(&q, ask->max_pending > 0 ? ask->max_pending - 1 : 0);
+	hf_query_int(&q, ask->max_pending);
+	hf_query_int(&q, ask->max_pending);
+	hf_query_int(&q, HF_BACKLOG_CHECK_MS * 1000);
 	hf_query_text(&q, ask->event_type);
 	hf_query_text(&q, ask->application_id);
 	hf_query_text(&q, ask->event_type);
@@ -146,8 +154,7 @@ hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *ask,
 		copy_id(out->application_environment_id, &q, 7);
 		out->application_active = hf_query_column_int(&q, 8) != 0;
 		copy_id(out->key_endpoint_application_id, &q, 9);
-		now = hf_query_column(&q, 10, NULL);
-		snprintf(out->now, sizeof(out->now), "%s", now != NULL ? now : "");
+		out->ingest_epoch = (unsigned long long)hf_query_column_int(&q, 10);
 		do
 			r = add_target(&q, targets);
 		while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK);
@@ -165,6 +172,182 @@ hf_ingest_targets_free(struct hf_ingest_targets *targets)
 {
 	free(targets->items);
 	memset(targets, 0, sizeof(*targets));
+}
+
+/* A JSON list of the targets' endpoint ids whose reading is as asked. */
+static char *
+targets_reading(const struct hf_ingest_targets *targets, bool any_old,
+		enum hf_backlog_reading reading, size_t *count)
+{
+	struct hf_id_list list = { 0 };
+	size_t i;
+
+	for (i = 0; i < targets->count; i++) {
+		const struct hf_ingest_target *t = &targets->items[i];
+
+		if (any_old ? t->reading != HF_READING_FRESH : t->reading == reading)
+			hf_id_list_add(&list, t->endpoint_id);
+	}
+	*count = list.count;
+	return hf_id_list_finish(&list);
+}
+
+static struct hf_ingest_target *
+find_target(struct hf_ingest_targets *targets, const char *endpoint_id)
+{
+	size_t i;
+
+	for (i = 0; i < targets->count; i++) {
+		if (strcmp(targets->items[i].endpoint_id, endpoint_id) == 0)
+			return &targets->items[i];
+	}
+	return NULL;
+}
+
+/* First reading of an endpoint: a row to lock, as old as can be. */
+static const char backlog_add_sql[] =
+	"INSERT IGNORE INTO endpoint_backlog (endpoint_id, checked_at, is_full)"
+	" SELECT j.id, '1970-01-01', 0 FROM " HF_ID_LIST;
+
+/* The old readings nobody else is counting now: ours to count. */
+static const char backlog_take_sql[] =
+	"SELECT b.endpoint_id FROM " HF_ID_LIST
+	" JOIN endpoint_backlog b ON b.endpoint_id = j.id"
+	" WHERE b.checked_at <= NOW(3) - INTERVAL ? MICROSECOND"
+	" FOR UPDATE SKIP LOCKED";
+
+/* The max_pending-th pending delivery of each, from the
+ * (endpoint_id, status) prefix of its index: at most max_pending entries. */
+static const char backlog_count_sql[] =
+	"SELECT j.id, (SELECT 1 FROM deliveries d WHERE d.endpoint_id = j.id"
+	"  AND d.status = 'pending' LIMIT 1 OFFSET ?) IS NOT NULL FROM " HF_ID_LIST;
+
+static const char backlog_write_sql[] =
+	"UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id " HF_ID_COLUMN " PATH '$[0]',"
+	"  is_full INT PATH '$[1]')) j"
+	" JOIN endpoint_backlog b ON b.endpoint_id = j.id"
+	" SET b.is_full = j.is_full, b.checked_at = NOW(3)";
+
+/* The ids backlog_take_sql returned for the list of old readings. */
+static enum hf_result
+take_readings(struct hf_db *db, const char *old, struct hf_ingest_targets *targets,
+	      struct hf_id_list *taken)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, backlog_take_sql);
+	hf_query_text(&q, old);
+	hf_query_int(&q, HF_BACKLOG_CHECK_MS * 1000);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		const char *id = hf_query_column(&q, 0, NULL);
+
+		if (id != NULL && find_target(targets, id) != NULL)
+			hf_id_list_add(taken, id);
+	}
+	hf_query_end(&q);
+	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+}
+
+/* Count the taken endpoints' backlogs into targets and the readings to write. */
+static enum hf_result
+count_backlogs(struct hf_db *db, const char *taken, long max_pending,
+	       struct hf_ingest_targets *targets, struct hf_text *readings)
+{
+	struct hf_ingest_target *t;
+	struct hf_query q;
+	enum hf_result r;
+	const char *id;
+
+	hf_text_add(readings, "[", 1);
+	hf_query_start(&q, db, backlog_count_sql);
+	hf_query_int(&q, max_pending - 1);
+	hf_query_text(&q, taken);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		id = hf_query_column(&q, 0, NULL);
+		t = id != NULL ? find_target(targets, id) : NULL;
+		if (t == NULL)
+			continue;
+		t->backlog_full = hf_query_column_int(&q, 1) != 0;
+		hf_text_printf(readings, "%s[\"%s\",%d]", readings->len > 1 ? "," : "",
+			       t->endpoint_id, t->backlog_full ? 1 : 0);
+	}
+	hf_query_end(&q);
+	hf_text_add(readings, "]", 1);
+	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+}
+
+enum hf_result
+hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
+			  struct hf_ingest_targets *targets)
+{
+	struct hf_id_list taken_list = { 0 };
+	struct hf_text readings = { 0 };
+	char *unread = NULL, *old = NULL, *taken = NULL, *written = NULL;
+	size_t unread_count, old_count, i;
+	enum hf_result r = HF_OK;
+
+	old = targets_reading(targets, true, HF_READING_OLD, &old_count);
+	unread = targets_reading(targets, false, HF_READING_NONE, &unread_count);
+	if (old == NULL || unread == NULL) {
+		r = HF_ERR_NOMEM;
+		goto out;
+	}
+	if (old_count == 0 || max_pending <= 0)
+		goto out;
+	if (unread_count > 0)
+		r = hf_db_exec_text(db, backlog_add_sql, unread, NULL);
+	if (r == HF_OK)
+		r = take_readings(db, old, targets, &taken_list);
+	if (r != HF_OK || taken_list.count == 0)
+		goto out;
+	taken = hf_id_list_finish(&taken_list);
+	r = taken == NULL ? HF_ERR_NOMEM
+			  : count_backlogs(db, taken, max_pending, targets, &readings);
+	written = hf_text_finish(&readings);
+	if (r == HF_OK && written == NULL)
+		r = HF_ERR_NOMEM;
+	if (r == HF_OK)
+		r = hf_db_exec_text(db, backlog_write_sql, written, NULL);
+out:
+	if (r == HF_OK) {
+		for (i = 0; i < targets->count; i++)
+			targets->items[i].reading = HF_READING_FRESH;
+	}
+	free(hf_id_list_finish(&taken_list));
+	free(unread);
+	free(old);
+	free(taken);
+	free(written);
+	return r;
+}
+
+enum hf_result
+hf_ingest_changed(struct hf_db *db, enum hf_ingest_change what, const char *id)
+{
+#define BUMP_SQL(workspace) \
+	"UPDATE workspaces SET ingest_epoch = ingest_epoch + 1 WHERE id = " workspace
+	/* Static: the statement cache keeps the text's address. */
+	static const char *const bump_sql[] = {
+		[HF_CHANGED_WORKSPACE] = BUMP_SQL("?"),
+		[HF_CHANGED_ENDPOINT] =
+			BUMP_SQL("(SELECT workspace_id FROM endpoints WHERE id = ?)"),
+		[HF_CHANGED_APPLICATION] =
+			BUMP_SQL("(SELECT workspace_id FROM applications WHERE id = ?)"),
+		[HF_CHANGED_KEY] =
+			BUMP_SQL("(SELECT workspace_id FROM api_keys WHERE id = ?)"),
+	};
+#undef BUMP_SQL
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, bump_sql[what]);
+	hf_query_text(&q, id);
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	return r;
 }
 
 enum hf_result
@@ -208,7 +391,7 @@ hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m,
 	enum hf_result r;
 
 	hf_query_start(&q, db,
-		       "CALL hf_ingest_store(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		       "CALL hf_ingest_store(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	hf_query_text(&q, m->id);
 	hf_query_text(&q, m->workspace_id);
 	hf_query_text(&q, m->environment_id);
@@ -221,6 +404,7 @@ hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m,
 	hf_query_text(&q, m->created_at);
 	hf_query_text(&q, delivery_count > 0 ? deliveries_json : "[]");
 	hf_query_int(&q, (long long)delivery_count);
+	hf_query_int(&q, (long long)m->ingest_epoch);
 	r = hf_query_run_and_commit(&q);
 	hf_query_end(&q);
 	return r;

@@ -2,10 +2,15 @@
  * The statements behind the HTTP ingest (hookfan.fcgi).  Each function
  * issues a fixed number of statements inside the caller's transaction
  * (hf_db_transaction), whatever the fan-out width; a request usually
- * costs two round trips, the lookup and the store:
+ * costs one round trip, the store, since hookfan.fcgi keeps its lookups
+ * for a while (src/ingest_cache.h), and two when it looks up:
  *
  *	hf_ingest_lookup		1 SELECT: key, workspace, event type,
  *					app, subscribed endpoints + backlog
+ *					readings
+ *	hf_ingest_backlog_recount	2 to 4 statements when a backlog
+ *					reading is out of date, a second at
+ *					most per endpoint
  *	hf_ingest_event_type_register	INSERT IGNORE + SELECT, first use only
  *	hf_ingest_rate_hit		1 INSERT ... ON DUPLICATE KEY ... RETURNING,
  *					when rate limits are on
@@ -24,7 +29,7 @@
 #include "db.h"
 #include "limits.h"
 
-/* "YYYY-MM-DD HH:MM:SS.mmm", the database's NOW(3). */
+/* "YYYY-MM-DD HH:MM:SS.mmm", a DATETIME(3). */
 #define HF_DB_TIME_LEN 23
 
 struct hf_ingest_lookup {
@@ -38,13 +43,22 @@ struct hf_ingest_lookup {
 	bool application_found;		/* only when an app id was asked for */
 	char application_environment_id[HF_ID_MAX_LEN + 1];
 	bool application_active;
-	char now[HF_DB_TIME_LEN + 1];	/* the transaction's NOW(3) */
+	/* The workspace's ingest_epoch: hf_ingest_store refuses a lookup
+	 * older than the workspace's last change (sql/008_ingest_cache.sql). */
+	unsigned long long ingest_epoch;
+};
+
+/* How old an endpoint's backlog reading is. */
+enum hf_backlog_reading {
+	HF_READING_FRESH,	/* younger than HF_BACKLOG_CHECK_MS, or no cap */
+	HF_READING_OLD,		/* older: hf_ingest_backlog_recount counts again */
+	HF_READING_NONE		/* never counted */
 };
 
 struct hf_ingest_target {
 	char endpoint_id[HF_ID_MAX_LEN + 1];
-	bool backlog_full;	/* max_pending or more pending/sending rows */
-	bool backlog_probed;	/* checked now, not taken from known_full */
+	bool backlog_full;	/* max_pending or more pending when counted */
+	enum hf_backlog_reading reading;
 };
 
 /* A growing array; hf_ingest_targets_free() releases it. */
@@ -61,7 +75,6 @@ struct hf_ingest_ask {
 	const char *event_type;
 	const char *application_id;	/* NULL: a fan-out to the key's scope */
 	long max_pending;		/* backlog cap per endpoint, 0 = none */
-	const char *known_full;		/* "ep_a,ep_b": taken as full unchecked */
 	bool management_key;		/* an application's message by a
 					 * management key (not an ingest key) */
 };
@@ -71,10 +84,9 @@ struct hf_ingest_ask {
  * the id of the event type in that workspace ("" when new) and, for an
  * application, that application if it is in the key's workspace.  Into
  * *targets (emptied first, reusable): the active endpoints the message
- * reaches, subscribed to the event type or "*", in id order, each marked
- * full when it has max_pending (> 0) deliveries pending or sending; the
- * probe stops at max_pending, so its cost is bounded; the endpoints listed
- * in known_full are marked full without it.  A fan-out reaches
+ * reaches, subscribed to the event type or "*", in id order, each with
+ * the endpoint's backlog reading (never full when max_pending is 0).
+ * A fan-out reaches
  * the key's workspace (its environment, if the key has one); an
  * application message that application's endpoints (only its own for an
  * endpoint key).  HF_ERR_NOT_FOUND when no valid key has that hash.
@@ -82,6 +94,37 @@ struct hf_ingest_ask {
 enum hf_result hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *ask,
 				struct hf_ingest_lookup *out,
 				struct hf_ingest_targets *targets);
+
+/*
+ * Count again the backlogs of the targets whose reading is not fresh, and
+ * write the readings: whether each endpoint has max_pending (> 0) or more
+ * deliveries pending.  Counting reads up to max_pending index entries, so
+ * one request per endpoint counts, when the reading is HF_BACKLOG_CHECK_MS
+ * old; a reading another request is counting meanwhile is taken as it
+ * was.  Afterwards every target's reading is HF_READING_FRESH.  A fixed
+ * number of statements however many targets; the readings counted stay
+ * locked until the transaction ends.
+ */
+enum hf_result hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
+					 struct hf_ingest_targets *targets);
+
+/* The row an ingest_epoch bump names its workspace by. */
+enum hf_ingest_change {
+	HF_CHANGED_WORKSPACE,
+	HF_CHANGED_ENDPOINT,
+	HF_CHANGED_APPLICATION,
+	HF_CHANGED_KEY
+};
+
+/*
+ * Bump the ingest_epoch of the workspace of row id (what names it), in
+ * the caller's transaction, so that no ingest lookup made before the
+ * change is stored on.  Every change to what a lookup finds calls it: a
+ * key revoked, an endpoint's active flag or its removal, a subscription
+ * added or removed, an application changed or removed.
+ */
+enum hf_result hf_ingest_changed(struct hf_db *db, enum hf_ingest_change what,
+				 const char *id);
 
 /* Register event_type in the workspace if new; its id into id. */
 enum hf_result hf_ingest_event_type_register(struct hf_db *db,
@@ -99,15 +142,18 @@ struct hf_ingest_message {
 	size_t payload_len;
 	const char *metadata;		/* JSON text or NULL */
 	const char *status;		/* "pending" or "no_subscribers" */
-	const char *created_at;		/* a database time, see lookup.now */
+	const char *created_at;		/* HF_DB_TIME_LEN, UTC */
+	unsigned long long ingest_epoch; /* of the lookup it was decided on */
 };
 
 /*
- * Store the message and one pending delivery, due now, per element of
- * deliveries_json (a JSON array of ["del_id", "ep_id"] pairs, count of
- * them), then COMMIT, in one CALL (sql/routines.sql).  Anything but
- * exactly count deliveries stored is an error.  HF_ERR_DB_COMMIT_LOST:
- * the connection died on the way and the outcome is unknown.
+ * Store the message and one pending delivery, due at created_at, per
+ * element of deliveries_json (a JSON array of ["del_id", "ep_id"] pairs,
+ * count of them), then COMMIT, in one CALL (sql/routines.sql).  Anything
+ * but exactly count deliveries stored is an error.  HF_ERR_DB_RETRY: the
+ * workspace changed since m->ingest_epoch was read (nothing stored; look
+ * up again).  HF_ERR_DB_COMMIT_LOST: the connection died on the way and
+ * the outcome is unknown.
  */
 enum hf_result hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m,
 			       const char *deliveries_json, size_t count);

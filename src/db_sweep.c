@@ -14,6 +14,7 @@
 #include <mysqld_error.h>
 
 #include "crypto.h"
+#include "db_ingest.h"
 #include "db_ops.h"
 #include "db_text.h"
 #include "ids.h"
@@ -428,6 +429,8 @@ update_endpoints(struct hf_db *db, struct record_run *run)
 			any_disabled = true;
 		}
 		hf_query_end(&q);
+		if (r == HF_OK && !e->active)
+			r = hf_ingest_changed(db, HF_CHANGED_ENDPOINT, e->id);
 		if (r == HF_OK && !e->active)
 			r = hf_ops_endpoint_disabled(db, e->id, run->errstr, run->errlen);
 	}

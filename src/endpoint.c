@@ -10,6 +10,7 @@
 #include "application.h"
 #include "db_admin.h"
 #include "db_delivery.h"
+#include "db_ingest.h"
 #include "db_sweep.h"
 #include "environment.h"
 #include "workspace.h"
@@ -204,6 +205,8 @@ replace_event_types(struct hf_db *db, const char *id,
 
 	r = hf_db_exec_text(db, "DELETE FROM subscriptions WHERE endpoint_id = ?", id,
 			    NULL);
+	if (r == HF_OK)
+		r = hf_ingest_changed(db, HF_CHANGED_ENDPOINT, id);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 	for (i = 0; i < count && r == HF_OK; i++)
@@ -270,6 +273,8 @@ hf_endpoint_delete(struct hf_db *db, const struct hf_scope *scope,
 	r = hf_db_exec_text(db,
 			    "UPDATE endpoints SET deleted_at = NOW(3), updated_at = NOW(3)"
 			    " WHERE id = ?", id, NULL);
+	if (r == HF_OK)
+		r = hf_ingest_changed(db, HF_CHANGED_ENDPOINT, id);
 	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 

@@ -94,3 +94,15 @@ hf_iso_time_to_sql(const char *s, char *out)
 		 back.tm_min, back.tm_sec, micros);
 	return true;
 }
+
+void
+hf_sql_time_from_unix_ms(uint64_t unix_ms, char *out)
+{
+	time_t seconds = (time_t)(unix_ms / 1000u);
+	struct tm tm;
+
+	gmtime_r(&seconds, &tm);
+	snprintf(out, HF_SQL_TIME_SIZE, "%04d-%02d-%02d %02d:%02d:%02d.%03u",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (unsigned int)(unix_ms % 1000u));
+}

@@ -99,13 +99,22 @@
 #define HF_MAX_PENDING_PER_ENDPOINT_DEFAULT 10000
 
 /*
- * Checking a backlog reads up to max_pending index entries (4 ms at
- * 10,000).  A FastCGI process that found an endpoint full refuses it
- * without checking for this long, remembering this many such endpoints:
- * ingest stays fast while an endpoint is down and its backlog full.
+ * Counting a backlog reads up to max_pending index entries (3 ms at
+ * 9,000), so an endpoint's count is kept as a reading, made again by one
+ * request once it is this old (src/db_ingest.h hf_ingest_backlog_check).
+ * With HF_INGEST_CACHE_MS on top, an endpoint is refused at most ~2 s
+ * after its backlog reaches the cap.
  */
-#define HF_BACKLOG_FULL_MEMO_MS 1000
-#define HF_BACKLOG_FULL_MEMO_MAX 64
+#define HF_BACKLOG_CHECK_MS 1000
+
+/*
+ * A FastCGI process keeps an ingest lookup (key, workspace, event type,
+ * targets, backlog readings) this long, and this many of them
+ * (src/ingest_cache.h).  Changes to the workspace do not wait for it: the
+ * store checks the workspace's ingest_epoch.
+ */
+#define HF_INGEST_CACHE_MS 1000
+#define HF_INGEST_CACHE_ENTRIES 128
 
 /* Response bytes kept per attempt; the rest is read and dropped. */
 #define HF_RESPONSE_EXCERPT_MAX 1024

@@ -626,6 +626,12 @@ def a_request_sent_too_slowly_gets_json_or_nothing():
         eq(json.loads(body)["code"], "invalid_request", "apache: code")
 
 
+# How long after a backlog reaches the cap ingest refuses it at the
+# latest: the reading's age (HF_BACKLOG_CHECK_MS) and the process's cached
+# lookup's (HF_INGEST_CACHE_MS), with room for a slow machine.
+BACKLOG_BOUND_S = 2.0 + 0.3
+
+
 @hftest.test
 def backlog_over_the_cap_is_a_partial_fan_out():
     for server in servers:
@@ -639,10 +645,11 @@ def backlog_over_the_cap_is_a_partial_fan_out():
         key = a("key", "create", "--workspace", ws)["key"]
         for _ in range(MAX_PENDING):
             eq(len(trigger(server, key, "busy.only")[2]["deliveryIds"]), 1)
+        time.sleep(BACKLOG_BOUND_S)
         status, _, body = trigger(server, key, "shared")
         eq(status, 202, server.name)
         eq(body["status"], "accepted")
-        eq(len(body["deliveryIds"]), 1)
+        eq(len(body["deliveryIds"]), 1, "the cap-th + 1 delivery is refused")
         eq(len(body["failures"]), 1)
         f = body["failures"][0]
         eq(sorted(f.keys()), ["code", "endpointId", "message"])
@@ -652,18 +659,48 @@ def backlog_over_the_cap_is_a_partial_fan_out():
         eq(db.rows("SELECT endpoint_id FROM deliveries WHERE message_id = '%s'" % mid),
            [(calm,)], "only the calm endpoint queued")
         # Sent or failed deliveries no longer count against the cap, once
-        # the process that found the endpoint full checks again (after
-        # HF_BACKLOG_FULL_MEMO_MS).
+        # the reading is counted again.
         db.root_sql("UPDATE hookfan.deliveries SET status = 'succeeded', due_at = NULL"
                     " WHERE endpoint_id = '%s'" % busy)
-        time.sleep(1.1)
+        time.sleep(BACKLOG_BOUND_S)
         eq(len(trigger(server, key, "shared")[2]["deliveryIds"]), 2, "room again")
         # Everyone full: still 202, nothing queued, every endpoint listed.
         for _ in range(MAX_PENDING):
             trigger(server, key, "shared")
+        time.sleep(BACKLOG_BOUND_S)
         status, _, body = trigger(server, key, "shared")
         eq((status, body["deliveryIds"]), (202, []))
         eq(sorted(f["endpointId"] for f in body["failures"]), sorted([busy, calm]))
+
+
+@hftest.test
+def a_backlog_passes_the_cap_by_what_arrives_within_the_bound():
+    """The stated bound: an endpoint takes no more than the deliveries
+    that arrive before its reading is counted again, and never more once
+    it has been counted full."""
+    server = servers[0]
+    a = db.admin
+    ws = a("workspace", "create", "--name", "bound")["id"]
+    ep = a("endpoint", "create", "--workspace", ws, "--url", "http://127.0.0.1:9/hook",
+           "--event-type", "flood")["id"]
+    key = a("key", "create", "--workspace", ws)["key"]
+    started = time.monotonic()
+    accepted = 0
+    while time.monotonic() - started < BACKLOG_BOUND_S + 1:
+        body = trigger(server, key, "flood")[2]
+        accepted += len(body["deliveryIds"])
+        if body["failures"]:
+            break
+    else:
+        raise AssertionError("never refused in %.1f s" % (BACKLOG_BOUND_S + 1))
+    eq(body["failures"][0]["code"], "endpoint_backlog_full")
+    pending = int(db.value("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '%s'" % ep))
+    eq(pending, accepted)
+    if pending < MAX_PENDING:
+        raise AssertionError("refused at %d pending, under the cap of %d" % (pending, MAX_PENDING))
+    for _ in range(5):
+        eq(trigger(server, key, "flood")[2]["deliveryIds"], [], "full stays full")
+    print("# %d pending against a cap of %d before the first refusal" % (pending, MAX_PENDING))
 
 
 def statement_counts():
@@ -674,35 +711,56 @@ def statement_counts():
 
 @hftest.test
 def a_request_costs_the_same_few_statements_whatever_the_fan_out():
+    """One FastCGI process per server, so that which lookups it keeps is
+    known.  A request it has looked up within HF_INGEST_CACHE_MS costs one
+    statement, the CALL that stores message and deliveries and commits; a
+    request it looks up costs the lookup too, and, when the backlog
+    readings are old, the statements that count them again: the same
+    number of each for 1 endpoint and for 40."""
     a = db.admin
-    for server in servers:
-        costs = {}
-        for width in (1, 40):
-            ws = a("workspace", "create", "--name", "wide")["id"]
-            app = a("app", "create", "--workspace", ws, "--name", "a")["id"]
-            for _ in range(width):
-                a("endpoint", "create", "--workspace", ws, "--app", app,
-                  "--url", "http://127.0.0.1:9/hook")
-            key = a("key", "create", "--workspace", ws)["key"]
-            for name, call in (("trigger", lambda: trigger(server, key, "wide.type")),
-                               ("send", lambda: send(server, key, app))):
-                for _ in range(4):      # every process has prepared its statements
-                    call()
-                # Room in every backlog (this file's cap is small).
-                db.root_sql("UPDATE hookfan.deliveries SET status = 'succeeded',"
-                            " due_at = NULL WHERE status = 'pending'")
-                before = statement_counts()
-                status = call()[0]
-                after = statement_counts()
-                eq(status in (201, 202), True)
-                costs[(name, width)] = {k: after[k] - before[k] for k in after}
-        for name in ("trigger", "send"):
-            eq(costs[(name, 40)], costs[(name, 1)], "%s %s cost grows with width"
-               % (server.name, name))
-            # Two round trips: the lookup (key and targets), then the
-            # CALL that stores message and deliveries and commits.
-            eq(costs[(name, 1)], {"Com_stmt_execute": 2, "Com_commit": 1,
-                                  "Com_rollback": 0}, server.name + " " + name)
+    one = [webservers.Lighttpd(db, procs=1), webservers.Apache(db, max_procs=1)]
+    try:
+        for server in one:
+            costs = {}
+            for width in (1, 40):
+                ws = a("workspace", "create", "--name", "wide")["id"]
+                app = a("app", "create", "--workspace", ws, "--name", "a")["id"]
+                for _ in range(width):
+                    a("endpoint", "create", "--workspace", ws, "--app", app,
+                      "--url", "http://127.0.0.1:9/hook")
+                key = a("key", "create", "--workspace", ws)["key"]
+                for name, call in (("trigger", lambda: trigger(server, key, "wide.type")),
+                                   ("send", lambda: send(server, key, app))):
+                    for case in ("first", "cached", "looked up", "recounted"):
+                        if case == "looked up":
+                            time.sleep(1.1)     # the lookup is no longer kept,
+                            db.root_sql("UPDATE hookfan.endpoint_backlog"
+                                        " SET checked_at = NOW(3)")  # the readings are
+                        if case == "recounted":
+                            time.sleep(1.1)     # neither is kept
+                            db.root_sql("UPDATE hookfan.endpoint_backlog"
+                                        " SET checked_at = '2000-01-01'")
+                        before = statement_counts()
+                        status = call()[0]
+                        after = statement_counts()
+                        eq(status in (201, 202), True, "%s %s" % (name, case))
+                        costs[(name, case, width)] = {k: after[k] - before[k]
+                                                      for k in after}
+            for key_ in [k for k in costs if k[2] == 1]:
+                eq(costs[key_[:2] + (40,)], costs[key_],
+                   "%s %s %s: the cost grows with the width" % ((server.name,) + key_[:2]))
+            for name in ("trigger", "send"):
+                def execs(case):
+                    return costs[(name, case, 1)]["Com_stmt_execute"]
+                eq({k: v for k, v in costs[(name, "cached", 1)].items()},
+                   {"Com_stmt_execute": 1, "Com_commit": 1, "Com_rollback": 0},
+                   server.name + " " + name + ": one round trip")
+                eq(execs("looked up"), 2, server.name + " " + name + ": lookup + CALL")
+                eq(execs("recounted"), 5, server.name + " " + name
+                   + ": lookup, take, count, write, CALL")
+    finally:
+        for server in one:
+            server.stop()
 
 
 @hftest.test

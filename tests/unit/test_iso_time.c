@@ -45,6 +45,17 @@ main(void)
 	check("yesterday", NULL);
 	check("", NULL);
 
+	{
+		char t[HF_SQL_TIME_SIZE];
+
+		hf_sql_time_from_unix_ms(0, t);
+		is_str(t, "1970-01-01 00:00:00.000", "the epoch");
+		hf_sql_time_from_unix_ms(1764710167123ull, t);
+		is_str(t, "2025-12-02 21:16:07.123", "milliseconds kept, UTC");
+		hf_sql_time_from_unix_ms(1709164800005ull, t);
+		is_str(t, "2024-02-29 00:00:00.005", "a leap day, leading zeros");
+	}
+
 	ok(hf_delivery_status_parse("sending", &s) && s == HF_DELIVERY_SENDING, "sending");
 	ok(hf_delivery_status_parse("paused", &s) && s == HF_DELIVERY_PAUSED, "paused");
 	ok(!hf_delivery_status_parse("lost", &s), "unknown status");
