@@ -298,10 +298,10 @@ def slots_held(node, endpoint):
 def two_claims_on_two_nodes_grant_no_more_than_the_cap():
     """Sweep one on node 1 reads the slots others hold, then waits (for
     a lock this test holds) before it records its grant; meanwhile sweep
-    two claims the same endpoint on node 2 and commits.  Each read that
-    nobody else held slots but one waiting sweep, so each would grant
-    itself its share: 8 and 4.  The cap holds only if the two claims
-    conflict, so that one is redone after seeing the other's grant."""
+    two claims the same endpoint on node 2 and commits.  Sweep one saw
+    no other sweep and would take the whole cap (8), sweep two saw sweep
+    one waiting without a slot and took half (4): 12 of 8, unless the
+    two claims conflict and sweep one is redone after sweep two's grant."""
     if not os.path.exists(CLAIM_PROBE):
         raise hftest.Skip("tests/claim_probe is not built (make check builds it)")
     ws = st.workspace(n1)
