@@ -94,6 +94,25 @@ static const char grant_sql[] =
 	"  n INT UNSIGNED PATH '$[1]')) j"
 	" ON DUPLICATE KEY UPDATE slots = VALUES(slots), until = VALUES(until)";
 
+/*
+ * On a Galera cluster row locks are local to a node: claims on two nodes
+ * can hold one endpoint's lock row at once, and each grant slots the
+ * other has not counted.  Certification compares only the rows that
+ * transactions wrote, so there a claim that grants slots also changes its
+ * endpoints' lock rows: of two such claims one is rolled back (a deadlock
+ * at COMMIT, or aborted when the other's write reaches its node, which
+ * waits for the lock it holds), is redone, and counts the other's slots.
+ * The lock row's slots, which nothing reads, flips between 0 and 1 so
+ * that the row really changes: an UPDATE that changes nothing writes
+ * nothing.  A grant of 0 cannot take the endpoint past its cap, so it
+ * needs no conflict.
+ */
+static const char touch_locks_sql[] =
+	"UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id " HF_ID_COLUMN " PATH '$[0]',"
+	"  n INT UNSIGNED PATH '$[1]')) j"
+	" STRAIGHT_JOIN endpoint_slots s ON s.endpoint_id = j.id AND s.holder = ''"
+	" SET s.slots = s.slots ^ 1 WHERE j.n > 0";
+
 /* With the rows of those endpoints whose lease ended (dead sweeps'). */
 static const char give_back_sql[] =
 	"DELETE FROM endpoint_slots WHERE endpoint_id IN (SELECT j.id FROM " HF_ID_LIST ")"
@@ -371,6 +390,9 @@ grant_slots(struct hf_db *db, struct claim_run *run)
 	hf_query_text(&q, json);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	/* One server's row locks already keep its claims apart. */
+	if (r == HF_OK && hf_db_wsrep(db))
+		r = hf_db_exec_text(db, touch_locks_sql, json, NULL);
 	free(json);
 	return r;
 }

@@ -13,7 +13,9 @@
  *    sweep (holder) and endpoint, granted for a lease.  A claim takes the
  *    endpoint's lock row (holder '') FOR UPDATE SKIP LOCKED, so endpoints
  *    another sweep is claiming at this instant are left to it, counts the
- *    slots other sweeps hold, and grants itself the rest.  A sweep never
+ *    slots other sweeps hold, and grants itself the rest (on a Galera
+ *    cluster it also writes the lock row: locks are local to a node, and
+ *    only written rows make two nodes' claims conflict).  A sweep never
  *    has more transfers running to an endpoint than its slots; a sweep
  *    that dies loses its slots when their lease ends.
  *  - shares: each endpoint may be claimed up to a depth per slot (fair.h)
@@ -32,7 +34,7 @@
  *    ('paused', the attempt taken back) instead of sent.
  *
  * Statements: 8 and one per endpoint claimed from (one more when slots
- * are given back), whatever the number of deliveries.
+ * are given back, one more on Galera), whatever the number of deliveries.
  */
 #ifndef HF_DB_CLAIM_H
 #define HF_DB_CLAIM_H

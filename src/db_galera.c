@@ -7,7 +7,9 @@
  * certifies them against what other nodes committed meanwhile; row locks
  * are local to a node.  hookfan's transactions already redo themselves
  * after a deadlock, which is how a failed certification is reported
- * (1213 at COMMIT), so the claim stays "each due attempt made once".
+ * (1213 at COMMIT), so the claim stays "each due attempt made once"; the
+ * claim writes the lock rows of the endpoints it grants slots of, so
+ * that the per-endpoint cap holds across nodes too (db_claim.c).
  * What remains is here: settings without which replication is not
  * row-exact, and reads that must see the other nodes' latest commits.
  */

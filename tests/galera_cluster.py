@@ -20,7 +20,12 @@ out, node 2 is killed with SIGKILL and brought back (IST).  Checked:
   503 "nothing was stored" and /healthz 503, and serves again once back;
 - migrate run on all three nodes at once succeeds everywhere (its lock
   holds across nodes, which GET_LOCK alone does not), and a node whose
-  settings break hookfan's guarantees is refused with one line.
+  settings break hookfan's guarantees is refused with one line;
+- max_in_flight_per_endpoint holds across nodes: two claims of one
+  endpoint on two nodes at once never grant more slots than the cap
+  (row locks are local to a node: the claim writes the endpoint's lock
+  row so that one of the two is rolled back and redone), and sweeps on
+  every node never have more requests at once at a slow endpoint.
 """
 import collections
 import json
@@ -49,6 +54,8 @@ KILL_AFTER = MESSAGES * 2 // 5      # accepted messages before the kill
 DOWN_SECONDS = 3
 CLIENTS = 4
 TRIES = 40
+CAP = 8                             # max_in_flight_per_endpoint's default
+CLAIM_PROBE = os.path.join(hftest.BUILDDIR, "tests", "claim_probe")
 
 cluster = galera.Cluster.start(lease_seconds="5", **st.FAST)
 n1, n2, n3 = cluster.nodes
@@ -259,6 +266,119 @@ def ten_thousand_deliveries_with_a_node_killed():
     print("# node 2 back (Synced) %.1fs after SIGKILL; %d messages ingested in %.1fs,"
           " %d deliveries done after %.1fs" % (back_after, MESSAGES, ingest_seconds,
                                                  deliveries, sweep_seconds))
+
+
+def probe_output(text):
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def claim_as(node, holder, endpoint):
+    """Start one claim on node as the sweep holder, which holds more of
+    endpoint's deliveries than it may queue (so the claim takes none and
+    only renews its slots)."""
+    return subprocess.Popen([CLAIM_PROBE, node.config_path, holder, endpoint, "100000"],
+                            env=node.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def claimed_slots(p):
+    out, err = p.communicate(timeout=60)
+    result = probe_output(out)
+    hftest.eq((p.returncode, result.get("result")), (0, "ok"), "claim (%s%s)" % (out, err))
+    return int(result["slots"])
+
+
+def slots_held(node, endpoint):
+    return int(synced_value(node, "SELECT COALESCE(SUM(slots), 0) FROM endpoint_slots"
+                                  " WHERE endpoint_id = '%s' AND holder <> ''"
+                                  " AND until > NOW(3)" % endpoint))
+
+
+@hftest.test
+def two_claims_on_two_nodes_grant_no_more_than_the_cap():
+    """Sweep one on node 1 reads the slots others hold, then waits (for
+    a lock this test holds) before it records its grant; meanwhile sweep
+    two claims the same endpoint on node 2 and commits.  Sweep one saw
+    no other sweep and would take the whole cap (8), sweep two saw sweep
+    one waiting without a slot and took half (4): 12 of 8, unless the
+    two claims conflict and sweep one is redone after sweep two's grant."""
+    if not os.path.exists(CLAIM_PROBE):
+        raise hftest.Skip("tests/claim_probe is not built (make check builds it)")
+    ws = st.workspace(n1)
+    ep = n1.admin("endpoint", "create", "--workspace", ws, "--url",
+                  "http://127.0.0.1:9/never")["id"]
+    st.messages(n1, ws, [ep])
+    one, two = "probe-one", "probe-two"
+    # The endpoint's lock row, and sweep one waiting for a slot (a row of 0).
+    n1.root_sql("USE hookfan; INSERT INTO endpoint_slots (endpoint_id, holder, slots, until)"
+                " VALUES ('%s', '', 0, NULL), ('%s', '%s', 0, NOW(3) + INTERVAL 1 MINUTE)"
+                % (ep, ep, one))
+    synced_value(n2, "SELECT COUNT(*) FROM endpoint_slots")
+    blocker = subprocess.Popen(n1._client() + ["hookfan", "-e",
+                               "START TRANSACTION; SELECT slots FROM endpoint_slots"
+                               " WHERE endpoint_id = '%s' AND holder = '%s' FOR UPDATE;"
+                               " DO SLEEP(60); ROLLBACK;" % (ep, one)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sleeping = None
+    try:
+        sleeping = hftest.wait_for(lambda: n1.value(
+            "SELECT id FROM information_schema.processlist WHERE info = 'DO SLEEP(60)'"),
+            10, "the lock to be held")
+        first = claim_as(n1, one, ep)
+        # It waits for the lock in the statement that records its grant.
+        hftest.wait_for(lambda: n1.value(
+            "SELECT COUNT(*) FROM information_schema.processlist"
+            " WHERE info LIKE 'INSERT INTO endpoint_slots%'") == "1", 10,
+            "sweep one to wait for the lock")
+        second = claimed_slots(claim_as(n2, two, ep))
+        hftest.eq(second, CAP // 2, "sweep two's share (one other sweep)")
+    finally:
+        # The sleep ends early; the lock goes with the ROLLBACK.
+        if sleeping:
+            n1.root_sql("KILL QUERY %s" % sleeping)
+        else:
+            blocker.kill()
+        blocker.wait(30)
+    granted = claimed_slots(first)
+    print("# granted: %d on node 1, %d on node 2" % (granted, second))
+    hftest.eq(granted, CAP - second, "sweep one's grant, redone after sweep two's")
+    hftest.eq(slots_held(n3, ep), CAP, "slots held of the endpoint, on node 3")
+    st.retire(n1, ep)
+    n1.root_sql("USE hookfan; DELETE FROM endpoint_slots WHERE endpoint_id = '%s'" % ep)
+
+
+@hftest.test
+def sweeps_on_every_node_keep_a_slow_endpoint_within_its_cap():
+    """Two sweeps on each node drain a backlog to an endpoint that takes
+    a second to answer: never more than the cap at once at the receiver."""
+    rx = Receiver(default=("slow", 1.0))
+    ep, _, ws = st.endpoint(n1, rx.url)
+    st.messages(n1, ws, [ep], count=1000, due="NOW(3) - INTERVAL 1 MINUTE")
+    sweeps = []
+    for node in cluster.nodes:
+        config = node.write_config(os.path.join(node.dir, "capped.conf"),
+                                   **dict(st.FAST, lease_seconds="5",
+                                          max_in_flight_per_endpoint=str(CAP)))
+        sweeps += [st.start_sweep(node, "--loop", "--batch", "100", config=config)
+                   for _ in range(SWEEPS_PER_NODE)]
+    most_held = 0
+    started = time.monotonic()
+    while time.monotonic() - started < 12:
+        most_held = max(most_held, slots_held(n1, ep))
+        time.sleep(0.2)
+    for p in sweeps:
+        p.terminate()
+    for p in sweeps:
+        status, err = st.finish(p)
+        hftest.eq(status, 0, "sweep exit status (%s)" % err[-1500:])
+    print("# %d requests, at most %d at once; at most %d slots held (read on node 1)"
+          % (rx.count(), rx.most_at_once, most_held))
+    assert rx.count() >= 4 * CAP, "only %d requests in 12 s" % rx.count()
+    assert rx.most_at_once <= CAP, "%d requests at once, past the cap of %d" % (
+        rx.most_at_once, CAP)
+    assert most_held <= CAP, "%d slots held, past the cap of %d" % (most_held, CAP)
+    st.retire(n1, ep)
+    n1.root_sql("USE hookfan; DELETE FROM endpoint_slots WHERE endpoint_id = '%s'" % ep)
 
 
 @hftest.test
