@@ -80,6 +80,14 @@ def a_revoked_key_stops_at_once():
         warm(server, w)
         eq(server.api("DELETE", "/v1/keys/" + w.key_id, key=w.mgmt)[0], 204)
         eq(trigger(server, w.key)[0], 401, server.name + " DELETE /v1/keys")
+        # A message with no delivery to store is checked as well.
+        w = Workspace()
+        eq(warm(server, w), [w.one])
+        eq(targets(server, w.key, "nobody.listens"), [])
+        eq(targets(server, w.key, "nobody.listens"), [])
+        db.admin("key", "revoke", "--key-id", w.key_id)
+        eq(trigger(server, w.key, "nobody.listens")[0], 401,
+           server.name + " revoked, no subscriber")
 
 
 @hftest.test
