@@ -967,27 +967,9 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         503, the next one due in 30 to 60 minutes.  (No attempts rows:
         ingest does not read them.)"""
         start = now_ms() - 30 * 60 * 1000
-        step = 30 * 60 * 1000 // n
-        eps = ", ".join(sql_str(e) for e in ws["endpoints"])
-        self.db.sql("""
-SET foreign_key_checks = 0; SET unique_checks = 0;
-INSERT INTO messages (id, workspace_id, event_type, payload, status, created_at, updated_at)
-SELECT %(mid)s, %(ws)s, %(marker)s, %(payload)s, 'pending',
-       FROM_UNIXTIME(t.ms / 1000), FROM_UNIXTIME(t.ms / 1000)
-FROM (SELECT seq, %(start)d + seq * %(step)d AS ms FROM seq_0_to_%(last)d) t;
-INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts, due_at,
-                        last_status_code, created_at, updated_at)
-SELECT %(did)s, x.mid, x.ep, 'pending', 2, FROM_UNIXTIME(x.ms / 1000) + INTERVAL 60 MINUTE,
-       503, FROM_UNIXTIME(x.ms / 1000), FROM_UNIXTIME(x.ms / 1000)
-FROM (SELECT m.id AS mid, ELT(s.seq + 1, %(eps)s) AS ep,
-             CAST(UNIX_TIMESTAMP(m.created_at) * 1000 AS UNSIGNED) + s.seq AS ms
-      FROM messages m JOIN seq_0_to_%(plast)d s
-      WHERE m.workspace_id = %(ws)s AND m.created_at >= FROM_UNIXTIME(%(start)d / 1000)
-        AND m.event_type = %(marker)s) x;
-""" % {"mid": sql_id(self.prefix["msg"], "t.ms"), "ws": sql_str(ws["id"]),
-            "marker": sql_str(marker), "payload": payload_sql("t.seq"), "start": start,
-            "step": step, "last": n - 1, "did": sql_id(self.prefix["del"], "x.ms"),
-            "eps": eps, "plast": len(ws["endpoints"]) - 1}, inst.db)
+        self.insert_pending(inst, ws, n, start, 30 * 60 * 1000 // n, marker, attempts=2,
+                            due="FROM_UNIXTIME(x.ms / 1000) + INTERVAL 60 MINUTE",
+                            last_status="503")
 
     def pending_counts(self, inst, workspaces):
         """Pending deliveries per endpoint of the workspaces (0 for none)."""
@@ -1099,31 +1081,43 @@ FROM (SELECT m.id AS mid, ELT(s.seq + 1, %(eps)s) AS ep,
         per = len(ws["endpoints"])
         msgs = (n + per - 1) // per
         start = now_ms() - msgs * 10 - 60000
+        self.insert_pending(inst, ws, msgs, start, 10, marker, limit=n)
+        due = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at <= NOW(3) "
+                                "AND status = 'pending'", inst.db))
+        if due != n:
+            raise StageError("prepared %d due deliveries, wanted %d" % (due, n))
+        return start
+
+    def insert_pending(self, inst, ws, msgs, start, step, marker, limit=None, attempts=0,
+                       due="FROM_UNIXTIME(x.ms / 1000)", last_status="NULL"):
+        """msgs pending messages of the workspace with event type marker,
+        made from unix ms start on, one every step ms, each with a pending
+        delivery to every endpoint of the workspace (at most limit in
+        all): attempts already made, the last answered last_status, due at
+        due (SQL of x.ms, the delivery's creation time in ms)."""
         eps = ", ".join(sql_str(e) for e in ws["endpoints"])
         self.db.sql("""
 SET foreign_key_checks = 0; SET unique_checks = 0;
 INSERT INTO messages (id, workspace_id, event_type, payload, status, created_at, updated_at)
 SELECT %(mid)s, %(ws)s, %(marker)s, %(payload)s, 'pending',
        FROM_UNIXTIME(t.ms / 1000), FROM_UNIXTIME(t.ms / 1000)
-FROM (SELECT seq, %(start)d + seq * 10 AS ms FROM seq_0_to_%(last)d) t;
-INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts, due_at, created_at, updated_at)
-SELECT %(did)s, x.mid, x.ep, 'pending', 0, FROM_UNIXTIME(x.ms / 1000),
+FROM (SELECT seq, %(start)d + seq * %(step)d AS ms FROM seq_0_to_%(last)d) t;
+INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts, due_at,
+                        last_status_code, created_at, updated_at)
+SELECT %(did)s, x.mid, x.ep, 'pending', %(attempts)d, %(due)s, %(last_status)s,
        FROM_UNIXTIME(x.ms / 1000), FROM_UNIXTIME(x.ms / 1000)
 FROM (SELECT m.id AS mid, ELT(s.seq + 1, %(eps)s) AS ep,
              CAST(UNIX_TIMESTAMP(m.created_at) * 1000 AS UNSIGNED) + s.seq AS ms
       FROM messages m JOIN seq_0_to_%(plast)d s
       WHERE m.workspace_id = %(ws)s AND m.created_at >= FROM_UNIXTIME(%(start)d / 1000)
         AND m.event_type = %(marker)s AND m.status = 'pending') x
-LIMIT %(n)d;
+%(limit)s;
 """ % {"mid": sql_id(self.prefix["msg"], "t.ms"), "ws": sql_str(ws["id"]),
-            "payload": payload_sql("t.seq"), "start": start, "last": msgs - 1,
-            "did": sql_id(self.prefix["del"], "x.ms"), "eps": eps, "plast": per - 1,
-            "n": n, "marker": sql_str(marker)}, inst.db)
-        due = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at <= NOW(3) "
-                                "AND status = 'pending'", inst.db))
-        if due != n:
-            raise StageError("prepared %d due deliveries, wanted %d" % (due, n))
-        return start
+            "marker": sql_str(marker), "payload": payload_sql("t.seq"), "start": start,
+            "step": step, "last": msgs - 1, "did": sql_id(self.prefix["del"], "x.ms"),
+            "attempts": attempts, "due": due, "last_status": last_status, "eps": eps,
+            "plast": len(ws["endpoints"]) - 1,
+            "limit": "LIMIT %d" % limit if limit else ""}, inst.db)
 
     def run_sweep(self, inst, extra=(), timeout=None, profile=None):
         """Run hookfan-sweep to completion; returns (seconds, rc, maxrss KiB).
