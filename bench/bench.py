@@ -172,9 +172,23 @@ http {
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n):
+    """n different free ports: each is held until all are found (one at
+    a time, the kernel once gave lighttpd's two ports the same number, and
+    every request went to the old rows' installation)."""
+    held = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
 
 
 def wait_for(pred, timeout, what):
@@ -530,8 +544,7 @@ class Bench:
         /trivial/ and the durable floor at /floor/, the same number of
         processes each, on Unix sockets; the old-rows installation's
         hookfan.fcgi on a second port."""
-        self.empty.port = free_port()
-        self.old.port = free_port()
+        self.empty.port, self.old.port = free_ports(2)
         d = os.path.join(self.work, "lighttpd")
         os.makedirs(os.path.join(d, "www"), exist_ok=True)
         conf = os.path.join(d, "lighttpd.conf")
