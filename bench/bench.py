@@ -5,13 +5,22 @@ limits.  bench/run installs the packages and builds hookfan, then runs this.
 Every hookfan figure is printed next to a ceiling measured in the same run:
 
   ingest (trigger API, fan-out 1/3/10) through lighttpd + hookfan.fcgi
-      vs a trivial FastCGI responder behind the same lighttpd, same wrk;
+      vs a trivial FastCGI responder behind the same lighttpd, same wrk,
+      and vs the durable floor (one committed INSERT a request);
+  ingest fan-out 3 with 9,000 deliveries pending on each endpoint
+      vs the same workspaces with none pending, rounds alternating;
   hookfan-sweep draining N due deliveries to a do-nothing receiver (nginx)
-      vs wrk's POST rate to the same receiver;
+      vs wrk's POST rate to the same receiver, without options and with
+      --batch 1000 in alternating rounds;
   end-to-end latency ingest -> receiver with hookfan-sweep --loop;
   ingest and sweep with millions of old deliveries in the tables
       vs the same figures on empty tables;
   peak RSS (VmHWM / ru_maxrss) of a FastCGI process and of the sweep.
+
+The main column runs hookfan on its shipped defaults against MariaDB with
+Debian 12's settings; the tuned column, the same server restarted with a
+large buffer pool and redo log and an SSD's io capacity, and the sweep with
+--batch 1000 --concurrency 64 (the old rows are measured there only).
 
 Everything listens on 127.0.0.1 or Unix sockets in a private work directory,
 every load is bounded in time, and every server started here is stopped at
@@ -43,20 +52,32 @@ from hfids import id_bound, now_ms, sql_id  # noqa: E402
 DB_PASSWORD = "hookfan-bench-pw"
 MiB = 1024 * 1024
 
-# Sizes of a full run and of the smoke run (make check).  The buffer pool
-# holds all the data, as a database sized for it does: the 5 million old
-# deliveries (3.4 GB with their messages and attempts) and the empty
-# installation's rounds, ~4 GB at the end.  Too small a pool is full, and
-# InnoDB writes pages out during the rounds to make room (with 1 GiB
-# ~7,000 per old-rows sweep round, which cost it 10-14% more CPU;
-# bench/README.md); each round's details give the free pages it began with.
-# old_rounds: rounds of each side when old rows and empty tables alternate.
-FULL = dict(wrk_seconds=5, rounds=3, sweep_rounds=3, old_rounds=6, warmup_seconds=2,
-            sweep_deliveries=100000, old_deliveries=5000000, e2e_rate=20, e2e_seconds=10,
-            buffer_pool="6G", log_file_size="1G", sweep_max_seconds=600)
-SMOKE = dict(wrk_seconds=1, rounds=1, sweep_rounds=1, old_rounds=1, warmup_seconds=0,
-             sweep_deliveries=1000, old_deliveries=10000, e2e_rate=10, e2e_seconds=1,
-             buffer_pool="128M", log_file_size="48M", sweep_max_seconds=15)
+# Sizes of a full run and of the smoke run (make check).
+# old_rounds: rounds of each side when old rows and empty tables alternate;
+# backlog_rounds the same for a backlog and none, of backlog_seconds each
+# (shorter than wrk_seconds: a round may add no more than MAX_PENDING -
+# BACKLOG deliveries to an endpoint, so its length sets how many
+# workspaces the backlog needs, and how long making it takes);
+# sweep_rounds the drains of each sweep setting.
+FULL = dict(wrk_seconds=5, rounds=3, sweep_rounds=3, old_rounds=3, backlog_rounds=3,
+            backlog_seconds=3, warmup_seconds=2, sweep_deliveries=100000,
+            old_deliveries=5000000, e2e_rate=20, e2e_seconds=10, sweep_max_seconds=600)
+SMOKE = dict(wrk_seconds=1, rounds=1, sweep_rounds=1, old_rounds=1, backlog_rounds=1,
+             backlog_seconds=1, warmup_seconds=0, sweep_deliveries=1000,
+             old_deliveries=10000, e2e_rate=10, e2e_seconds=1, sweep_max_seconds=15)
+# The tuned column's MariaDB.  Its buffer pool holds all the data, as a
+# database sized for it does: the 5 million old deliveries (3.4 GB with
+# their messages and attempts) and the empty installation's rounds, ~4 GB
+# at the end.  Too small a pool is full, and InnoDB writes pages out during
+# the rounds to make room (with 1 GiB ~7,000 per old-rows sweep round,
+# which cost it 10-14% more CPU; bench/README.md); each round's details
+# give the free pages it began with.  io_capacity: an SSD.
+TUNED = dict(buffer_pool="6G", log_file_size="1G", io_capacity=20000, io_capacity_max=40000)
+SMOKE_TUNED = dict(TUNED, buffer_pool="128M", log_file_size="48M")
+# What a fan-out leaves for a round: the shipped max_pending_per_endpoint,
+# and the backlog the backlog stage puts on each endpoint.
+MAX_PENDING = 10000
+BACKLOG = 9000
 
 # A realistic event: about 300 bytes of JSON.
 PAYLOAD = {"orderId": "ord_2Qx8mV4kT9", "status": "paid", "amount": 4999,
@@ -151,9 +172,23 @@ http {
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n):
+    """n different free ports: each is held until all are found (one at
+    a time, the kernel once gave lighttpd's two ports the same number, and
+    every request went to the old rows' installation)."""
+    held = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
 
 
 def wait_for(pred, timeout, what):
@@ -240,14 +275,17 @@ def foreign_cpu(before):
 
 # ------------------------------------------------------------------ MariaDB
 class MariaDB:
-    def __init__(self, workdir, sizes):
+    def __init__(self, workdir):
         self.dir = os.path.join(workdir, "db")
         self.datadir = os.path.join(self.dir, "data")
         self.socket = os.path.join(self.dir, "mysqld.sock")
-        self.sizes = sizes
         self.proc = None
+        self.tuned = None       # the tuned settings it runs with, if any
+        self.settings = ""      # what the running server reports of its own
 
-    def start(self, databases, template=None):
+    def start(self, databases, template=None, tuned=None):
+        """A new data directory, the server on it (stock, or with the
+        tuned settings), the hookfan account and the databases."""
         os.makedirs(self.dir, exist_ok=True)
         if template and os.path.isdir(os.path.join(template, "mysql")):
             shutil.copytree(template, self.datadir, symlinks=True)
@@ -260,28 +298,7 @@ class MariaDB:
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0:
                 raise StageError("mariadb-install-db failed: " + r.stderr[-500:])
-        # Durable: a 2xx is a promise, so every commit reaches the disk
-        # (innodb_flush_log_at_trx_commit=1, doublewrite on, no binlog).
-        cmd = [find("mariadbd", "mysqld"), "--no-defaults",
-               "--datadir=" + self.datadir, "--socket=" + self.socket,
-               "--skip-networking", "--skip-name-resolve", "--skip-log-bin",
-               "--pid-file=" + os.path.join(self.dir, "pid"),
-               "--log-error=" + os.path.join(self.dir, "error.log"),
-               "--innodb-flush-log-at-trx-commit=1", "--innodb-doublewrite=1",
-               "--innodb-buffer-pool-size=" + self.sizes["buffer_pool"],
-               "--innodb-log-file-size=" + self.sizes["log_file_size"],
-               "--innodb-io-capacity=20000", "--innodb-io-capacity-max=40000",
-               "--max-connections=1000", "--max-allowed-packet=64M"]
-        if os.geteuid() == 0:
-            cmd.append("--user=root")
-        self.proc = spawn(self.dir, "mariadbd", cmd)
-
-        def answers():
-            if self.proc.poll() is not None:
-                raise StageError("mariadbd exited: " + self.error_log())
-            return subprocess.run(self.client() + ["-e", "SELECT 1"],
-                                  capture_output=True).returncode == 0
-        wait_for(answers, 120, "mariadbd")
+        self.launch(tuned)
         self.sql("CREATE USER 'hookfan'@'localhost' IDENTIFIED BY '%s';" % DB_PASSWORD +
                  "".join("CREATE DATABASE %s CHARACTER SET utf8mb4;"
                          "GRANT ALL ON %s.* TO 'hookfan'@'localhost';" % (d, d)
@@ -289,6 +306,48 @@ class MariaDB:
         # The durable floor's table (commit_fcgi prepares its INSERT at start).
         self.sql("CREATE TABLE bench_floor (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
                  " body MEDIUMTEXT NOT NULL) ENGINE=InnoDB")
+
+    def launch(self, tuned=None):
+        """mariadbd on the data directory.  Stock: what running in the
+        scratch directory needs, and what Debian 12's 50-server.cnf sets
+        (the character set; the rest of it is paths); MariaDB's defaults
+        otherwise, durable among them (innodb_flush_log_at_trx_commit=1,
+        doublewrite; Debian ships no binary log).  tuned: a dict of
+        buffer_pool, log_file_size, io_capacity, io_capacity_max."""
+        cmd = [find("mariadbd", "mysqld"), "--no-defaults",
+               "--datadir=" + self.datadir, "--socket=" + self.socket,
+               "--skip-networking", "--skip-log-bin",
+               "--pid-file=" + os.path.join(self.dir, "pid"),
+               "--log-error=" + os.path.join(self.dir, "error.log"),
+               "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"]
+        if tuned:
+            cmd += ["--innodb-buffer-pool-size=" + tuned["buffer_pool"],
+                    "--innodb-log-file-size=" + tuned["log_file_size"],
+                    "--innodb-io-capacity=%d" % tuned["io_capacity"],
+                    "--innodb-io-capacity-max=%d" % tuned["io_capacity_max"]]
+        if os.geteuid() == 0:
+            cmd.append("--user=root")
+        self.proc = spawn(self.dir, "mariadbd", cmd)
+        self.tuned = tuned
+
+        def answers():
+            if self.proc.poll() is not None:
+                raise StageError("mariadbd exited: " + self.error_log())
+            return subprocess.run(self.client() + ["-e", "SELECT 1"],
+                                  capture_output=True).returncode == 0
+        wait_for(answers, 120, "mariadbd")
+        self.settings = self.sql(
+            "SELECT CONCAT('buffer pool ', @@innodb_buffer_pool_size DIV 1048576, 'M, redo log ',"
+            " @@innodb_log_file_size DIV 1048576, 'M, innodb_io_capacity ', @@innodb_io_capacity,"
+            " '/', @@innodb_io_capacity_max, ', innodb_flush_log_at_trx_commit=',"
+            " @@innodb_flush_log_at_trx_commit, ', doublewrite ', @@innodb_doublewrite,"
+            " ', log_bin ', @@log_bin, ', max_connections ', @@max_connections)", db=None).strip()
+
+    def restart(self, tuned=None):
+        """A clean shutdown, then the server again on the same data."""
+        stop(self.proc, 300)
+        _procs.remove(self.proc)
+        self.launch(tuned)
 
     def error_log(self):
         try:
@@ -346,7 +405,9 @@ class Install:
         self.db = db
         self.config = config
         self.port = None        # lighttpd's port for its hookfan.fcgi
-        self.ws = {}            # fan-out (or "e2e") -> id, endpoints, key
+        # fan-out (or "e2e", "backlog") -> workspaces, each a dict of id,
+        # endpoints, key: the load of a round is spread over them.
+        self.ws = {}
 
 
 class Bench:
@@ -356,12 +417,14 @@ class Bench:
         self.sizes = dict(SMOKE if args.smoke else FULL)
         if args.old_deliveries is not None:
             self.sizes["old_deliveries"] = args.old_deliveries
+        self.tuned = dict(SMOKE_TUNED if args.smoke else TUNED)
         if args.buffer_pool:
-            self.sizes["buffer_pool"] = args.buffer_pool
+            self.tuned["buffer_pool"] = args.buffer_pool
         if args.sweep_deliveries is not None:
             self.sizes["sweep_deliveries"] = args.sweep_deliveries
         if args.wrk_seconds is not None:
             self.sizes["wrk_seconds"] = args.wrk_seconds
+            self.sizes["backlog_seconds"] = min(args.wrk_seconds, self.sizes["backlog_seconds"])
         self.build = os.path.abspath(args.builddir)
         self.src = os.path.abspath(args.srcdir)
         self.work = os.path.abspath(args.workdir)
@@ -377,6 +440,7 @@ class Bench:
         self.fig = {}           # figures by name, for ratios
         self.fcgi_hwm = 0
         self.notes = []
+        self.db_settings = {}   # "stock", "tuned": what each server reported
         self.prefix = {"msg": "msg", "del": "del", "att": "att"}
         self.empty = Install("empty", "hookfan", os.path.join(self.work, "hookfan.conf"))
         self.old = Install("old", "hookfan_old", os.path.join(self.work, "hookfan-old.conf"))
@@ -421,17 +485,18 @@ class Bench:
 
     # ------------------------------------------------------------ servers
     def start_db(self):
-        self.db = MariaDB(self.work, self.sizes)
+        self.db = MariaDB(self.work)
         self.db.start([i.db for i in self.installs], self.args.db_template)
+        self.db_settings = {"stock": self.db.settings}
         for inst in self.installs:
             self.migrate(inst)
 
     def migrate(self, inst):
+        # The connection and the receiver's address on 127.0.0.1, nothing
+        # tuned: max_pending_per_endpoint and the rest are hookfan's defaults.
         settings = {"db_socket": self.db.socket, "db_name": inst.db,
                     "db_user": "hookfan", "db_password": DB_PASSWORD,
-                    "allow_private_targets": "yes",
-                    # Deliveries pile up while ingest is measured alone.
-                    "max_pending_per_endpoint": "0"}
+                    "allow_private_targets": "yes"}
         while True:
             self.write_config(inst, settings)
             r = subprocess.run([self.admin_bin, "--config", inst.config, "migrate"],
@@ -464,13 +529,22 @@ class Bench:
         if self.nginx.poll() is not None:
             raise StageError("nginx did not start: " + open(d + "/nginx.log").read()[-500:])
 
+    def restart_tuned(self):
+        """MariaDB again on the same data with the tuned settings; lighttpd
+        again, so that every FastCGI process connects to it afresh."""
+        stop(self.lighttpd)
+        _procs.remove(self.lighttpd)
+        self.db.restart(self.tuned)
+        self.db_settings["tuned"] = self.db.settings
+        self.start_lighttpd()
+        log("MariaDB restarted: " + self.db.settings)
+
     def start_lighttpd(self):
         """lighttpd with hookfan.fcgi at /, the trivial responder at
         /trivial/ and the durable floor at /floor/, the same number of
         processes each, on Unix sockets; the old-rows installation's
         hookfan.fcgi on a second port."""
-        self.empty.port = free_port()
-        self.old.port = free_port()
+        self.empty.port, self.old.port = free_ports(2)
         d = os.path.join(self.work, "lighttpd")
         os.makedirs(os.path.join(d, "www"), exist_ok=True)
         conf = os.path.join(d, "lighttpd.conf")
@@ -571,29 +645,51 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
 
     # ------------------------------------------------------------ setup
     def setup_tenants(self, inst):
-        """Workspaces with 1, 3 and 10 endpoints on the receiver, one with
-        an endpoint on the e2e receiver, and a key each."""
+        """For each fan-out 1, 3 and 10, --ingest-workspaces workspaces with
+        that many endpoints on the receiver; one with an endpoint on the
+        e2e receiver; a key each.  An ingest round spreads its requests
+        over a fan-out's workspaces, so that no endpoint reaches
+        max_pending_per_endpoint in a round."""
         for fanout in (1, 3, 10):
-            ws = self.admin(inst, "workspace", "create", "--name", "bench-fanout-%d" % fanout)["id"]
-            eps = [self.admin(inst, "endpoint", "create", "--workspace", ws, "--url",
-                              "http://127.0.0.1:%d/hook/f%d/%d" % (self.nginx_port, fanout, i))["id"]
-                   for i in range(fanout)]
-            key = self.admin(inst, "key", "create", "--workspace", ws)["key"]
-            inst.ws[fanout] = {"id": ws, "endpoints": eps, "key": key}
-        ws = self.admin(inst, "workspace", "create", "--name", "bench-e2e")["id"]
-        ep = self.admin(inst, "endpoint", "create", "--workspace", ws, "--url",
-                        "http://127.0.0.1:%d/e2e" % self.e2e_port)["id"]
+            inst.ws[fanout] = [self.make_workspace(inst, "bench-fanout-%d-%d" % (fanout, n),
+                                                   ["/hook/f%d/%d/%d" % (fanout, n, i)
+                                                    for i in range(fanout)])
+                               for n in range(self.args.ingest_workspaces)]
+        inst.ws["e2e"] = [self.make_workspace(inst, "bench-e2e", ["/e2e"], self.e2e_port)]
+
+    def make_workspace(self, inst, name, paths, port=None, event_type=None):
+        """A workspace with an endpoint at each path of the receiver (or of
+        port), subscribed to event_type if given (else to every event), and
+        a key."""
+        ws = self.admin(inst, "workspace", "create", "--name", name)["id"]
+        only = ["--event-type", event_type] if event_type else []
+        eps = [self.admin(inst, "endpoint", "create", "--workspace", ws, "--url",
+                          "http://127.0.0.1:%d%s" % (port or self.nginx_port, path), *only)["id"]
+               for path in paths]
         key = self.admin(inst, "key", "create", "--workspace", ws)["key"]
-        inst.ws["e2e"] = {"id": ws, "endpoints": [ep], "key": key}
+        return {"id": ws, "endpoints": eps, "key": key}
 
     def settle(self, what, timeout=120):
         """Let InnoDB finish what the last writes left it -- dirty pages to
         flush, old row versions to purge -- so that it does not run during
         the next measurement (the retire UPDATE before an old-rows round
-        left both, and moved that figure by 10-15% either way)."""
-        self.db.sql("SET GLOBAL innodb_max_dirty_pages_pct = 0; "
-                    "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0", db=None)
+        left both, and moved that figure by 10-15% either way).  Meanwhile
+        InnoDB may write as fast as the tuned server does: at the stock
+        innodb_io_capacity (200) each step of a smoke run's backlog took
+        11-18 s to flush; the rounds run with the server's own."""
+        io = self.db.sql("SELECT @@innodb_io_capacity, @@innodb_io_capacity_max",
+                         db=None).split()
+        self.db.sql("SET GLOBAL innodb_io_capacity_max = %d; SET GLOBAL innodb_io_capacity = %d;"
+                    "SET GLOBAL innodb_max_dirty_pages_pct = 0; "
+                    "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0"
+                    % (max(int(io[1]), TUNED["io_capacity_max"]),
+                       max(int(io[0]), TUNED["io_capacity"])), db=None)
+        started = time.monotonic()
         try:
+            # The history list counts transactions, not rows: one UPDATE of
+            # 400,000 rows is one entry, whose purge would run during the
+            # round.  This waits for all of it (MariaDB 10.5.7 and later).
+            self.db.sql("SET GLOBAL innodb_max_purge_lag_wait = 0", db=None)
             wait_for(lambda: self.db.status("Innodb_buffer_pool_pages_dirty") < 1000
                      and self.db.status("Innodb_history_list_length") < 1000,
                      timeout, "InnoDB to flush and purge " + what)
@@ -603,7 +699,11 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
                 self.db.status("Innodb_history_list_length")))
         finally:
             self.db.sql("SET GLOBAL innodb_max_dirty_pages_pct = 90; "
-                        "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0", db=None)
+                        "SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0; "
+                        "SET GLOBAL innodb_io_capacity = %s; SET GLOBAL innodb_io_capacity_max = %s"
+                        % (io[0], io[1]), db=None)
+            if time.monotonic() - started > 2:
+                log("InnoDB flushed and purged %s in %.1fs" % (what, time.monotonic() - started))
 
     def reset_traffic(self, inst):
         """Start a round with nothing due: the empty installation's tables
@@ -635,7 +735,9 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         seconds = seconds or self.sizes["wrk_seconds"]
         env = dict(os.environ)
         env["BENCH_BODY"] = body
-        env["BENCH_KEY"] = key or ""
+        # One key, or a list: post.lua then sends them in turn.
+        env["BENCH_KEY"] = key if isinstance(key, str) else ""
+        env["BENCH_KEYS"] = "\n".join(key) if isinstance(key, list) else ""
         env["BENCH_HEADERS"] = headers
         cmd = [find("wrk"), "-t%d" % threads, "-c%d" % (connections or self.conns),
                "-d%ds" % seconds, "--timeout", "10s", "--latency",
@@ -672,11 +774,11 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
     def ingest_body(self):
         return json.dumps({"payload": PAYLOAD}, separators=(",", ":"))
 
-    def probe_ingest(self, inst, fanout, event):
-        """One request by hand: 202 with one delivery per endpoint."""
+    def post_ingest(self, inst, ws, event):
+        """One request by hand; returns the 202's JSON."""
         c = http.client.HTTPConnection("127.0.0.1", inst.port, timeout=30)
         c.request("POST", "/api/ingest/event/" + event, self.ingest_body(),
-                  {"Authorization": "Bearer " + inst.ws[fanout]["key"],
+                  {"Authorization": "Bearer " + ws["key"],
                    "Content-Type": "application/json"})
         resp = c.getresponse()
         text = resp.read().decode(errors="replace")
@@ -684,11 +786,57 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         if resp.status != 202:
             raise StageError("ingest answered %d: %s" % (resp.status, text[:300]))
         try:
-            ids = json.loads(text).get("deliveryIds")
+            return json.loads(text)
         except ValueError:
             raise StageError("ingest answered non-JSON: " + text[:300])
-        if ids is None or len(ids) != fanout:
-            raise StageError("fan-out %d queued %r" % (fanout, ids))
+
+    def probe_ingest(self, inst, ws, event):
+        """One request by hand: 202 with one delivery per endpoint."""
+        ids = self.post_ingest(inst, ws, event).get("deliveryIds")
+        if ids is None or len(ids) != len(ws["endpoints"]):
+            raise StageError("fan-out %d queued %r" % (len(ws["endpoints"]), ids))
+
+    def keys(self, workspaces):
+        return [ws["key"] for ws in workspaces]
+
+    def check_nothing_refused(self, inst, w, since_ms, workspaces, what):
+        """A round that met the backlog cap measured refusals, not ingest:
+        every message it stored since since_ms must have one delivery per
+        endpoint of its workspace (none left out as endpoint_backlog_full,
+        none 'failed'), and no endpoint may have reached
+        max_pending_per_endpoint.  Adds the round's counts to w."""
+        if w["non2xx"] or w["errors"]:
+            raise StageError("%s: %d non-2xx, %d socket errors of %d"
+                             % (what, w["non2xx"], w["errors"], w["requests"]))
+        fanout = len(workspaces[0]["endpoints"])
+        # One statement, one snapshot: a message commits with its deliveries.
+        # Requests still in flight when wrk stopped commit meanwhile: wait.
+        query = ("SELECT (SELECT COUNT(*) FROM messages WHERE id >= %s),"
+                 " (SELECT COUNT(*) FROM messages WHERE id >= %s AND status = 'failed'),"
+                 " (SELECT COUNT(*) FROM deliveries WHERE id >= %s)"
+                 % (sql_str(id_bound(self.prefix["msg"], since_ms)),
+                    sql_str(id_bound(self.prefix["msg"], since_ms)),
+                    sql_str(id_bound(self.prefix["del"], since_ms))))
+        counts, deadline = None, time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            last, counts = counts, [int(x) for x in self.db.sql(query, inst.db).split()]
+            if counts == last:
+                break
+        w["stored_messages"], failed, w["stored_deliveries"] = counts
+        eps = ", ".join(sql_str(e) for ws in workspaces for e in ws["endpoints"])
+        w["max_pending"] = int(self.db.value(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id IN (%s) AND status = 'pending'"
+            " GROUP BY endpoint_id ORDER BY n DESC LIMIT 1" % eps, inst.db) or 0)
+        if (failed or w["stored_messages"] < w["requests"]
+                or w["stored_deliveries"] != w["stored_messages"] * fanout):
+            raise StageError("%s: %d requests answered, %d messages stored (%d failed) with "
+                             "%d deliveries at fan-out %d: refused for backlog?"
+                             % (what, w["requests"], w["stored_messages"], failed,
+                                w["stored_deliveries"], fanout))
+        if w["max_pending"] >= MAX_PENDING:
+            raise StageError("%s: an endpoint reached %d pending deliveries, the cap: spread "
+                             "the load over more workspaces" % (what, w["max_pending"]))
 
     # ------------------------------------------------------------ stages
     def stage_trivial(self):
@@ -701,7 +849,7 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
                              % (w["non2xx"], w["errors"]))
         self.fig["trivial"] = w
 
-    def stage_floor(self):
+    def stage_floor(self, name="floor"):
         """The least a durable ingest does: one committed INSERT per request."""
         url = "http://127.0.0.1:%d/floor/api/ingest/event/bench.floor" % self.empty.port
         if self.sizes["warmup_seconds"]:
@@ -721,55 +869,51 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         if stored < answered:
             raise StageError("durable floor: %d requests answered 202, %d rows stored"
                              % (answered, stored))
-        self.fig["floor"] = w
+        self.fig[name] = w
 
     def best_of(self, measure):
         return fastest([measure() for _ in range(self.sizes["rounds"])], "rps")
 
-    def alternate(self, measure):
-        """measure(install) for the empty and the old installation in turn,
-        old_rounds times each, the order reversed every round (ABBA), so
-        that a drift of the machine during the rounds weighs on both alike.
-        Returns each installation's runs by tag."""
-        runs = {inst.tag: [] for inst in self.installs}
-        for i in range(self.sizes["old_rounds"]):
-            for inst in self.installs if i % 2 == 0 else self.installs[::-1]:
-                runs[inst.tag].append(measure(inst))
+    def alternate(self, measure, sides=None, rounds=None):
+        """measure(side) for two sides in turn (by default the empty and the
+        old installation), rounds times each (old_rounds), the order
+        reversed every round (ABBA), so that a drift of the machine during
+        the rounds weighs on both alike.  sides: (tag, side) pairs.
+        Returns each side's runs by tag, in order: the i-th of each side
+        ran back to back, a pair."""
+        sides = sides or [(inst.tag, inst) for inst in self.installs]
+        runs = {tag: [] for tag, _ in sides}
+        for i in range(rounds or self.sizes["old_rounds"]):
+            for tag, side in sides if i % 2 == 0 else sides[::-1]:
+                runs[tag].append(measure(side))
         return runs
 
-    def ingest_url(self, inst, fanout):
-        return "http://127.0.0.1:%d/api/ingest/event/bench.fanout%d" % (inst.port, fanout)
+    def ingest_url(self, inst, event):
+        return "http://127.0.0.1:%d/api/ingest/event/%s" % (inst.port, event)
 
     def warm_ingest(self, inst, fanout):
         """A request checked by hand, then load that is not measured."""
         self.reset_traffic(inst)
-        self.probe_ingest(inst, fanout, "bench.fanout%d" % fanout)
+        event = "bench.fanout%d" % fanout
+        self.probe_ingest(inst, inst.ws[fanout][0], event)
         if self.sizes["warmup_seconds"]:
-            self.wrk(self.ingest_url(inst, fanout), self.ingest_body(), inst.ws[fanout]["key"],
-                     seconds=self.sizes["warmup_seconds"])
+            self.wrk(self.ingest_url(inst, event), self.ingest_body(),
+                     self.keys(inst.ws[fanout]), seconds=self.sizes["warmup_seconds"])
 
     def ingest_round(self, inst, fanout):
         """One measured round, from the tables the installation starts
         every round with: emptied, or its old rows only."""
         self.reset_traffic(inst)
         self.settle("before ingest fan-out %d" % fanout)
-        due = "SELECT COUNT(*) FROM deliveries WHERE due_at IS NOT NULL"
-        before = int(self.db.value(due, inst.db))
-        w = self.wrk(self.ingest_url(inst, fanout), self.ingest_body(), inst.ws[fanout]["key"])
-        if w["non2xx"] or w["errors"]:
-            raise StageError("ingest fan-out %d: %d non-2xx, %d socket errors of %d"
-                             % (fanout, w["non2xx"], w["errors"], w["requests"]))
-        # Every answered request stored its deliveries (+ those in flight).
-        w["stored_deliveries"] = int(self.db.value(due, inst.db)) - before
-        if w["stored_deliveries"] < w["requests"] * fanout:
-            raise StageError("ingest fan-out %d: %d requests but %d deliveries stored"
-                             % (fanout, w["requests"], w["stored_deliveries"]))
+        since = now_ms()
+        w = self.wrk(self.ingest_url(inst, "bench.fanout%d" % fanout), self.ingest_body(),
+                     self.keys(inst.ws[fanout]))
+        self.check_nothing_refused(inst, w, since, inst.ws[fanout], "ingest fan-out %d" % fanout)
         return w
 
-    def stage_ingest(self, fanout):
+    def stage_ingest(self, fanout, name="ingest%d_empty"):
         self.warm_ingest(self.empty, fanout)
-        self.fig["ingest%d_empty" % fanout] = self.best_of(
-            lambda: self.ingest_round(self.empty, fanout))
+        self.fig[name % fanout] = self.best_of(lambda: self.ingest_round(self.empty, fanout))
         self.sample_fcgi_rss()
 
     def stage_old_ingest(self):
@@ -781,18 +925,154 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
                               lambda runs: fastest(runs, "rps"))
         self.sample_fcgi_rss()
 
+    # ------------------------------------------------------------ backlog
+    def stage_backlog(self):
+        """The backlog of issue 18: workspaces with 3 endpoints on
+        order.paid, BACKLOG deliveries pending on each endpoint and not
+        due (an endpoint that is down: retried in 30-60 minutes), against
+        the same workspaces with none pending (the same deliveries marked
+        delivered), in alternating rounds with the shipped
+        max_pending_per_endpoint.  Each round's deliveries are deleted
+        after it, so every round starts from exactly BACKLOG (or none) a
+        endpoint, and spreads its load over enough workspaces that no
+        endpoint reaches the cap."""
+        inst = self.empty
+        self.reset_traffic(inst)
+        workspaces = [self.make_workspace(inst, "bench-backlog-%d" % n,
+                                          ["/hook/backlog/%d/%d" % (n, i) for i in range(3)],
+                                          event_type="order.paid")
+                      for n in range(self.backlog_workspace_count())]
+        started = time.monotonic()
+        for ws in workspaces:
+            self.fill_backlog(inst, ws, BACKLOG)
+        self.backlog_state = "backlog"
+        self.check_cap_enforced(inst)
+        fill = time.monotonic() - started
+        # One round that is not measured, with the backlog as made.
+        self.backlog_round(inst, workspaces, "backlog", self.sizes["warmup_seconds"] or 1)
+        runs = self.alternate(lambda side: self.backlog_round(inst, workspaces, side,
+                                                              self.sizes["backlog_seconds"]),
+                              [("none", "none"), ("backlog", "backlog")],
+                              self.sizes["backlog_rounds"])
+        self.paired_figures("backlog3_none", runs["none"], "backlog3", runs["backlog"], "rps",
+                            lambda r: fastest(r, "rps"))
+        self.fig["backlog3"].update(workspaces=len(workspaces), fill_seconds=fill)
+        self.sample_fcgi_rss()
+
+    def backlog_workspace_count(self):
+        """Enough workspaces that a round, spread over them evenly, adds
+        fewer than MAX_PENDING - BACKLOG deliveries to any endpoint: from
+        the faster of the fan-out-3 rate measured before and a short run
+        now, twice over: a busy machine reads either low (a 1 s run read
+        half the rate of the rounds after it, which came within 9% of the
+        cap with 1.5 times)."""
+        if self.args.backlog_workspaces:
+            return self.args.backlog_workspaces
+        self.warm_ingest(self.empty, 3)
+        now = self.wrk(self.ingest_url(self.empty, "bench.fanout3"), self.ingest_body(),
+                       self.keys(self.empty.ws[3]), seconds=1)
+        self.reset_traffic(self.empty)
+        rate = max(now["rps"], self.fig.get("ingest3_empty", now)["rps"])
+        per_round = 2 * rate * self.sizes["backlog_seconds"]
+        return max(2, int(per_round / (0.95 * (MAX_PENDING - BACKLOG))) + 1)
+
+    def fill_backlog(self, inst, ws, n, marker="order.paid"):
+        """n messages of the workspace, made over the last 30 minutes, each
+        with a delivery to every endpoint: pending, 2 attempts answered
+        503, the next one due in 30 to 60 minutes.  (No attempts rows:
+        ingest does not read them.)"""
+        start = now_ms() - 30 * 60 * 1000
+        self.insert_pending(inst, ws, n, start, 30 * 60 * 1000 // n, marker, attempts=2,
+                            due="FROM_UNIXTIME(x.ms / 1000) + INTERVAL 60 MINUTE",
+                            last_status="503")
+
+    def pending_counts(self, inst, workspaces):
+        """Pending deliveries per endpoint of the workspaces (0 for none)."""
+        eps = [e for ws in workspaces for e in ws["endpoints"]]
+        counts = dict.fromkeys(eps, 0)
+        for line in self.db.sql("SELECT endpoint_id, COUNT(*) FROM deliveries WHERE endpoint_id"
+                                " IN (%s) AND status = 'pending' GROUP BY endpoint_id"
+                                % ", ".join(sql_str(e) for e in eps), inst.db).splitlines():
+            ep, n = line.split("\t")
+            counts[ep] = int(n)
+        return counts
+
+    def check_cap_enforced(self, inst):
+        """The backlog is made in SQL: check that hookfan counts such rows
+        against its cap, or the backlog rounds would measure no backlog.
+        A workspace whose one endpoint has MAX_PENDING of them must be
+        refused as endpoint_backlog_full."""
+        ws = self.make_workspace(inst, "bench-backlog-full", ["/hook/backlog/full"],
+                                 event_type="order.paid")
+        self.fill_backlog(inst, ws, MAX_PENDING)
+        answer = self.post_ingest(inst, ws, "order.paid")
+        codes = [f.get("code") for f in answer.get("failures") or []]
+        if answer.get("deliveryIds") or codes != ["endpoint_backlog_full"]:
+            raise StageError("an endpoint with %d pending deliveries made in SQL was not "
+                             "refused as endpoint_backlog_full: %r" % (MAX_PENDING, answer))
+
+    def set_backlog(self, inst, workspaces, side):
+        """Mark the workspaces' deliveries pending again (their retry 30-60
+        minutes after they were made) or delivered, and check that every
+        endpoint has exactly BACKLOG pending, or none."""
+        eps = ", ".join(sql_str(e) for ws in workspaces for e in ws["endpoints"])
+        if side != self.backlog_state:
+            if side == "backlog":
+                change = ("status = 'pending', due_at = created_at + INTERVAL 60 MINUTE, "
+                          "last_status_code = 503")
+            else:
+                change = "status = 'succeeded', due_at = NULL, last_status_code = 200"
+            started = time.monotonic()
+            self.db.sql("UPDATE deliveries SET %s WHERE endpoint_id IN (%s)" % (change, eps),
+                        inst.db)
+            self.backlog_state = side
+            log("backlog: %s in %.1fs" % (side, time.monotonic() - started))
+        want = BACKLOG if side == "backlog" else 0
+        counts = self.pending_counts(inst, workspaces)
+        if set(counts.values()) != {want}:
+            raise StageError("backlog: wanted %d pending on each endpoint, found %s"
+                             % (want, sorted(set(counts.values()))))
+
+    def backlog_round(self, inst, workspaces, side, seconds):
+        """A round of fan-out 3 over the workspaces, with the backlog or
+        none; then what it stored is deleted."""
+        self.set_backlog(inst, workspaces, side)
+        self.settle("before ingest with %s backlog" % side)
+        since = now_ms()
+        try:
+            w = self.wrk(self.ingest_url(inst, "order.paid"), self.ingest_body(),
+                         self.keys(workspaces), seconds=seconds)
+            self.check_nothing_refused(inst, w, since, workspaces,
+                                       "ingest fan-out 3 with %s backlog" % side)
+        finally:
+            self.db.sql("DELETE FROM deliveries WHERE id >= %s; DELETE FROM messages WHERE "
+                        "id >= %s AND workspace_id IN (%s)"
+                        % (sql_str(id_bound(self.prefix["del"], since)),
+                           sql_str(id_bound(self.prefix["msg"], since)),
+                           ", ".join(sql_str(ws["id"]) for ws in workspaces)), inst.db)
+        return w
+
     def old_rows_figures(self, name, rate, measure, summary):
         """NAME_old and NAME_control (no old rows) from alternating rounds;
         NAME_old also gets the cost of the old rows (paired_cost) and each
         pair of rounds' cost."""
         runs = self.alternate(measure)
-        self.fig[name + "_old"] = summary(runs["old"])
-        self.fig[name + "_control"] = summary(runs["empty"])
-        self.fig[name + "_old"]["cost"] = paired_cost(runs, rate)
-        for inst in self.installs:
-            self.fig[name + "_" + ("old" if inst is self.old else "control")][
-                "median_rate"] = statistics.median(r[rate] for r in runs[inst.tag])
-        self.fig[name + "_old"]["round_costs"] = round_costs(runs, rate)
+        self.paired_figures(name + "_control", runs["empty"], name + "_old", runs["old"],
+                            rate, summary)
+
+    def paired_figures(self, base_name, base, other_name, other, rate, summary):
+        """The figures of two sides measured in alternating rounds: each
+        side's summary(runs) with its median round (rate, and p50/p99 if
+        the runs have them); the other side's also the paired cost (the
+        median of the pairs' costs) and each pair's."""
+        for name, runs in ((base_name, base), (other_name, other)):
+            self.fig[name] = summary(runs)
+            self.fig[name]["median_rate"] = statistics.median(r[rate] for r in runs)
+            for p in ("p50", "p99"):
+                if all(r.get(p) is not None for r in runs):
+                    self.fig[name]["median_" + p] = statistics.median(r[p] for r in runs)
+        self.fig[other_name]["cost"] = paired_cost(base, other, rate)
+        self.fig[other_name]["round_costs"] = round_costs(base, other, rate)
 
     def stage_receiver_ceiling(self):
         body = json.dumps(PAYLOAD, separators=(",", ":"))
@@ -811,36 +1091,48 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
 
     def prepare_due(self, inst, n, marker):
         """N pending deliveries, due in the past, 10 per message, to the
-        fan-out-10 workspace's endpoints on the receiver."""
-        ws = inst.ws[10]
+        first fan-out-10 workspace's endpoints on the receiver."""
+        ws = inst.ws[10][0]
         per = len(ws["endpoints"])
         msgs = (n + per - 1) // per
         start = now_ms() - msgs * 10 - 60000
+        self.insert_pending(inst, ws, msgs, start, 10, marker, limit=n)
+        due = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at <= NOW(3) "
+                                "AND status = 'pending'", inst.db))
+        if due != n:
+            raise StageError("prepared %d due deliveries, wanted %d" % (due, n))
+        return start
+
+    def insert_pending(self, inst, ws, msgs, start, step, marker, limit=None, attempts=0,
+                       due="FROM_UNIXTIME(x.ms / 1000)", last_status="NULL"):
+        """msgs pending messages of the workspace with event type marker,
+        made from unix ms start on, one every step ms, each with a pending
+        delivery to every endpoint of the workspace (at most limit in
+        all): attempts already made, the last answered last_status, due at
+        due (SQL of x.ms, the delivery's creation time in ms)."""
         eps = ", ".join(sql_str(e) for e in ws["endpoints"])
         self.db.sql("""
 SET foreign_key_checks = 0; SET unique_checks = 0;
 INSERT INTO messages (id, workspace_id, event_type, payload, status, created_at, updated_at)
 SELECT %(mid)s, %(ws)s, %(marker)s, %(payload)s, 'pending',
        FROM_UNIXTIME(t.ms / 1000), FROM_UNIXTIME(t.ms / 1000)
-FROM (SELECT seq, %(start)d + seq * 10 AS ms FROM seq_0_to_%(last)d) t;
-INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts, due_at, created_at, updated_at)
-SELECT %(did)s, x.mid, x.ep, 'pending', 0, FROM_UNIXTIME(x.ms / 1000),
+FROM (SELECT seq, %(start)d + seq * %(step)d AS ms FROM seq_0_to_%(last)d) t;
+INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts, due_at,
+                        last_status_code, created_at, updated_at)
+SELECT %(did)s, x.mid, x.ep, 'pending', %(attempts)d, %(due)s, %(last_status)s,
        FROM_UNIXTIME(x.ms / 1000), FROM_UNIXTIME(x.ms / 1000)
 FROM (SELECT m.id AS mid, ELT(s.seq + 1, %(eps)s) AS ep,
              CAST(UNIX_TIMESTAMP(m.created_at) * 1000 AS UNSIGNED) + s.seq AS ms
       FROM messages m JOIN seq_0_to_%(plast)d s
       WHERE m.workspace_id = %(ws)s AND m.created_at >= FROM_UNIXTIME(%(start)d / 1000)
         AND m.event_type = %(marker)s AND m.status = 'pending') x
-LIMIT %(n)d;
+%(limit)s;
 """ % {"mid": sql_id(self.prefix["msg"], "t.ms"), "ws": sql_str(ws["id"]),
-            "payload": payload_sql("t.seq"), "start": start, "last": msgs - 1,
-            "did": sql_id(self.prefix["del"], "x.ms"), "eps": eps, "plast": per - 1,
-            "n": n, "marker": sql_str(marker)}, inst.db)
-        due = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at <= NOW(3) "
-                                "AND status = 'pending'", inst.db))
-        if due != n:
-            raise StageError("prepared %d due deliveries, wanted %d" % (due, n))
-        return start
+            "marker": sql_str(marker), "payload": payload_sql("t.seq"), "start": start,
+            "step": step, "last": msgs - 1, "did": sql_id(self.prefix["del"], "x.ms"),
+            "attempts": attempts, "due": due, "last_status": last_status, "eps": eps,
+            "plast": len(ws["endpoints"]) - 1,
+            "limit": "LIMIT %d" % limit if limit else ""}, inst.db)
 
     def run_sweep(self, inst, extra=(), timeout=None, profile=None):
         """Run hookfan-sweep to completion; returns (seconds, rc, maxrss KiB).
@@ -893,17 +1185,31 @@ LIMIT %(n)d;
         return p
 
     def stage_sweep(self):
-        """The fastest of sweep_rounds drains; peak RSS of all."""
-        self.fig["sweep_empty"] = self.sweep_figure(
-            [self.sweep_once(self.empty) for _ in range(self.sizes["sweep_rounds"])])
+        """hookfan-sweep without options (its default --batch) and with
+        --batch 1000, in alternating rounds, sweep_rounds drains each: the
+        fastest drain of each, and the paired cost of --batch 1000."""
+        extra = self.args.sweep_args.split()
+        runs = self.alternate(lambda args: self.sweep_once(self.empty, extra + args),
+                              [("default", []), ("batch1000", ["--batch", "1000"])],
+                              self.sizes["sweep_rounds"])
+        self.paired_figures("sweep_empty", runs["default"], "sweep_batch1000",
+                            runs["batch1000"], "rate", self.sweep_figure)
+
+    def stage_tuned_sweep(self):
+        """The fastest of sweep_rounds drains with --tuned-sweep-args."""
+        tuned = self.args.tuned_sweep_args.split()
+        self.fig["sweep_tuned"] = self.sweep_figure(
+            [self.sweep_once(self.empty, tuned) for _ in range(self.sizes["sweep_rounds"])])
 
     def stage_old_sweep(self):
         """Drains with the old rows, against drains without them in
         alternating rounds, after one drain of each that is not measured
         (as ingest warms up: the first rounds after the fill ran slower)."""
+        tuned = self.args.tuned_sweep_args.split()
         for inst in self.installs:
-            self.sweep_once(inst)
-        self.old_rows_figures("sweep", "rate", self.sweep_once, self.sweep_figure)
+            self.sweep_once(inst, tuned)
+        self.old_rows_figures("sweep", "rate", lambda inst: self.sweep_once(inst, tuned),
+                              self.sweep_figure)
         self.settle("after the sweep rounds")
         self.fig["btree_levels"] = {inst.tag: self.btree_levels(inst) for inst in self.installs}
 
@@ -941,8 +1247,9 @@ LIMIT %(n)d;
                               % (f["left"], self.sizes["sweep_deliveries"]))
         return f
 
-    def sweep_once(self, inst):
-        """One drain of sweep_deliveries due deliveries."""
+    def sweep_once(self, inst, options):
+        """One drain of sweep_deliveries due deliveries by hookfan-sweep
+        with these options."""
         self.reset_traffic(inst)
         n = self.sizes["sweep_deliveries"]
         started = time.monotonic()
@@ -951,7 +1258,7 @@ LIMIT %(n)d;
         self.prepare_due(inst, n, marker)
         self.settle("the due deliveries")
         log("prepared %d due deliveries in %.1fs" % (n, time.monotonic() - started))
-        elapsed, rc, rss = self.run_sweep(inst, self.args.sweep_args.split(),
+        elapsed, rc, rss = self.run_sweep(inst, options,
                                           profile="sweep-%d-%s" % (self.sweep_round, inst.tag))
         left = int(self.db.value("SELECT COUNT(*) FROM deliveries WHERE due_at IS NOT NULL",
                                  inst.db))
@@ -960,7 +1267,7 @@ LIMIT %(n)d;
             "SELECT COUNT(*) FROM messages m JOIN deliveries d ON d.message_id = m.id "
             "WHERE m.workspace_id = %s AND m.event_type = %s "
             "AND d.status = 'succeeded' AND d.due_at IS NULL"
-            % (sql_str(inst.ws[10]["id"]), sql_str(marker)), inst.db))
+            % (sql_str(inst.ws[10][0]["id"]), sql_str(marker)), inst.db))
         if rc != 0:
             raise StageError("hookfan-sweep exited %d (see %s/sweep.log)" % (rc, self.work))
         if done == 0:
@@ -973,7 +1280,7 @@ LIMIT %(n)d;
     def stage_e2e(self):
         self.reset_traffic(self.empty)
         del self.e2e_arrivals[:]
-        ws = self.empty.ws["e2e"]
+        ws = self.empty.ws["e2e"][0]
         sweep = spawn(self.work, "sweep-loop",
                       [self.sweep_bin, "--config", self.empty.config, "--loop",
                        "--max-seconds", "3600"], env=self.env(self.empty))
@@ -1021,17 +1328,16 @@ LIMIT %(n)d;
     def stage_fill_old(self):
         """Old, finished traffic in the old installation: N deliveries (3 per
         message, succeeded, due_at NULL), their messages, and one attempt
-        each (5% two: a 500 first)."""
+        each (5% two: a 500 first), to the fan-out-3 workspaces' endpoints,
+        each chunk of messages to one workspace in turn."""
         inst = self.old
         self.reset_traffic(inst)
         total = self.sizes["old_deliveries"]
-        ws = inst.ws[3]
         msgs = (total + 2) // 3
         end = now_ms() - 86400 * 1000            # the newest is a day old
         span = 89 * 86400 * 1000                 # 90 days of history
         step = max(10, span // msgs)
         base = end - msgs * step
-        eps = ", ".join(sql_str(e) for e in ws["endpoints"])
         chunk = 50000 if not self.smoke else msgs
         started = time.monotonic()
         session = "SET foreign_key_checks = 0; SET unique_checks = 0;\n"
@@ -1060,6 +1366,8 @@ LIMIT %(n)d;
         def fill_chunk(lo):
             hi = min(msgs, lo + chunk)             # message seqs [lo, hi)
             lo_ms, hi_ms = base + lo * step, base + hi * step
+            ws = inst.ws[3][lo // chunk % len(inst.ws[3])]
+            eps = ", ".join(sql_str(e) for e in ws["endpoints"])
             self.db.sql(session + """
 INSERT INTO messages (id, workspace_id, event_type, payload, status, created_at, updated_at)
 SELECT %(mid)s, %(ws)s, 'order.paid', %(payload)s, 'delivered',
@@ -1148,7 +1456,17 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         self.learn_prefixes()
         if "e2e" in want:
             self.stage("end-to-end with --loop", self.stage_e2e)
-        if "old" in want:
+        if "backlog" in want:
+            self.stage("ingest fan-out 3, %d pending per endpoint against none" % BACKLOG,
+                       self.stage_backlog)
+        # The tuned column, and the old rows, which need its buffer pool.
+        if want & {"tuned", "old"}:
+            self.stage("restart MariaDB with the tuned settings", self.restart_tuned)
+        if "tuned" in want and self.db.tuned:
+            self.stage("tuned: ingest fan-out 3", self.stage_ingest, 3, "ingest%d_tuned")
+            self.stage("tuned: durable floor", self.stage_floor, "floor_tuned")
+            self.stage("tuned: sweep", self.stage_tuned_sweep)
+        if "old" in want and self.db.tuned:
             self.stage("fill old rows", self.stage_fill_old)
         if "old" in self.fig:
             if "ingest" in want:
@@ -1161,90 +1479,136 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
 
     # ------------------------------------------------------------ report
     def table(self):
-        f = self.fig
+        """The result rows: figure, the main column (shipped defaults,
+        stock MariaDB), the tuned column, the ceiling beside them, their
+        ratio, the target and its verdict (on the main column, or on the
+        tuned one where only it has a figure).  "—" is a figure a stage
+        should have given and did not; "" one the row has not."""
         rows = []
 
-        def add(figure, value, ceiling, ratio, target, ok, *figs):
+        def add(figure, value, tuned, ceiling, ratio, target, ok, *figs):
             verdict = "" if ok is None else ("PASS" if ok else "MISS")
             if verdict and any(x and x.get("foreign_cpu", 0) > 0.10 for x in figs):
                 verdict += " (disturbed)"
-            rows.append((figure, value, ceiling, ratio, target, verdict))
+            rows.append((figure, value, tuned, ceiling, ratio, target, verdict))
 
-        triv = f.get("trivial")
-        for fanout in (1, 3, 10):
-            w = f.get("ingest%d_empty" % fanout)
-            if not w:
-                add("ingest fan-out %d: req/s" % fanout, "—", fmt_rate(triv), "—",
-                    "≥ 50%" if fanout == 3 else "", False if fanout == 3 else None)
-                if fanout == 3:
-                    add("ingest fan-out 3: p99", "—", fmt_ms(triv, "p99"), "", "< 20 ms", False)
-                continue
-            ratio = w["rps"] / triv["rps"] if triv else None
-            add("ingest fan-out %d: req/s" % fanout, fmt_rate(w), fmt_rate(triv),
-                fmt_pct(ratio), "≥ 50%" if fanout == 3 else "",
-                (ratio is not None and ratio >= 0.5) if fanout == 3 else None, w, triv)
-            add("ingest fan-out %d: p50 / p99" % fanout,
-                "%s / %s" % (fmt_ms(w, "p50"), fmt_ms(w, "p99")),
-                "%s / %s" % (fmt_ms(triv, "p50"), fmt_ms(triv, "p99")) if triv else "—", "",
-                "p99 < 20 ms" if fanout == 3 else "",
-                (w["p99"] < 0.020) if fanout == 3 else None, w)
-        # What the durable commit alone costs, and what hookfan adds to it.
-        fl, ing3 = f.get("floor"), f.get("ingest3_empty")
-        add("durable floor, one committed INSERT per request: req/s", fmt_rate(fl),
-            fmt_rate(triv), fmt_pct(fl["rps"] / triv["rps"] if fl and triv else None),
-            "", None, fl, triv)
-        add("ingest fan-out 3 against the durable floor", fmt_rate(ing3),
-            fmt_rate(fl) + " (floor)" if fl else "—",
-            fmt_pct(ing3["rps"] / fl["rps"] if ing3 and fl else None), "", None, ing3, fl)
-        s, rcv = f.get("sweep_empty"), f.get("receiver")
-        ratio = s["rate"] / rcv["rps"] if s and rcv else None
-        add("sweep: deliveries/s draining %s" % fmt_int(self.sizes["sweep_deliveries"]),
-            "%s/s" % fmt_int(s["rate"]) if s else "—",
-            "%s/s (wrk POST, -c%d)" % (fmt_int(rcv["rps"]), self.args.sweep_ceiling_connections)
-            if rcv else "—", fmt_pct(ratio), "≥ 20% and ≥ 10,000/s",
-            bool(s and ratio is not None and ratio >= 0.2 and s["rate"] >= 10000), s, rcv)
-        e = f.get("e2e")
+        self.ingest_rows(add)
+        self.backlog_rows(add)
+        self.sweep_rows(add)
+        e = self.fig.get("e2e")
         add("end-to-end ingest → receiver, --loop: p50 / p99",
-            "%.1f / %.1f ms" % (e["p50"] * 1000, e["p99"] * 1000) if e else "—", "—", "",
+            "%.1f / %.1f ms" % (e["p50"] * 1000, e["p99"] * 1000) if e else "—", "", "—", "",
             "p50 < 100 ms, p99 < 1 s", bool(e and e["p50"] < 0.1 and e["p99"] < 1.0))
-        old = f.get("old")
-        label = fmt_int(old["deliveries"]) if old else fmt_int(self.sizes["old_deliveries"])
-        # Against the installation without the old rows, measured in the
-        # rounds between (alternate): the median rounds, and the median
-        # pair's cost.
-        beside = " (no old rows, rounds alternating)"
-
-        def old_rows(name, figure):
-            """The row of NAME_old against NAME_control: median rounds and
-            the median pair's cost."""
-            old, new = f.get(name + "_old"), f.get(name + "_control")
-            n = self.sizes["old_rounds"]
-            cost = old["cost"] if old and new else None
-            add("%s with %s old deliveries: %s (median round)" % (figure[0], label, figure[1]),
-                "%s/s" % fmt_int(old["median_rate"]) if old else "—",
-                "%s/s%s" % (fmt_int(new["median_rate"]), beside) if new else "—",
-                "%s (median of %d pair%s)" % (fmt_cost(cost), n, "s"[:n > 1])
-                if cost is not None else "—",
-                "cost ≤ 10%", cost is not None and cost <= 0.10, old, new)
-            return old, new
-
-        w_old, w_new = old_rows("ingest3", ("ingest fan-out 3", "req/s"))
-        if w_old:
-            add("ingest fan-out 3 with %s old deliveries: p50 / p99 (fastest round)" % label,
-                "%s / %s" % (fmt_ms(w_old, "p50"), fmt_ms(w_old, "p99")),
-                "%s / %s" % (fmt_ms(w_new, "p50"), fmt_ms(w_new, "p99")) if w_new else "—",
-                "", "", None)
-        s_old, s_new = old_rows("sweep", ("sweep", "deliveries/s"))
+        self.old_rows(add)
         add("peak RSS, one hookfan.fcgi process under load",
-            fmt_mib(self.fcgi_hwm) if self.fcgi_hwm else "—", "—", "", "< 16 MiB",
+            fmt_mib(self.fcgi_hwm) if self.fcgi_hwm else "—", "", "—", "", "< 16 MiB",
             bool(self.fcgi_hwm) and self.fcgi_hwm < 16 * 1024)
-        rss = max([x["rss_kib"] for x in (s, s_new, s_old) if x] or [0])
+        rss = max([x["rss_kib"] for x in (self.fig.get(k) for k in (
+            "sweep_empty", "sweep_batch1000", "sweep_tuned", "sweep_control", "sweep_old"))
+            if x] or [0])
         add("peak RSS, hookfan-sweep draining %s" % fmt_int(self.sizes["sweep_deliveries"]),
-            fmt_mib(rss) if rss else "—", "—", "", "< 64 MiB", bool(rss) and rss < 64 * 1024)
+            fmt_mib(rss) if rss else "—", "", "—", "", "< 64 MiB", bool(rss) and rss < 64 * 1024)
         return rows
 
+    def ingest_rows(self, add):
+        """Ingest at fan-out 1, 3 and 10 against the trivial responder and
+        the durable floor; fan-out 3 in the tuned column too."""
+        f = self.fig
+        triv, fl, flt = f.get("trivial"), f.get("floor"), f.get("floor_tuned")
+        for fanout in (1, 3, 10):
+            w = f.get("ingest%d_empty" % fanout)
+            t = f.get("ingest%d_tuned" % fanout)
+            three = fanout == 3
+            ratio = ", ".join(x for x in (
+                ratio_to(w, triv, "rps", "trivial"), ratio_to(w, fl, "rps", "floor"),
+                three and ratio_to(t, flt, "rps", "floor", "tuned: ")) if x) or "—"
+            add("ingest fan-out %d: req/s" % fanout, fmt_rate(w),
+                fmt_rate(t) if three else "", fmt_rate(triv), ratio,
+                "≥ 70% of floor" if three else "",
+                bool(w and fl and w["rps"] >= 0.7 * fl["rps"]) if three else None, w, fl)
+            add("ingest fan-out %d: p50 / p99" % fanout, fmt_p50_p99(w),
+                fmt_p50_p99(t) if three else "", fmt_p50_p99(triv), "",
+                "p99 < 20 ms" if three else "", bool(w and w["p99"] < 0.020) if three else None,
+                w)
+        add("durable floor, one committed INSERT per request: req/s", fmt_rate(fl),
+            fmt_rate(flt), fmt_rate(triv), ratio_to(fl, triv, "rps", "trivial") or "—", "",
+            None, fl, triv)
+
+    def backlog_rows(self, add):
+        """Fan-out 3 with BACKLOG deliveries pending on each endpoint
+        against none, in alternating rounds: the median rounds, the median
+        pair's cost, each against the floor."""
+        f = self.fig
+        b, n, fl = f.get("backlog3"), f.get("backlog3_none"), f.get("floor")
+        pairs = self.sizes["backlog_rounds"]
+        label = "ingest fan-out 3, %s pending on each endpoint" % fmt_int(BACKLOG)
+        cost = b["cost"] if b and n else None
+        add(label + ": req/s (median round)", fmt_median_rate(b), "",
+            "%s (none pending, rounds alternating)" % fmt_median_rate(n) if n else "—",
+            "%s (median of %s)" % (fmt_cost(cost), plural(pairs, "pair")) if b else "—",
+            "cost ≤ 10%", cost is not None and cost <= 0.10, b, n)
+        for figure, w in ((label, b), ("ingest fan-out 3, none pending (the same workspaces)", n)):
+            add(figure + ": against the durable floor", fmt_median_rate(w), "", fmt_rate(fl),
+                ratio_to(w, fl, "median_rate", "floor") or "—", "≥ 70% of floor",
+                bool(w and fl and w["median_rate"] >= 0.7 * fl["rps"]), w, fl)
+        add(label + ": p50 / p99 (median rounds)", fmt_p50_p99(b, "median_"), "",
+            "%s (none pending)" % fmt_p50_p99(n, "median_") if n else "—", "", "p99 < 20 ms",
+            bool(b and n and max(b["median_p99"], n["median_p99"]) < 0.020), b, n)
+
+    def sweep_rows(self, add):
+        """The drain without options (and the tuned one) against wrk's rate
+        to the receiver; the drain with --batch 1000 against it."""
+        f = self.fig
+        s, b, t, rcv = (f.get(k) for k in ("sweep_empty", "sweep_batch1000", "sweep_tuned",
+                                           "receiver"))
+        n = fmt_int(self.sizes["sweep_deliveries"])
+        options = self.args.sweep_args or "without options (--batch %s)" % self.sweep_default(
+            "batch")
+        ratio = ", ".join(x for x in (ratio_to(s, rcv, "rate", "receiver"),
+                                      ratio_to(t, rcv, "rate", "receiver", "tuned: ")) if x)
+        add("sweep %s: deliveries/s draining %s (fastest drain)" % (options, n),
+            fmt_rate(s, "rate"), fmt_rate(t, "rate"),
+            "%s (wrk POST, -c%d)" % (fmt_rate(rcv), self.args.sweep_ceiling_connections)
+            if rcv else "—", ratio or "—", "≥ 20% and ≥ 10,000/s",
+            bool(s and rcv and s["rate"] >= 0.2 * rcv["rps"] and s["rate"] >= 10000), s, rcv)
+        pairs = self.sizes["sweep_rounds"]
+        add("sweep %s --batch 1000: deliveries/s draining %s (fastest drain, rounds "
+            "alternating with the row above)" % (self.args.sweep_args, n) if self.args.sweep_args
+            else "sweep --batch 1000: deliveries/s draining %s (fastest drain, rounds "
+            "alternating with the row above)" % n,
+            fmt_rate(b, "rate"), "", fmt_rate(s, "rate"),
+            "rate %+.1f%% (median of %s)" % (-b["cost"] * 100, plural(pairs, "pair"))
+            if b else "—", "", None, b, s)
+
+    def old_rows(self, add):
+        """The old rows' figures against the installation without them,
+        in alternating rounds: measured on the tuned server only (its
+        buffer pool holds them), so in the tuned column."""
+        f = self.fig
+        old = f.get("old")
+        label = fmt_int(old["deliveries"]) if old else fmt_int(self.sizes["old_deliveries"])
+        pairs = plural(self.sizes["old_rounds"], "pair")
+        for name, figure in (("ingest3", ("ingest fan-out 3", "req/s")),
+                             ("sweep", ("sweep " + self.args.tuned_sweep_args, "deliveries/s"))):
+            o, c = f.get(name + "_old"), f.get(name + "_control")
+            cost = o["cost"] if o and c else None
+            add("%s with %s old deliveries: %s (median round)" % (figure[0], label, figure[1]),
+                "", fmt_median_rate(o),
+                "%s (no old rows, rounds alternating)" % fmt_median_rate(c) if c else "—",
+                "%s (median of %s)" % (fmt_cost(cost), pairs) if cost is not None else "—",
+                "cost ≤ 10%", cost is not None and cost <= 0.10, o, c)
+            if name == "ingest3" and o:
+                add("ingest fan-out 3 with %s old deliveries: p50 / p99 (fastest round)" % label,
+                    "", fmt_p50_p99(o), fmt_p50_p99(c), "", "", None)
+
+    def sweep_default(self, option):
+        """The default of a hookfan-sweep option, from its --help."""
+        r = subprocess.run([self.sweep_bin, "--help"], capture_output=True, text=True)
+        m = re.search(r"--%s N .*\(default (\d+)" % option, r.stdout + r.stderr)
+        return m.group(1) if m else "?"
+
     def missing_figures(self):
-        return [r[0] for r in self.table() if r[1] == "—"]
+        return [r[0] for r in self.table() if "—" in (r[1], r[2])]
 
     def markdown(self):
         host = socket.gethostname()
@@ -1262,19 +1626,36 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
             " (SMOKE: tiny sizes, figures meaningless)" if self.smoke else ""), ""]
         lines.append("Machine: %d × %s, %.0f GiB RAM, %s; hookfan %s." % (
             os.cpu_count(), cpu, mem, distro(), commit))
-        lines.append("Setup: MariaDB %s (innodb_flush_log_at_trx_commit=1, doublewrite, no binlog, "
-                     "buffer pool %s); lighttpd %s, %d FastCGI processes per program on Unix sockets; "
-                     "nginx %s (1 worker) as the receiver; wrk %s, 2 threads, %d connections for "
-                     "ingest, best of %d %ds runs%s; sweep %s." % (
-                         version(["mariadbd", "--version"], r"Ver (\S+)"), self.sizes["buffer_pool"],
-                         version(["lighttpd", "-v"], r"lighttpd/(\S+)"), self.procs,
-                         version(["nginx", "-v"], r"nginx/(\S+)"),
-                         version(["wrk", "-v"], r"wrk (\S+)"), self.conns,
-                         self.sizes["rounds"], self.sizes["wrk_seconds"],
-                         " after %ds warm-up" % self.sizes["warmup_seconds"]
-                         if self.sizes["warmup_seconds"] else "",
-                         ("hookfan-sweep " + self.args.sweep_args).strip()
-                         if self.args.sweep_args else "with default --batch/--concurrency"))
+        lines.append(
+            "Setup: lighttpd %s, %d FastCGI processes per program on Unix sockets; nginx %s "
+            "(1 worker) as the receiver; wrk %s, 2 threads, %d connections for ingest, best of "
+            "%d %ds runs%s, each round spread over %d workspaces per fan-out." % (
+                version(["lighttpd", "-v"], r"lighttpd/(\S+)"), self.procs,
+                version(["nginx", "-v"], r"nginx/(\S+)"), version(["wrk", "-v"], r"wrk (\S+)"),
+                self.conns, self.sizes["rounds"], self.sizes["wrk_seconds"],
+                " after %ds warm-up" % self.sizes["warmup_seconds"]
+                if self.sizes["warmup_seconds"] else "", self.args.ingest_workspaces))
+        lines.append(
+            "Main column: hookfan's shipped defaults (its config only the connection and "
+            "allow_private_targets: max_pending_per_endpoint %s), hookfan-sweep %s, against "
+            "MariaDB %s with Debian 12's settings (%s)." % (
+                fmt_int(MAX_PENDING), self.args.sweep_args or "without options",
+                version(["mariadbd", "--version"], r"Ver (\S+)"),
+                self.db_settings.get("stock", "not started")))
+        lines.append(
+            "Tuned column: the same MariaDB restarted with innodb_buffer_pool_size=%s, "
+            "innodb_log_file_size=%s, innodb_io_capacity=%d, innodb_io_capacity_max=%d (%s), "
+            "hookfan-sweep %s; the old rows are measured on it only." % (
+                self.tuned["buffer_pool"], self.tuned["log_file_size"],
+                self.tuned["io_capacity"], self.tuned["io_capacity_max"],
+                self.db_settings.get("tuned", "not run"), self.args.tuned_sweep_args))
+        b = self.fig.get("backlog3")
+        if b:
+            lines.append(
+                "Backlog: %s workspaces with 3 endpoints on order.paid, %s deliveries pending "
+                "on each endpoint, not due (2 attempts answered 503, retried 30-60 minutes "
+                "later), against the same deliveries marked delivered; rounds of %ds." % (
+                    b["workspaces"], fmt_int(BACKLOG), self.sizes["backlog_seconds"]))
         foreign = [(k, v["foreign_cpu"]) for k, v in sorted(self.fig.items())
                    if isinstance(v, dict) and "foreign_cpu" in v]
         if foreign:
@@ -1283,8 +1664,9 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
                          "measurement (%s)%s." % (worst[1] * 100, worst[0],
                                                   "; figures are DISTURBED" if worst[1] > 0.10 else ""))
         lines.append("")
-        lines.append("| figure | hookfan | ceiling (same run) | ratio | target | |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.append("| figure | defaults, stock MariaDB | tuned | ceiling (same run) | ratio "
+                     "| target | |")
+        lines.append("|---|---|---|---|---|---|---|")
         for r in self.table():
             lines.append("| " + " | ".join(r) + " |")
         lines.append("")
@@ -1342,23 +1724,24 @@ def fastest(runs, rate):
     return top
 
 
-def pair_costs(runs, rate):
-    """What the old rows cost in each pair of alternating rounds: 1 - the
-    old round's rate / the empty round's beside it."""
-    return [1 - old[rate] / empty[rate] for empty, old in zip(runs["empty"], runs["old"])]
+def pair_costs(base, other, rate):
+    """What the other side (old rows, a backlog, a sweep option) costs in
+    each pair of alternating rounds: 1 - its round's rate / the base
+    round's beside it (negative: faster than the base)."""
+    return [1 - o[rate] / b[rate] for b, o in zip(base, other)]
 
 
-def paired_cost(runs, rate):
-    """The cost of the old rows: the median of the pairs' costs.  A pair
+def paired_cost(base, other, rate):
+    """The cost of the other side: the median of the pairs' costs.  A pair
     ran back to back, so the machine's drift cancels within it,
     and the median drops the pair a burst of other work hit.  (The
     fastest round of each side against the other's compares two single
     rounds that need not have run back to back.)"""
-    return statistics.median(pair_costs(runs, rate))
+    return statistics.median(pair_costs(base, other, rate))
 
 
-def round_costs(runs, rate):
-    return "/".join("%+.0f%%" % (c * 100) for c in pair_costs(runs, rate))
+def round_costs(base, other, rate):
+    return "/".join("%+.0f%%" % (c * 100) for c in pair_costs(base, other, rate))
 
 
 def pct(sorted_values, p):
@@ -1372,8 +1755,12 @@ def fmt_int(v):
     return "{:,}".format(int(round(v)))
 
 
-def fmt_rate(w):
-    return "%s/s" % fmt_int(w["rps"]) if w else "—"
+def fmt_rate(w, key="rps"):
+    return "%s/s" % fmt_int(w[key]) if w else "—"
+
+
+def fmt_median_rate(w):
+    return fmt_rate(w, "median_rate")
 
 
 def fmt_ms(w, key):
@@ -1382,8 +1769,20 @@ def fmt_ms(w, key):
     return "%.2f ms" % (w[key] * 1000)
 
 
-def fmt_pct(r):
-    return "%.0f%%" % (r * 100) if r is not None else "—"
+def fmt_p50_p99(w, prefix=""):
+    return "%s / %s" % (fmt_ms(w, prefix + "p50"), fmt_ms(w, prefix + "p99")) if w else "—"
+
+
+def ratio_to(w, base, key, name, prefix=""):
+    """w[key] as a share of base's req/s, e.g. "31% of floor"; None
+    without both."""
+    if not (w and base and base["rps"]):
+        return None
+    return "%s%.0f%% of %s" % (prefix, w[key] * 100 / base["rps"], name)
+
+
+def plural(n, word):
+    return "%d %s%s" % (n, word, "s"[:n != 1])
 
 
 def fmt_cost(c):
@@ -1449,17 +1848,28 @@ def main():
     ap.add_argument("--connections", type=int, default=16, help="wrk connections for ingest")
     ap.add_argument("--sweep-ceiling-connections", type=int, default=256,
                     help="wrk connections for the receiver ceiling (64 and 256 measure alike)")
-    ap.add_argument("--sweep-args", default="--batch 1000 --concurrency 64",
-                    help="hookfan-sweep options for the drain (measured best on 2 cores)")
+    ap.add_argument("--sweep-args", default="",
+                    help="hookfan-sweep options for the main column's drains (default none: "
+                    "the sweep's defaults)")
+    ap.add_argument("--tuned-sweep-args", default="--batch 1000 --concurrency 64",
+                    help="hookfan-sweep options for the tuned column's drains and the old rows'")
+    ap.add_argument("--ingest-workspaces", type=int, default=8,
+                    help="workspaces per fan-out an ingest round spreads its requests over, "
+                    "so that no endpoint reaches max_pending_per_endpoint (10,000) in a round")
+    ap.add_argument("--backlog-workspaces", type=int,
+                    help="workspaces of the backlog stage (default: enough for the fan-out-3 "
+                    "rate measured before)")
     ap.add_argument("--old-deliveries", type=int)
-    ap.add_argument("--buffer-pool", help="innodb_buffer_pool_size, e.g. 1G (default 6G)")
+    ap.add_argument("--buffer-pool", help="the tuned MariaDB's innodb_buffer_pool_size, "
+                    "e.g. 1G (default 6G)")
     ap.add_argument("--sweep-deliveries", type=int)
     ap.add_argument("--wrk-seconds", type=int)
     ap.add_argument("--db-template", help="an initialised MariaDB datadir to copy")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--perf", metavar="DIR", help="profile every sweep drain with perf "
                     "record (whole machine, call graphs) into DIR/sweep-ROUND-TABLES.data")
-    ap.add_argument("--stages", default="trivial,ingest,floor,receiver,sweep,e2e,old",
+    ap.add_argument("--stages",
+                    default="trivial,ingest,floor,receiver,sweep,e2e,backlog,tuned,old",
                     help="comma-separated subset of the stages to run")
     args = ap.parse_args()
     made_workdir = not args.workdir
