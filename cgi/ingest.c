@@ -206,8 +206,7 @@ same_event_type(const char *a, const char *b)
  * Look the key and the targets up for ask, from this process's cache
  * when it has them and this try may; HF_ERR_REFUSED (401) when no valid
  * key has that hash.  A request refused after the key check (need_backlogs
- * false) leaves out-of-date backlog readings alone, and such a lookup is
- * not kept.
+ * false) leaves out-of-date backlog readings alone.
  */
 static enum hf_result
 look_up(struct hf_db *db, struct ingest_context *ctx,
@@ -234,6 +233,11 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 		r = hf_ingest_backlog_recount(db, ask->max_pending, &ctx->targets);
 	if (r != HF_OK)
 		return r;
+	/* Not kept: the lookup of an event type not registered yet (this
+	 * transaction registers it, and may yet roll back), or one with an
+	 * out-of-date backlog reading. */
+	if (out->lookup.event_type_id[0] == '\0')
+		return HF_OK;
 	for (i = 0; i < ctx->targets.count; i++) {
 		if (ctx->targets.items[i].reading != HF_READING_FRESH)
 			return HF_OK;
@@ -329,9 +333,6 @@ ingest_transaction(struct hf_db *db, void *arg)
 		r = hf_ingest_event_type_register(db, out->lookup.workspace_id,
 						  in->event_type,
 						  out->lookup.event_type_id);
-		if (r == HF_OK && !ctx->cached)
-			r = hf_ingest_cache_put(&ctx->server->ingest_cache, &ask,
-						hf_monotonic_ms(), &out->lookup, targets);
 		if (r != HF_OK)
 			return r;
 	}

@@ -120,7 +120,7 @@
 #define HF_RESPONSE_EXCERPT_MAX 1024
 
 /* Sweep: claim batch size, concurrent transfers, --max-seconds. */
-#define HF_SWEEP_BATCH_DEFAULT 200
+#define HF_SWEEP_BATCH_DEFAULT 1000
 #define HF_SWEEP_BATCH_MAX 5000
 #define HF_SWEEP_CONCURRENCY_DEFAULT 64
 #define HF_SWEEP_CONCURRENCY_MAX 1024

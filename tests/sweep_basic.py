@@ -210,7 +210,7 @@ def help_states_the_defaults():
     config = os.path.join(hftest.build_variable("sysconfdir"), "hookfan.conf")
     for line in ("not started, finish what is in flight (1 to 604800,",
                  "default 55; with --loop no limit unless given)",
-                 "--batch N         deliveries claimed at a time (default 200, at most 5000)",
+                 "--batch N         deliveries claimed at a time (default 1000, at most 5000)",
                  "--concurrency N   requests in flight at once (default 64, at most 1024)",
                  "--config FILE     config file (else $HOOKFAN_CONFIG, else %s)" % config):
         assert line in r.stdout, "%r not in %r" % (line, r.stdout)
