@@ -218,8 +218,14 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 	enum hf_result r;
 	size_t i;
 
-	r = ctx->fresh ? HF_ERR_NOT_FOUND
-		       : hf_ingest_cache_get(cache, ask, now, &out->lookup, &ctx->targets);
+	/*
+	 * Not on a Galera node: there only the lookup's SELECT waits for the
+	 * writes other nodes have committed (wsrep_sync_wait), so a key
+	 * revoked on one node is refused at once on every other.
+	 */
+	r = ctx->fresh || hf_db_wsrep(db)
+		    ? HF_ERR_NOT_FOUND
+		    : hf_ingest_cache_get(cache, ask, now, &out->lookup, &ctx->targets);
 	ctx->cached = r == HF_OK;
 	if (r != HF_ERR_NOT_FOUND)
 		return r;
@@ -440,8 +446,6 @@ settle_unknown_store(struct hf_db *db, char *message_id, enum hf_result absent)
 
 	hf_log(HF_LOG_WARN, "store of %s cut short (%s); checking", message_id,
 	       hf_db_error(db));
-	if (!hf_db_can_check(db))
-		return HF_ERR_DB_COMMIT_LOST;
 	r = hf_db_transaction(db, message_exists, message_id);
 	if (r == HF_ERR_NOT_FOUND)
 		return absent;

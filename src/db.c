@@ -345,12 +345,6 @@ time_for_another_try(const struct hf_db *db)
 	return hf_monotonic_ms() + wait_s * 1000u < db->deadline_ms;
 }
 
-bool
-hf_db_can_check(const struct hf_db *db)
-{
-	return db->mysql != NULL || time_for_another_try(db);
-}
-
 enum hf_result
 hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 {

@@ -72,13 +72,6 @@ enum hf_result hf_db_ping(struct hf_db *db);
  */
 void hf_db_set_deadline(struct hf_db *db, uint64_t deadline_ms);
 
-/*
- * Whether a quick check can run before the deadline hf_db_set_deadline
- * set: on the connection still open, or on a new one when a reconnect
- * fits (a server that stopped answering would hold it past the deadline).
- */
-bool hf_db_can_check(const struct hf_db *db);
-
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t hf_monotonic_ms(void);
 

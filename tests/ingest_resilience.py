@@ -529,9 +529,9 @@ def concurrent_first_use_of_an_event_type_registers_it_once():
                 % ",".join("'%s'" % i for i in ids)), "30", "every listed delivery stored")
 
 
-def frozen_database_trigger(server):
-    """A trigger while the database is stopped (SIGSTOP): its answer, and
-    how long it took."""
+def frozen_database_trigger(server, budget):
+    """A trigger while the database is stopped (SIGSTOP): its answer,
+    within budget seconds."""
     import signal
     os.kill(db.proc.pid, signal.SIGSTOP)
     try:
@@ -540,8 +540,8 @@ def frozen_database_trigger(server):
         took = time.monotonic() - started
     finally:
         os.kill(db.proc.pid, signal.SIGCONT)
-    if took > 6.0:
-        raise AssertionError("%d after %.1fs, over the 5 s budget" % (status, took))
+    if took > budget:
+        raise AssertionError("%d after %.1fs, over the %.0f s budget" % (status, took, budget))
     return status, body
 
 
@@ -554,7 +554,7 @@ def a_database_that_stops_answering_is_504_within_the_budget():
         eq(trigger(server)[0], 202)
     time.sleep(1.1)     # no process has the lookup any more (HF_INGEST_CACHE_MS)
     before = counts()
-    status, body = frozen_database_trigger(server)
+    status, body = frozen_database_trigger(server, 6.0)
     eq((status, body["code"]), (504, "ingest_timeout"))
     eq(counts(), before, "nothing stored")
     for _ in range(4):
@@ -565,12 +565,14 @@ def a_database_that_stops_answering_is_504_within_the_budget():
 def a_database_that_stops_answering_during_the_store_is_503_cannot_tell():
     """A process that has the lookup sends the store first: when that gets
     no answer, the COMMIT in it may or may not have happened, and the
-    answer says so (503, retry: with an Idempotency-Key, safely)."""
+    answer says so (503, retry: with an Idempotency-Key, safely).  Before
+    answering it tries to find out on a new connection, which a stopped
+    server holds for the connect timeout (HF_INGEST_CONNECT_SECONDS) more."""
     server = servers[0]
     for _ in range(4):
         eq(trigger(server)[0], 202)
     before = counts()
-    status, body = frozen_database_trigger(server)
+    status, body = frozen_database_trigger(server, 6.0 + 2)
     eq((status, body["code"]), (503, "unavailable"))
     if "cannot tell" not in body["message"]:
         raise AssertionError("503 message %r" % body["message"])
