@@ -12,7 +12,7 @@
 -- endpoint_backlog: whether an endpoint had max_pending_per_endpoint or
 -- more deliveries pending when it was last counted, and when.  Counting
 -- reads up to that many index entries; one request per endpoint counts
--- again once the reading is a second old, and the others take its
+-- again once the reading is 5 seconds old, and the others take its
 -- answer, so ingest's cost does not grow with a backlog.
 --
 -- Safe to run again if it stops half way.

@@ -9,8 +9,8 @@
  *					app, subscribed endpoints + backlog
  *					readings
  *	hf_ingest_backlog_recount	2 to 4 statements when a backlog
- *					reading is out of date, a second at
- *					most per endpoint
+ *					reading is out of date (once per
+ *					HF_BACKLOG_CHECK_MS per endpoint)
  *	hf_ingest_event_type_register	INSERT IGNORE + SELECT, first use only
  *	hf_ingest_rate_hit		1 INSERT ... ON DUPLICATE KEY ... RETURNING,
  *					when rate limits are on
