@@ -174,24 +174,6 @@ hf_ingest_targets_free(struct hf_ingest_targets *targets)
 	memset(targets, 0, sizeof(*targets));
 }
 
-/* A JSON list of the targets' endpoint ids whose reading is as asked. */
-static char *
-targets_reading(const struct hf_ingest_targets *targets, bool any_old,
-		enum hf_backlog_reading reading, size_t *count)
-{
-	struct hf_id_list list = { 0 };
-	size_t i;
-
-	for (i = 0; i < targets->count; i++) {
-		const struct hf_ingest_target *t = &targets->items[i];
-
-		if (any_old ? t->reading != HF_READING_FRESH : t->reading == reading)
-			hf_id_list_add(&list, t->endpoint_id);
-	}
-	*count = list.count;
-	return hf_id_list_finish(&list);
-}
-
 static struct hf_ingest_target *
 find_target(struct hf_ingest_targets *targets, const char *endpoint_id)
 {
@@ -230,8 +212,7 @@ static const char backlog_write_sql[] =
 
 /* The ids backlog_take_sql returned for the list of old readings. */
 static enum hf_result
-take_readings(struct hf_db *db, const char *old, struct hf_ingest_targets *targets,
-	      struct hf_id_list *taken)
+take_readings(struct hf_db *db, const char *old, struct hf_id_list *taken)
 {
 	struct hf_query q;
 	enum hf_result r;
@@ -243,7 +224,7 @@ take_readings(struct hf_db *db, const char *old, struct hf_ingest_targets *targe
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
 		const char *id = hf_query_column(&q, 0, NULL);
 
-		if (id != NULL && find_target(targets, id) != NULL)
+		if (id != NULL)
 			hf_id_list_add(taken, id);
 	}
 	hf_query_end(&q);
@@ -283,24 +264,36 @@ enum hf_result
 hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
 			  struct hf_ingest_targets *targets)
 {
-	struct hf_id_list taken_list = { 0 };
+	struct hf_id_list old_list = { 0 }, unread_list = { 0 }, taken_list = { 0 };
 	struct hf_text readings = { 0 };
 	char *unread = NULL, *old = NULL, *taken = NULL, *written = NULL;
 	size_t unread_count, old_count, i;
 	enum hf_result r = HF_OK;
 
-	old = targets_reading(targets, true, HF_READING_OLD, &old_count);
-	unread = targets_reading(targets, false, HF_READING_NONE, &unread_count);
+	/* Old readings, and among them those never made (rows to add). */
+	for (i = 0; i < targets->count; i++) {
+		const struct hf_ingest_target *t = &targets->items[i];
+
+		if (t->reading != HF_READING_FRESH)
+			hf_id_list_add(&old_list, t->endpoint_id);
+		if (t->reading == HF_READING_NONE)
+			hf_id_list_add(&unread_list, t->endpoint_id);
+	}
+	old_count = old_list.count;
+	unread_count = unread_list.count;
+	old = hf_id_list_finish(&old_list);
+	unread = hf_id_list_finish(&unread_list);
 	if (old == NULL || unread == NULL) {
 		r = HF_ERR_NOMEM;
 		goto out;
 	}
+	/* The lookup makes every reading fresh when there is no cap. */
 	if (old_count == 0 || max_pending <= 0)
 		goto out;
 	if (unread_count > 0)
 		r = hf_db_exec_text(db, backlog_add_sql, unread, NULL);
 	if (r == HF_OK)
-		r = take_readings(db, old, targets, &taken_list);
+		r = take_readings(db, old, &taken_list);
 	if (r != HF_OK || taken_list.count == 0)
 		goto out;
 	taken = hf_id_list_finish(&taken_list);
@@ -316,7 +309,7 @@ out:
 		for (i = 0; i < targets->count; i++)
 			targets->items[i].reading = HF_READING_FRESH;
 	}
-	free(hf_id_list_finish(&taken_list));
+	free(taken_list.text.s);	/* unfinished when a statement failed */
 	free(unread);
 	free(old);
 	free(taken);
