@@ -28,3 +28,8 @@ CREATE TABLE IF NOT EXISTS endpoint_backlog (
   CONSTRAINT backlog_endpoint FOREIGN KEY (endpoint_id) REFERENCES endpoints (id)
     ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Every endpoint has its row from its creation (hf_endpoint_create), as
+-- old as can be: the first request counts it.
+INSERT IGNORE INTO endpoint_backlog (endpoint_id, checked_at, is_full)
+  SELECT id, '1970-01-01', 0 FROM endpoints;

@@ -166,6 +166,13 @@ hf_endpoint_create(struct hf_db *db, const struct hf_endpoint_spec *spec,
 	hf_query_end(&q);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
+	/* Its backlog reading, so that ingest never adds it (and never
+	 * waits on another request adding it). */
+	r = hf_db_exec_text(db,
+			    "INSERT INTO endpoint_backlog (endpoint_id, checked_at, is_full)"
+			    " VALUES (?, '1970-01-01', 0)", id, NULL);
+	if (r != HF_OK)
+		return hf_db_fail(db, r, errstr, errlen);
 	hf_query_start(&q, db,
 		       "INSERT INTO endpoint_secrets (id, endpoint_id, secret) VALUES (?, ?, ?)");
 	hf_query_text(&q, secret_id);

@@ -186,7 +186,9 @@ find_target(struct hf_ingest_targets *targets, const char *endpoint_id)
 	return NULL;
 }
 
-/* First reading of an endpoint: a row to lock, as old as can be. */
+/* A reading an endpoint made outside hookfan-admin and the APIs lacks
+ * (each of theirs has one from its creation): a row to lock, as old as
+ * can be. */
 static const char backlog_add_sql[] =
 	"INSERT IGNORE INTO endpoint_backlog (endpoint_id, checked_at, is_full)"
 	" SELECT j.id, '1970-01-01', 0 FROM " HF_ID_LIST;
