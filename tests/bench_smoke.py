@@ -67,7 +67,7 @@ def every_benchmark_stage_produces_a_figure():
                    "ingest fan-out 10: req/s", "durable floor",
                    "pending on each endpoint: req/s", "none pending",
                    "pending on each endpoint: p50 / p99",
-                   "sweep without options", "sweep --batch 1000:",
+                   "sweep without options", "sweep --batch 200:",
                    "end-to-end ingest", "old deliveries: req/s",
                    "old deliveries: deliveries/s",
                    "peak RSS, one hookfan.fcgi", "peak RSS, hookfan-sweep"):
