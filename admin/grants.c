@@ -6,8 +6,9 @@
  *	ingest	hookfan.fcgi's ingest and GET /metrics: reads keys,
  *		endpoints, subscriptions, counters; writes messages,
  *		deliveries, event types, rate-limit counts;
- *		calls hf_ingest_store (SQL SECURITY INVOKER: it inserts with
- *		these privileges).  No signing secret, no DDL.
+ *		calls hf_ingest_store and hf_ingest_store_deliveries
+ *		(SQL SECURITY INVOKER: they insert with these
+ *		privileges).  No signing secret, no DDL.
  *	sweep	hookfan-sweep: reads everything (secrets to sign); writes
  *		deliveries, attempts, messages, endpoints (disabling) and the
  *		operations tables.
@@ -39,7 +40,7 @@ struct account_grants {
 	enum hf_db_account account;
 	const char *database_privileges; /* on every table, or NULL */
 	const struct table_grant *tables; /* NULL-terminated, or NULL */
-	bool execute_store;		/* EXECUTE on hf_ingest_store */
+	bool execute_store;		/* EXECUTE on the ingest stores */
 };
 
 /* The ingest's statements are in src/db_ingest.c, GET /metrics's in
@@ -159,9 +160,12 @@ add_account(json_object *list, const struct account_grants *a,
 	for (t = a->tables; t != NULL && t->table != NULL; t++)
 		add(list, "GRANT %s ON `%s`.`%s` TO %s", t->privileges, database,
 		    t->table, who);
-	if (a->execute_store)
+	if (a->execute_store) {
 		add(list, "GRANT EXECUTE ON PROCEDURE `%s`.`hf_ingest_store` TO %s",
 		    database, who);
+		add(list, "GRANT EXECUTE ON PROCEDURE `%s`.`hf_ingest_store_deliveries` TO %s",
+		    database, who);
+	}
 	return HF_OK;
 }
 

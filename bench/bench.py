@@ -436,7 +436,11 @@ class Bench:
         self.fcgi_bin = os.path.join(self.build, "hookfan.fcgi")
         self.trivial_bin = os.path.abspath(args.trivial)
         self.floor_bin = os.path.abspath(args.commit_floor)
-        self.procs = args.procs
+        # hookfan.fcgi as the shipped lighttpd snippet runs it; the trivial
+        # responder and the floor, which serve one request per process,
+        # with as many processes as the snippet had before it shared commits.
+        self.procs = args.procs or snippet_procs(self.src)
+        self.baseline_procs = args.baseline_procs
         self.conns = args.connections
         self.rows = []          # result table rows
         self.errors = []        # stages that produced no figure
@@ -544,15 +548,15 @@ class Bench:
 
     def start_lighttpd(self):
         """lighttpd with hookfan.fcgi at /, the trivial responder at
-        /trivial/ and the durable floor at /floor/, the same number of
-        processes each, on Unix sockets; the old-rows installation's
-        hookfan.fcgi on a second port."""
+        /trivial/ and the durable floor at /floor/, on Unix sockets; the
+        old-rows installation's hookfan.fcgi on a second port."""
         self.empty.port, self.old.port = free_ports(2)
         d = os.path.join(self.work, "lighttpd")
         os.makedirs(os.path.join(d, "www"), exist_ok=True)
         conf = os.path.join(d, "lighttpd.conf")
-        common = ('"check-local" => "disable", "fix-root-scriptname" => "enable", '
-                  '"max-procs" => %d' % self.procs)
+        common = '"check-local" => "disable", "fix-root-scriptname" => "enable", '
+        hookfan = common + '"max-procs" => %d' % self.procs
+        baseline = common + '"max-procs" => %d' % self.baseline_procs
         with open(conf, "w") as f:
             f.write("""server.document-root = "%(d)s/www"
 server.bind = "127.0.0.1"
@@ -564,25 +568,26 @@ server.max-keep-alive-requests = 1000000
 server.max-keep-alive-idle = 60
 $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
   fastcgi.server = ("/" => (("socket" => "%(d)s/hookfan-old.sock",
-    "bin-path" => "%(fcgi)s", %(common)s,
+    "bin-path" => "%(fcgi)s", %(hookfan)s,
     "bin-environment" => ("HOOKFAN_CONFIG" => "%(old_config)s"))))
 } else $HTTP["url"] =~ "^/trivial/" {
   fastcgi.server = ("/" => (("socket" => "%(d)s/trivial.sock",
-    "bin-path" => "%(trivial)s", %(common)s)))
+    "bin-path" => "%(trivial)s", %(baseline)s)))
 } else $HTTP["url"] =~ "^/floor/" {
   fastcgi.server = ("/" => (("socket" => "%(d)s/floor.sock",
-    "bin-path" => "%(floor)s", %(common)s,
+    "bin-path" => "%(floor)s", %(baseline)s,
     "bin-environment" => ("BENCH_DB_SOCKET" => "%(db_socket)s",
       "BENCH_DB_USER" => "hookfan", "BENCH_DB_PASSWORD" => "%(db_password)s",
       "BENCH_DB_NAME" => "hookfan"))))
 } else {
   fastcgi.server = ("/" => (("socket" => "%(d)s/hookfan.sock",
-    "bin-path" => "%(fcgi)s", %(common)s,
+    "bin-path" => "%(fcgi)s", %(hookfan)s,
     "bin-environment" => ("HOOKFAN_CONFIG" => "%(config)s"))))
 }
 """ % {"d": d, "port": self.empty.port, "trivial": self.trivial_bin,
                 "floor": self.floor_bin, "db_socket": self.db.socket,
-                "db_password": DB_PASSWORD, "fcgi": self.fcgi_bin, "common": common,
+                "db_password": DB_PASSWORD, "fcgi": self.fcgi_bin, "hookfan": hookfan,
+                "baseline": baseline,
                 "config": self.empty.config, "old_port": self.old.port,
                 "old_config": self.old.config})
         self.lighttpd = spawn(d, "lighttpd", [find("lighttpd"), "-D", "-f", conf])
@@ -1631,10 +1636,13 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
         lines.append("Machine: %d × %s, %.0f GiB RAM, %s; hookfan %s." % (
             os.cpu_count(), cpu, mem, distro(), commit))
         lines.append(
-            "Setup: lighttpd %s, %d FastCGI processes per program on Unix sockets; nginx %s "
+            "Setup: lighttpd %s on Unix sockets, %d hookfan.fcgi process%s (%d threads each), "
+            "%d FastCGI processes for the trivial responder and the floor; nginx %s "
             "(1 worker) as the receiver; wrk %s, 2 threads, %d connections for ingest, best of "
             "%d %ds runs%s, each round spread over %d workspaces per fan-out." % (
                 version(["lighttpd", "-v"], r"lighttpd/(\S+)"), self.procs,
+                "" if self.procs == 1 else "es", limit(self.src, "HF_FCGI_THREADS"),
+                self.baseline_procs,
                 version(["nginx", "-v"], r"nginx/(\S+)"), version(["wrk", "-v"], r"wrk (\S+)"),
                 self.conns, self.sizes["rounds"], self.sizes["wrk_seconds"],
                 " after %ds warm-up" % self.sizes["warmup_seconds"]
@@ -1806,6 +1814,18 @@ def version(cmd, pattern):
         return "?"
 
 
+def snippet_procs(src):
+    """max-procs of the shipped lighttpd snippet: what a user runs."""
+    with open(os.path.join(src, "apache", "hookfan-lighttpd.conf.in")) as f:
+        return int(re.search(r'"max-procs" => (\d+)', f.read()).group(1))
+
+
+def limit(src, name):
+    """A number #defined in hookfan's src/limits.h."""
+    with open(os.path.join(src, "src", "limits.h")) as f:
+        return int(re.search(r"#define %s (\d+)" % name, f.read()).group(1))
+
+
 def source_version(src):
     """The commit the sources are at, or, where they are no git checkout or
     git is not installed (a release tarball on a fresh machine), the
@@ -1847,8 +1867,11 @@ def main():
     ap.add_argument("--commit-floor", required=True, help="the built commit_fcgi")
     ap.add_argument("--results-dir", help="write <date>-<time>-<host>.md here and compare "
                     "with the newest earlier file")
-    ap.add_argument("--procs", type=int, default=8,
-                    help="FastCGI processes per program (as the shipped lighttpd config)")
+    ap.add_argument("--procs", type=int,
+                    help="hookfan.fcgi processes (default: the shipped lighttpd snippet's)")
+    ap.add_argument("--baseline-procs", type=int, default=8,
+                    help="processes of the trivial responder and the durable floor, which "
+                    "serve one request at a time each")
     ap.add_argument("--connections", type=int, default=16, help="wrk connections for ingest")
     ap.add_argument("--sweep-ceiling-connections", type=int, default=256,
                     help="wrk connections for the receiver ceiling (64 and 256 measure alike)")

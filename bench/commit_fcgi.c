@@ -4,8 +4,9 @@
  * request body, store it with one prepared INSERT that commits (autocommit:
  * the 202 comes after the commit is on disk), and answer 202 -- and
  * nothing else (no key, no parsing, no fan-out).  It runs behind the same
- * lighttpd, with the same number of processes, against the same MariaDB,
- * driven by the same wrk client as hookfan.fcgi and the trivial responder.
+ * lighttpd, against the same MariaDB, driven by the same wrk client as
+ * hookfan.fcgi and the trivial responder, with 8 processes of one request
+ * each (as hookfan.fcgi ran before its requests shared commits).
  *
  * Its rate against the trivial responder's is the most any durable ingest
  * can reach on the machine; hookfan's against it is what the rest costs.

@@ -9,6 +9,7 @@
 #include "idempotency.h"
 #include "ids.h"
 #include "ingest_cache.h"
+#include "ingest_group.h"
 #include "iso_time.h"
 #include "json_input.h"
 #include "log.h"
@@ -24,6 +25,8 @@ struct ingest_context {
 	struct hf_ingest_targets targets;	/* refilled by every try */
 	bool cached;		/* this try's lookup came from the cache */
 	bool fresh;		/* look up in the database, not the cache */
+	bool wrote;		/* this try ran a statement before the store */
+	bool store_unknown;	/* a shared commit was cut short: look */
 };
 
 /* Forget what an earlier try of the transaction filled in. */
@@ -103,24 +106,6 @@ check_request(const struct ingest_input *in, struct ingest_outcome *out)
 	return HF_OK;
 }
 
-/* ["del_..","ep_.."],... for CALL hf_ingest_store; caller frees. */
-static char *
-delivery_pairs(const struct ingest_outcome *out, char (*endpoints)[HF_ID_MAX_LEN + 1])
-{
-	size_t room = out->delivery_count * (2 * HF_ID_MAX_LEN + 8) + 3, used = 1, i;
-	char *json = malloc(room);
-
-	if (json == NULL)
-		return NULL;
-	json[0] = '[';
-	for (i = 0; i < out->delivery_count; i++)
-		used += (size_t)snprintf(json + used, room - used, "%s[\"%s\",\"%s\"]",
-					 i > 0 ? "," : "", out->delivery_ids[i],
-					 endpoints[i]);
-	snprintf(json + used, room - used, "]");
-	return json;
-}
-
 static bool
 rate_limited(const struct hf_config *cfg)
 {
@@ -128,15 +113,17 @@ rate_limited(const struct hf_config *cfg)
 }
 
 static enum hf_result
-count_request(struct hf_db *db, const struct hf_config *cfg,
-	      struct ingest_outcome *out)
+count_request(struct hf_db *db, struct ingest_context *ctx)
 {
+	const struct hf_config *cfg = &ctx->server->cfg;
+	struct ingest_outcome *out = ctx->out;
 	char key_bucket[HF_ID_MAX_LEN + 8], workspace_bucket[HF_ID_MAX_LEN + 8];
 	long key_hits, workspace_hits;
 	enum hf_result r;
 
 	if (!rate_limited(cfg))
 		return HF_OK;
+	ctx->wrote = true;
 	snprintf(key_bucket, sizeof(key_bucket), "key:%s", out->lookup.key_id);
 	snprintf(workspace_bucket, sizeof(workspace_bucket), "ws:%s",
 		 out->lookup.workspace_id);
@@ -212,7 +199,7 @@ static enum hf_result
 look_up(struct hf_db *db, struct ingest_context *ctx,
 	const struct hf_ingest_ask *ask, bool need_backlogs)
 {
-	struct hf_ingest_cache *cache = &ctx->server->ingest_cache;
+	struct hf_shared *shared = ctx->server->shared;
 	struct ingest_outcome *out = ctx->out;
 	uint64_t now = hf_monotonic_ms();
 	enum hf_result r;
@@ -223,12 +210,17 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 	 * writes other nodes have committed (wsrep_sync_wait), so a key
 	 * revoked on one node is refused at once on every other.
 	 */
-	r = ctx->fresh || hf_db_wsrep(db)
-		    ? HF_ERR_NOT_FOUND
-		    : hf_ingest_cache_get(cache, ask, now, &out->lookup, &ctx->targets);
+	r = HF_ERR_NOT_FOUND;
+	if (!ctx->fresh && !hf_db_wsrep(db)) {
+		pthread_mutex_lock(&shared->cache_lock);
+		r = hf_ingest_cache_get(&shared->ingest_cache, ask, now, &out->lookup,
+					&ctx->targets);
+		pthread_mutex_unlock(&shared->cache_lock);
+	}
 	ctx->cached = r == HF_OK;
 	if (r != HF_ERR_NOT_FOUND)
 		return r;
+	ctx->wrote = true;	/* the recount may write, too */
 	r = hf_ingest_lookup(db, ask, &out->lookup, &ctx->targets);
 	if (r == HF_ERR_NOT_FOUND) {
 		out->extra_headers = INGEST_WWW_AUTHENTICATE;
@@ -248,7 +240,11 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 		if (ctx->targets.items[i].reading != HF_READING_FRESH)
 			return HF_OK;
 	}
-	return hf_ingest_cache_put(cache, ask, now, &out->lookup, &ctx->targets);
+	pthread_mutex_lock(&shared->cache_lock);
+	r = hf_ingest_cache_put(&shared->ingest_cache, ask, now, &out->lookup,
+				&ctx->targets);
+	pthread_mutex_unlock(&shared->cache_lock);
+	return r;
 }
 
 /*
@@ -259,7 +255,11 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 static enum hf_result
 redo_fresh(struct ingest_context *ctx, const struct hf_ingest_ask *ask)
 {
-	hf_ingest_cache_drop(&ctx->server->ingest_cache, ask);
+	struct hf_shared *shared = ctx->server->shared;
+
+	pthread_mutex_lock(&shared->cache_lock);
+	hf_ingest_cache_drop(&shared->ingest_cache, ask);
+	pthread_mutex_unlock(&shared->cache_lock);
 	ctx->fresh = true;
 	return HF_ERR_DB_RETRY;
 }
@@ -301,11 +301,13 @@ ingest_transaction(struct hf_db *db, void *arg)
 	char (*endpoints)[HF_ID_MAX_LEN + 1] = NULL;
 	struct hf_ingest_ask ask;
 	struct hf_ingest_message m;
+	enum ingest_group_end end = INGEST_GROUP_ALONE;
 	size_t count, i;
-	char *pairs = NULL;
 	enum hf_result r;
 
 	outcome_reset(out);
+	ctx->wrote = false;
+	ctx->store_unknown = false;
 	ask.key_hash = in->key_hash;
 	ask.event_type = in->event_type;
 	ask.application_id = in->kind == INGEST_SEND_MESSAGE ? in->application_id : NULL;
@@ -320,7 +322,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 	 * below counts too (its hit alone is committed) and a 429 costs no
 	 * parse; and before the store, which commits: a 429 stores nothing.
 	 */
-	r = count_request(db, cfg, out);
+	r = count_request(db, ctx);
 	if (r != HF_OK)
 		return r;
 	r = check_key(in, out);
@@ -336,6 +338,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 	if (r != HF_OK)
 		return r;
 	if (out->lookup.event_type_id[0] == '\0') {
+		ctx->wrote = true;
 		r = hf_ingest_event_type_register(db, out->lookup.workspace_id,
 						  in->event_type,
 						  out->lookup.event_type_id);
@@ -398,13 +401,9 @@ ingest_transaction(struct hf_db *db, void *arg)
 	m.status = out->message_status;
 	m.created_at = out->created_at;
 	m.ingest_epoch = out->lookup.ingest_epoch;
-	if (out->delivery_count > 0) {
-		pairs = delivery_pairs(out, endpoints);
-		if (pairs == NULL) {
-			r = HF_ERR_NOMEM;
-			goto out;
-		}
-	}
+	m.delivery_ids = (const char (*)[HF_ID_MAX_LEN + 1])out->delivery_ids;
+	m.endpoint_ids = (const char (*)[HF_ID_MAX_LEN + 1])endpoints;
+	m.delivery_count = out->delivery_count;
 	if (in->idempotency_key[0] != '\0') {
 		r = claim_idempotency_key(db, in, out);
 		if (r != HF_OK)
@@ -416,11 +415,16 @@ ingest_transaction(struct hf_db *db, void *arg)
 		if (r != HF_OK)
 			goto out;
 	}
-	r = hf_ingest_store(db, &m, pairs, out->delivery_count);
+	/* With nothing else of this request to commit, share a commit. */
+	if (!ctx->wrote && m.delivery_count > 0 && in->idempotency_key[0] == '\0' &&
+	    in->before_store == NULL && ctx->server->shared->ingest_group != NULL)
+		r = ingest_group_store(ctx->server->shared->ingest_group, db, &m, &end);
+	if (end == INGEST_GROUP_ALONE)
+		r = hf_ingest_store(db, &m);
+	ctx->store_unknown = end == INGEST_GROUP_UNKNOWN;
 	if ((r == HF_ERR_DB || r == HF_ERR_DB_RETRY) && ctx->cached)
 		r = redo_fresh(ctx, &ask);
 out:
-	free(pairs);
 	free(endpoints);
 	return r;
 }
@@ -458,7 +462,7 @@ void
 ingest_run(struct hf_server *server, struct ingest_input *in,
 	   struct ingest_outcome *out)
 {
-	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 }, false, false };
+	struct ingest_context ctx = { server, in, out, { NULL, 0, 0 }, false, false, false, false };
 	struct hf_db *db;
 	enum hf_result r;
 
@@ -474,7 +478,7 @@ ingest_run(struct hf_server *server, struct ingest_input *in,
 	r = hf_db_transaction(db, ingest_transaction, &ctx);
 	hf_ingest_targets_free(&ctx.targets);
 	if (r == HF_ERR_DB_COMMIT_LOST ||
-	    (r == HF_ERR_TIMEOUT && hf_db_outcome_unknown(db)))
+	    (r == HF_ERR_TIMEOUT && (hf_db_outcome_unknown(db) || ctx.store_unknown)))
 		r = settle_unknown_store(db, out->message_id,
 					 r == HF_ERR_TIMEOUT ? HF_ERR_TIMEOUT : HF_ERR_DB_GONE);
 	hf_db_set_deadline(db, 0);

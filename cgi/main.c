@@ -1,21 +1,30 @@
 /*
  * hookfan.fcgi: the HTTP API (ingest and management).  A FastCGI
- * responder (FCGX_* API, one request at a time per process; the web
- * server runs as many processes as it likes), or, when started without a
- * FastCGI listener on stdin, a plain CGI program that answers one request.
+ * responder (FCGX_*_r API) serving up to HF_FCGI_THREADS requests at once
+ * per process, so that the stores of requests that arrive together can
+ * share a commit (ingest_group.h); the web server runs as many processes
+ * as it likes (mod_fcgid sends each one request at a time).  Started
+ * without a FastCGI listener on stdin, a plain CGI program that answers
+ * one request.
  *
- * This file owns the process: config, the long-lived database connection
- * and the accept loop.  Per request it hands a struct hf_request to the
- * router (router.h) and keeps nothing afterwards.
+ * This file owns the process: config, the servers (routes.h) with their
+ * long-lived database connections, and the accept loop.  Per request it
+ * hands a struct hf_request to the router (router.h) and keeps nothing
+ * afterwards.
  *
  *	hookfan.fcgi [--config FILE]	(else $HOOKFAN_CONFIG, else the default)
  */
+#include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
+#include <mysql.h>
 
 #include "log.h"
 #include "reply.h"
@@ -75,12 +84,190 @@ usage(void)
 	return 2;
 }
 
+/*
+ * The FastCGI process: HF_FCGI_THREADS threads take requests from the
+ * listening socket, one accept at a time (libfcgi's threaded example), and
+ * serve each with a struct hf_server of the spare ones, made when none
+ * is spare: a process holds as many database connections as it has
+ * served requests at once, not one per thread.
+ */
+struct process {
+	const struct hf_config *cfg;
+	struct hf_shared shared;
+	pthread_mutex_t accept_lock;
+	pthread_mutex_t servers_lock;
+	struct hf_server *servers[HF_FCGI_THREADS];	/* every one made */
+	size_t server_count;
+	struct hf_server *spare[HF_FCGI_THREADS];
+	size_t spare_count;
+};
+
+static struct hf_server *
+server_new(const struct hf_config *cfg, struct hf_shared *shared)
+{
+	struct hf_server *server = calloc(1, sizeof(*server));
+
+	if (server == NULL)
+		return NULL;
+	server->cfg = *cfg;
+	server->shared = shared;
+	server->body = malloc((size_t)cfg->max_payload_bytes + 1);
+	if (server->body == NULL) {
+		free(server);
+		return NULL;
+	}
+	return server;
+}
+
+static void
+server_free(struct hf_server *server)
+{
+	hf_db_close(server->db);
+	hf_db_close(server->manage_db);
+	free(server->body);
+	free(server);
+}
+
+/* A spare server, or a new one; NULL when out of memory. */
+static struct hf_server *
+server_take(struct process *p)
+{
+	struct hf_server *server = NULL;
+
+	pthread_mutex_lock(&p->servers_lock);
+	if (p->spare_count > 0) {
+		server = p->spare[--p->spare_count];
+	} else if (p->server_count < HF_FCGI_THREADS) {
+		server = server_new(p->cfg, &p->shared);
+		if (server != NULL)
+			p->servers[p->server_count++] = server;
+	}
+	pthread_mutex_unlock(&p->servers_lock);
+	return server;
+}
+
+static void
+server_give_back(struct process *p, struct hf_server *server)
+{
+	pthread_mutex_lock(&p->servers_lock);
+	p->spare[p->spare_count++] = server;
+	pthread_mutex_unlock(&p->servers_lock);
+}
+
+static void *
+serve_requests(void *arg)
+{
+	struct process *p = arg;
+	struct hf_server *server;
+	struct hf_request req;
+	FCGX_Request fcgx;
+	int accepted;
+
+	if (FCGX_InitRequest(&fcgx, 0, 0) != 0) {
+		hf_log(HF_LOG_ERROR, "cannot initialise a FastCGI request");
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&p->accept_lock);
+		accepted = FCGX_Accept_r(&fcgx);
+		pthread_mutex_unlock(&p->accept_lock);
+		if (accepted < 0) {
+			kill(getpid(), SIGTERM);	/* the others stop too */
+			break;
+		}
+		memset(&req, 0, sizeof(req));
+		req.fcgx = &fcgx;
+		req.envp = fcgx.envp;
+		server = server_take(p);
+		if (server == NULL) {
+			hf_log(HF_LOG_ERROR, "out of memory");
+			reply_error(&req, 500, NULL, "internal_error", "out of memory");
+		} else {
+			serve(server, &req);
+			server_give_back(p, server);
+		}
+		FCGX_Finish_r(&fcgx);
+	}
+	FCGX_Free(&fcgx, 1);
+	return NULL;
+}
+
+/*
+ * Wait for SIGTERM, SIGINT or SIGUSR1 (lighttpd's and mod_fcgid's stop,
+ * libfcgi's "finish"), blocked in every thread and taken here, then stop
+ * taking requests: the threads finish the ones they serve.  libfcgi's
+ * own handler would only interrupt an accept in the thread the signal
+ * happens to reach.  A thread whose accept fails raises SIGTERM itself,
+ * so the process ends (and the web server starts another) rather than
+ * serving on with fewer threads.
+ */
+static void
+wait_for_stop(const sigset_t *stop)
+{
+	int signo;
+
+	while (sigwait(stop, &signo) != 0)
+		;
+	FCGX_ShutdownPending();
+	/* Wakes the thread blocked in accept; the others then fail theirs. */
+	shutdown(0, SHUT_RDWR);	/* FastCGI listens on stdin */
+}
+
+static int
+run_fastcgi(struct process *p)
+{
+	pthread_t threads[HF_FCGI_THREADS];
+	size_t started = 0, i;
+	sigset_t stop;
+
+	if (FCGX_Init() != 0) {
+		hf_log(HF_LOG_ERROR, "cannot initialise FastCGI");
+		return 1;
+	}
+	/* Threads free what other threads allocated: a few arenas suffice. */
+	mallopt(M_ARENA_MAX, 2);
+	p->shared.ingest_group = ingest_group_new();
+	if (p->shared.ingest_group == NULL)
+		hf_log(HF_LOG_WARN, "out of memory: every ingest commits alone");
+	pthread_mutex_init(&p->accept_lock, NULL);
+	pthread_mutex_init(&p->servers_lock, NULL);
+	/* Connect now if we can (a log line says why not); else on use. */
+	p->servers[0] = server_new(p->cfg, &p->shared);
+	if (p->servers[0] == NULL) {
+		hf_log(HF_LOG_ERROR, "out of memory");
+		return 1;
+	}
+	p->server_count = p->spare_count = 1;
+	p->spare[0] = p->servers[0];
+	server_db(p->servers[0]);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	for (i = 0; i < HF_FCGI_THREADS; i++) {
+		if (pthread_create(&threads[i], NULL, serve_requests, p) != 0) {
+			hf_log(HF_LOG_WARN, "started %zu of %d threads", i, HF_FCGI_THREADS);
+			break;
+		}
+		started++;
+	}
+	if (started > 0)
+		wait_for_stop(&stop);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < p->server_count; i++)
+		server_free(p->servers[i]);
+	return started > 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct hf_server server;
+	struct process p;
+	struct hf_config cfg;
+	struct hf_server *server;
 	struct hf_request req;
-	FCGX_Request fcgx;
 	const char *config = NULL;
 	char errstr[512];
 	int status = 0;
@@ -91,11 +278,11 @@ main(int argc, char **argv)
 		return usage();
 	hf_log_init("hookfan.fcgi", HF_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
-	memset(&server, 0, sizeof(server));
+	memset(&p, 0, sizeof(p));
 	memset(&req, 0, sizeof(req));
 
 	/* The API never runs on defaults: its file must exist, even unnamed. */
-	if (hf_config_load(&server.cfg, hf_config_path(config, NULL), false,
+	if (hf_config_load(&cfg, hf_config_path(config, NULL), false,
 			   errstr, sizeof(errstr)) != HF_OK) {
 		hf_log(HF_LOG_ERROR, "%s", errstr);
 		if (FCGX_IsCGI()) {
@@ -105,36 +292,29 @@ main(int argc, char **argv)
 		}
 		return 1;
 	}
-	if (hf_config_warning(&server.cfg) != NULL)
+	if (hf_config_warning(&cfg) != NULL)
 		hf_log(HF_LOG_WARN, "%s: %s", hf_config_path(config, NULL),
-		       hf_config_warning(&server.cfg));
-	server.body = malloc((size_t)server.cfg.max_payload_bytes + 1);
-	if (server.body == NULL) {
-		hf_log(HF_LOG_ERROR, "out of memory");
+		       hf_config_warning(&cfg));
+	/* Before any thread: the client library's set-up is not thread-safe. */
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		hf_log(HF_LOG_ERROR, "cannot initialise the MariaDB client library");
 		return 1;
 	}
-	/* Connect now if we can; otherwise on the first request. */
-	server_db(&server);
-
-	if (FCGX_IsCGI()) {
-		req.envp = environ;
-		serve(&server, &req);
-		fflush(stdout);
-	} else if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0) {
-		hf_log(HF_LOG_ERROR, "cannot initialise FastCGI");
+	p.cfg = &cfg;
+	pthread_mutex_init(&p.shared.cache_lock, NULL);
+	if (!FCGX_IsCGI()) {
+		status = run_fastcgi(&p);
+	} else if ((server = server_new(&cfg, &p.shared)) == NULL) {
+		hf_log(HF_LOG_ERROR, "out of memory");
 		status = 1;
 	} else {
-		while (FCGX_Accept_r(&fcgx) >= 0) {
-			memset(&req, 0, sizeof(req));
-			req.fcgx = &fcgx;
-			req.envp = fcgx.envp;
-			serve(&server, &req);
-			FCGX_Finish_r(&fcgx);
-		}
+		req.envp = environ;
+		serve(server, &req);
+		fflush(stdout);
+		server_free(server);
 	}
-	hf_db_close(server.db);
-	hf_db_close(server.manage_db);
-	hf_ingest_cache_free(&server.ingest_cache);
-	free(server.body);
+	hf_ingest_cache_free(&p.shared.ingest_cache);
+	ingest_group_free(p.shared.ingest_group);
+	mysql_library_end();
 	return status;
 }

@@ -406,43 +406,47 @@ void
 manage_serve(struct hf_server *server, struct hf_request *req,
 	     const struct route_match *match)
 {
-	static struct manage_call call;	/* large: off the stack */
+	struct manage_call *call = calloc(1, sizeof(*call));	/* large */
 	struct hf_db *db;
 	enum hf_result r;
 
-	memset(&call, 0, sizeof(call));
-	call.server = server;
-	call.req = req;
-	call.match = match;
-	read_body(&call);
-	read_query(&call);
-	read_idempotency_key(&call);
-	if (call.idempotency_key[0] != '\0' && !hash_request(&call)) {
+	if (call == NULL) {
+		reply_error(req, 500, NULL, "internal_error", "out of memory");
+		return;
+	}
+	call->server = server;
+	call->req = req;
+	call->match = match;
+	read_body(call);
+	read_query(call);
+	read_idempotency_key(call);
+	if (call->idempotency_key[0] != '\0' && !hash_request(call)) {
 		reply_error(req, 500, NULL, "internal_error", "out of memory");
 		goto out;
 	}
 	db = server_manage_db(server);
 	if (db == NULL) {
-		reply_failure(&call, HF_ERR_DB_GONE, NULL);
+		reply_failure(call, HF_ERR_DB_GONE, NULL);
 		goto out;
 	}
 	hf_db_set_deadline(db, hf_monotonic_ms() + HF_MANAGE_TIMEOUT_MS);
-	r = hf_db_transaction(db, manage_transaction, &call);
+	r = hf_db_transaction(db, manage_transaction, call);
 	hf_db_set_deadline(db, 0);
-	if (r == REPLAYED && call.previous.state == HF_IDEMPOTENCY_REPLAY)
-		reply_text(req, call.previous.status, "Idempotent-Replayed: true\r\n",
-			   call.previous.body, call.previous.body_len, false);
+	if (r == REPLAYED && call->previous.state == HF_IDEMPOTENCY_REPLAY)
+		reply_text(req, call->previous.status, "Idempotent-Replayed: true\r\n",
+			   call->previous.body, call->previous.body_len, false);
 	else if (r != HF_OK)
-		reply_failure(&call, r, db);
+		reply_failure(call, r, db);
 	else
-		reply_text(req, call.status, NULL,
-			   call.reply_text != NULL ? call.reply_text : "",
-			   call.reply_text_len, false);
+		reply_text(req, call->status, NULL,
+			   call->reply_text != NULL ? call->reply_text : "",
+			   call->reply_text_len, false);
 out:
-	json_object_put(call.body);
-	json_object_put(call.reply);
-	free(call.reply_text);
-	hf_idempotency_answer_free(&call.previous);
+	json_object_put(call->body);
+	json_object_put(call->reply);
+	free(call->reply_text);
+	hf_idempotency_answer_free(&call->previous);
+	free(call);
 }
 
 /* ---- body fields ------------------------------------------------------ */

@@ -164,7 +164,7 @@ svix_trim_slash(const char *candidate, char *buf, size_t buflen)
 void
 router_dispatch(struct hf_server *server, struct hf_request *req)
 {
-	static struct route_match match;	/* 4 KiB: off the stack */
+	struct route_match match;
 	char path[HF_REQUEST_PATH_MAX], trimmed[HF_REQUEST_PATH_MAX];
 	char allow[128], header[160];
 	const char *method = request_method(req), *candidate;

@@ -1,28 +1,40 @@
 /*
- * The process-wide state of hookfan.fcgi and the handlers of its ingest
- * routes (the route table is router.h's).  One struct hf_server lives for the whole process: the config,
- * the one database connection (with its statement cache) and the body
- * buffer, sized once from max_payload_bytes.  Handlers keep nothing from
- * one request to the next but recent ingest lookups (src/ingest_cache.h).
+ * What serves a request in hookfan.fcgi, and the handlers of its ingest
+ * routes (the route table is router.h's).  A struct hf_server serves one
+ * request at a time and lives as long as the process (main.c keeps one
+ * per request served at once): the config, its database connections
+ * (with their statement caches) and the body buffer, sized once from
+ * max_payload_bytes.  Handlers keep nothing from one request to the next
+ * but what the process's servers share: recent ingest lookups
+ * (src/ingest_cache.h) and the shared commits (ingest_group.h).
  */
 #ifndef HF_CGI_ROUTES_H
 #define HF_CGI_ROUTES_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "db.h"
 #include "ingest_cache.h"
+#include "ingest_group.h"
 #include "limits.h"
 #include "request.h"
+
+/* One per process, for all its servers. */
+struct hf_shared {
+	pthread_mutex_t cache_lock;
+	struct hf_ingest_cache ingest_cache;	/* under cache_lock */
+	struct ingest_group *ingest_group;	/* NULL: every store alone */
+};
 
 struct hf_server {
 	struct hf_config cfg;
 	struct hf_db *db;	/* NULL until the database first answers */
 	struct hf_db *manage_db; /* the management API's; NULL until first used */
 	char *body;		/* cfg.max_payload_bytes + 1 bytes */
-	struct hf_ingest_cache ingest_cache;	/* recent ingest lookups */
+	struct hf_shared *shared;
 };
 
 /*

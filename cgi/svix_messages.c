@@ -265,7 +265,7 @@ void
 svix_msg_create(struct hf_server *server, struct hf_request *req,
 		const struct route_match *match)
 {
-	static char hash_text[HF_ID_MAX_LEN + 64];
+	char hash_text[HF_ID_MAX_LEN + 64];
 	struct create_context ctx = { true };
 	struct uid_lookup u = { NULL, NULL, "", 0 };
 	char key[HF_API_KEY_MAX_LEN + 1];

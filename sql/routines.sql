@@ -85,3 +85,49 @@ BEGIN
 END
 //
 DELIMITER ;
+
+-- hf_ingest_store_deliveries: the deliveries of several messages at once,
+-- then COMMIT: the second half of a shared ingest commit, whose messages
+-- the caller has just inserted in the same transaction (one multi-row
+-- INSERT; hf_ingest_store_many in src/db_ingest.c).  Requests that arrive
+-- together thus share two statements and one commit.
+--
+-- p_deliveries is a JSON array of [delivery id, message id, endpoint id,
+-- workspace id, ingest_epoch, created_at], p_count its length.  As in
+-- hf_ingest_store, a delivery is inserted only while its workspace still
+-- has the epoch its message was decided on; when any is missing, nothing
+-- is committed and the caller is told to redo (32001): it then stores
+-- each message alone, and the stale ones look up again.  The JSON rows
+-- are read first (STRAIGHT_JOIN), each finding its workspace by key.
+DELIMITER //
+CREATE OR REPLACE PROCEDURE hf_ingest_store_deliveries(
+  IN p_deliveries LONGTEXT CHARACTER SET utf8mb4,
+  IN p_count INT UNSIGNED)
+  MODIFIES SQL DATA
+  SQL SECURITY INVOKER
+BEGIN
+  IF @@autocommit THEN
+    SIGNAL SQLSTATE '45000'
+      SET MESSAGE_TEXT = 'hf_ingest_store_deliveries needs autocommit off: it commits the caller''s transaction';
+  END IF;
+  INSERT INTO deliveries (id, message_id, endpoint_id, status, attempts,
+                          due_at, created_at, updated_at)
+  SELECT j.id, j.message_id, j.endpoint_id, 'pending', 0, j.created_at,
+         j.created_at, j.created_at
+  FROM JSON_TABLE(p_deliveries, '$[*]' COLUMNS (
+    id VARCHAR(40) CHARACTER SET ascii PATH '$[0]' ERROR ON EMPTY,
+    message_id VARCHAR(40) CHARACTER SET ascii PATH '$[1]' ERROR ON EMPTY,
+    endpoint_id VARCHAR(40) CHARACTER SET ascii PATH '$[2]' ERROR ON EMPTY,
+    workspace_id VARCHAR(40) CHARACTER SET ascii PATH '$[3]' ERROR ON EMPTY,
+    ingest_epoch BIGINT UNSIGNED PATH '$[4]' ERROR ON EMPTY,
+    created_at DATETIME(3) PATH '$[5]' ERROR ON EMPTY)) AS j
+  STRAIGHT_JOIN workspaces w
+    ON w.id = j.workspace_id AND w.ingest_epoch = j.ingest_epoch;
+  IF ROW_COUNT() <> p_count THEN
+    SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 32001,
+      MESSAGE_TEXT = 'hf_ingest_store_deliveries: a workspace changed since the lookup; store alone';
+  END IF;
+  COMMIT;
+END
+//
+DELIMITER ;

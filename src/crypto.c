@@ -1,6 +1,7 @@
 /* libcrypto wrappers; see crypto.h. */
 #include "crypto.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 #include <errno.h>
@@ -75,19 +76,28 @@ hf_base64_decode(const char *in, unsigned char *out, size_t *outlen)
 	return HF_OK;
 }
 
+/* Fetched once per process: the lookup costs more than a short HMAC. */
+static EVP_MAC *hmac;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_hmac(void)
+{
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 enum hf_result
 hf_hmac_sha256(const unsigned char *key, size_t keylen, const void *head,
 	       size_t head_len, const void *tail, size_t tail_len,
 	       unsigned char mac[32])
 {
-	/* Fetched once: the lookup costs more than a short HMAC. */
-	static EVP_MAC *hmac;
 	OSSL_PARAM params[2];
 	EVP_MAC_CTX *ctx;
 	size_t mac_len = 0;
 	int ok;
 
-	if (hmac == NULL && (hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+	pthread_once(&hmac_once, fetch_hmac);
+	if (hmac == NULL)
 		return HF_ERR_INVALID;
 	ctx = EVP_MAC_CTX_new(hmac);
 	if (ctx == NULL)

@@ -7,6 +7,7 @@
 #include "db_galera.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,12 @@ bool
 hf_db_outcome_unknown(const struct hf_db *db)
 {
 	return db->outcome_unknown;
+}
+
+void
+hf_db_committed_elsewhere(struct hf_db *db)
+{
+	db->committed = true;
 }
 
 enum hf_result
@@ -448,7 +455,7 @@ cached_statement(struct hf_db *db, const char *sql, enum hf_result *why)
 void
 hf_query_start(struct hf_query *q, struct hf_db *db, const char *sql)
 {
-	memset(q, 0, sizeof(*q));
+	memset(q, 0, offsetof(struct hf_query, params));
 	q->db = db;
 	q->sql = sql;
 }

@@ -114,15 +114,16 @@ struct hf_query {
 	MYSQL_STMT *stmt;
 	enum hf_result bind_error;
 	unsigned int nparams;
-	MYSQL_BIND params[HF_DB_MAX_PARAMS];
-	long long ints[HF_DB_MAX_PARAMS];
-	unsigned long lengths[HF_DB_MAX_PARAMS];
 	unsigned int ncolumns;
 	MYSQL_BIND *columns;	/* owned, freed by hf_query_end */
 	unsigned long *column_lengths;
 	my_bool *column_nulls;
 	char *column_space;
 	char **column_grown;	/* owned: per-column buffers a fetch outgrew */
+	/* Last, and not cleared by hf_query_start: each is set when bound. */
+	MYSQL_BIND params[HF_DB_MAX_PARAMS];
+	long long ints[HF_DB_MAX_PARAMS];
+	unsigned long lengths[HF_DB_MAX_PARAMS];
 };
 
 void hf_query_start(struct hf_query *q, struct hf_db *db, const char *sql);
@@ -148,6 +149,12 @@ enum hf_result hf_query_run(struct hf_query *q);
  * wrote.
  */
 enum hf_result hf_query_run_and_commit(struct hf_query *q);
+
+/*
+ * The transaction's work was committed on another connection (a shared
+ * commit, cgi/ingest_group.h): hf_db_transaction() commits nothing more.
+ */
+void hf_db_committed_elsewhere(struct hf_db *db);
 
 /* After hf_db_transaction() returned HF_ERR_TIMEOUT: true when the
  * timeout cut short a statement of hf_query_run_and_commit, which may have

@@ -1,6 +1,7 @@
 /* The SQL behind the HTTP ingest; see db_ingest.h. */
 #include "db_ingest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,30 +379,145 @@ hf_ingest_event_type_register(struct hf_db *db, const char *workspace_id,
 	return r == HF_ERR_NOT_FOUND ? HF_ERR_DB : r;
 }
 
-enum hf_result
-hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m,
-		const char *deliveries_json, size_t delivery_count)
+/*
+ * Append ["del_..","ep_.."] per delivery of m to buf (many: with the
+ * message id, workspace, epoch and time the group's CALL needs, see
+ * hf_ingest_store_deliveries in sql/routines.sql).
+ */
+static void
+append_deliveries(struct hf_text *buf, const struct hf_ingest_message *m,
+		  bool many)
 {
+	size_t i;
+
+	for (i = 0; i < m->delivery_count; i++) {
+		if (buf->len > 1)
+			hf_text_add(buf, ",", 1);
+		if (many)
+			hf_text_printf(buf, "[\"%s\",\"%s\",\"%s\",\"%s\",%llu,\"%s\"]",
+				       m->delivery_ids[i], m->id, m->endpoint_ids[i],
+				       m->workspace_id, m->ingest_epoch, m->created_at);
+		else
+			hf_text_printf(buf, "[\"%s\",\"%s\"]", m->delivery_ids[i],
+				       m->endpoint_ids[i]);
+	}
+}
+
+/* The message columns, in the order both stores bind them. */
+static void
+bind_message(struct hf_query *q, const struct hf_ingest_message *m)
+{
+	hf_query_text(q, m->id);
+	hf_query_text(q, m->workspace_id);
+	hf_query_text(q, m->environment_id);
+	hf_query_text(q, m->application_id);
+	hf_query_text(q, m->event_type_id);
+	hf_query_text(q, m->event_type);
+	hf_query_bytes(q, m->payload, m->payload_len);
+	hf_query_text(q, m->metadata);
+	hf_query_text(q, m->status);
+	hf_query_text(q, m->created_at);
+}
+
+enum hf_result
+hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m)
+{
+	struct hf_text text = { 0 };
 	struct hf_query q;
 	enum hf_result r;
+	char *pairs;
 
+	hf_text_add(&text, "[", 1);
+	append_deliveries(&text, m, false);
+	hf_text_add(&text, "]", 1);
+	pairs = hf_text_finish(&text);
+	if (pairs == NULL)
+		return HF_ERR_NOMEM;
 	hf_query_start(&q, db,
 		       "CALL hf_ingest_store(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	hf_query_text(&q, m->id);
-	hf_query_text(&q, m->workspace_id);
-	hf_query_text(&q, m->environment_id);
-	hf_query_text(&q, m->application_id);
-	hf_query_text(&q, m->event_type_id);
-	hf_query_text(&q, m->event_type);
-	hf_query_bytes(&q, m->payload, m->payload_len);
-	hf_query_text(&q, m->metadata);
-	hf_query_text(&q, m->status);
-	hf_query_text(&q, m->created_at);
-	hf_query_text(&q, delivery_count > 0 ? deliveries_json : "[]");
-	hf_query_int(&q, (long long)delivery_count);
+	bind_message(&q, m);
+	hf_query_text(&q, pairs);
+	hf_query_int(&q, (long long)m->delivery_count);
 	hf_query_int(&q, (long long)m->ingest_epoch);
 	r = hf_query_run_and_commit(&q);
 	hf_query_end(&q);
+	free(pairs);
+	return r;
+}
+
+#define MESSAGE_COLUMNS 11
+_Static_assert(HF_INGEST_GROUP_MAX * MESSAGE_COLUMNS <= HF_DB_MAX_PARAMS,
+	       "a shared ingest commit binds every message's columns at once");
+
+/* INSERT INTO messages ... VALUES (...) n times, for n = 1..GROUP_MAX:
+ * the statement cache keeps the text's address, so it must stay. */
+static char *insert_messages_sql[HF_INGEST_GROUP_MAX + 1];
+static pthread_once_t insert_messages_once = PTHREAD_ONCE_INIT;
+
+static void
+build_insert_messages_sql(void)
+{
+	static const char head[] =
+		"INSERT INTO messages (id, workspace_id, environment_id, application_id,"
+		" event_type_id, event_type, payload, metadata, status, created_at,"
+		" updated_at) VALUES ";
+	static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	size_t n, i;
+
+	for (n = 1; n <= HF_INGEST_GROUP_MAX; n++) {
+		char *sql = malloc(sizeof(head) + n * sizeof(row) + n * 2);
+
+		if (sql == NULL)
+			return;	/* hf_ingest_store_many then fails with HF_ERR_NOMEM */
+		strcpy(sql, head);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				strcat(sql, ", ");
+			strcat(sql, row);
+		}
+		insert_messages_sql[n] = sql;
+	}
+}
+
+enum hf_result
+hf_ingest_store_many(struct hf_db *db, const struct hf_ingest_message *const *m,
+		     size_t n)
+{
+	struct hf_text text = { 0 };
+	struct hf_query q;
+	size_t count = 0, i;
+	char *deliveries;
+	enum hf_result r;
+
+	if (n == 0 || n > HF_INGEST_GROUP_MAX)
+		return HF_ERR_LIMIT;
+	pthread_once(&insert_messages_once, build_insert_messages_sql);
+	if (insert_messages_sql[n] == NULL)
+		return HF_ERR_NOMEM;
+	hf_text_add(&text, "[", 1);
+	for (i = 0; i < n; i++) {
+		append_deliveries(&text, m[i], true);
+		count += m[i]->delivery_count;
+	}
+	hf_text_add(&text, "]", 1);
+	deliveries = hf_text_finish(&text);
+	if (deliveries == NULL)
+		return HF_ERR_NOMEM;
+	hf_query_start(&q, db, insert_messages_sql[n]);
+	for (i = 0; i < n; i++) {
+		bind_message(&q, m[i]);
+		hf_query_text(&q, m[i]->created_at);	/* updated_at */
+	}
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	if (r == HF_OK) {
+		hf_query_start(&q, db, "CALL hf_ingest_store_deliveries(?, ?)");
+		hf_query_text(&q, deliveries);
+		hf_query_int(&q, (long long)count);
+		r = hf_query_run_and_commit(&q);
+		hf_query_end(&q);
+	}
+	free(deliveries);
 	return r;
 }
 

@@ -15,6 +15,9 @@
  *	hf_ingest_rate_hit		1 INSERT ... ON DUPLICATE KEY ... RETURNING,
  *					when rate limits are on
  *	hf_ingest_store			1 CALL: message, deliveries, COMMIT
+ *	hf_ingest_store_many		1 INSERT + 1 CALL: up to
+ *					HF_INGEST_GROUP_MAX messages, their
+ *					deliveries, one COMMIT
  *
  * Failures are the database's (HF_ERR_DB*, HF_ERR_TIMEOUT); the policy
  * (who may do what, which HTTP status) lives in cgi/.
@@ -144,19 +147,32 @@ struct hf_ingest_message {
 	const char *status;		/* "pending" or "no_subscribers" */
 	const char *created_at;		/* HF_DB_TIME_LEN, UTC */
 	unsigned long long ingest_epoch; /* of the lookup it was decided on */
+	/* One pending delivery, due at created_at, per endpoint: */
+	const char (*delivery_ids)[HF_ID_MAX_LEN + 1];
+	const char (*endpoint_ids)[HF_ID_MAX_LEN + 1];
+	size_t delivery_count;
 };
 
 /*
- * Store the message and one pending delivery, due at created_at, per
- * element of deliveries_json (a JSON array of ["del_id", "ep_id"] pairs,
- * count of them), then COMMIT, in one CALL (sql/routines.sql).  Anything
- * but exactly count deliveries stored is an error.  HF_ERR_DB_RETRY: the
- * workspace changed since m->ingest_epoch was read (nothing stored; look
- * up again).  HF_ERR_DB_COMMIT_LOST: the connection died on the way and
- * the outcome is unknown.
+ * Store the message and its deliveries, then COMMIT, in one CALL
+ * (sql/routines.sql).  Anything but exactly m->delivery_count deliveries
+ * stored is an error.  HF_ERR_DB_RETRY: the workspace changed since
+ * m->ingest_epoch was read (nothing stored; look up again).
+ * HF_ERR_DB_COMMIT_LOST: the connection died on the way and the outcome
+ * is unknown.
  */
-enum hf_result hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m,
-			       const char *deliveries_json, size_t count);
+enum hf_result hf_ingest_store(struct hf_db *db, const struct hf_ingest_message *m);
+
+/*
+ * Store n messages (2 to HF_INGEST_GROUP_MAX, each with at least one
+ * delivery) and their deliveries, then COMMIT: two statements whatever
+ * n is, in a transaction of their own.  All or nothing: HF_ERR_DB_RETRY
+ * when any workspace changed since its message's ingest_epoch was read,
+ * any other error as hf_ingest_store's.
+ */
+enum hf_result hf_ingest_store_many(struct hf_db *db,
+				    const struct hf_ingest_message *const *m,
+				    size_t n);
 
 /*
  * Whether message id is stored (HF_OK) or not (HF_ERR_NOT_FOUND): the

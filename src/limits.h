@@ -88,8 +88,9 @@
 /* Prepared statements a single connection keeps. */
 #define HF_DB_STMT_CACHE 64
 
-/* Parameters one statement may bind. */
-#define HF_DB_MAX_PARAMS 32
+/* Parameters one statement may bind: a shared ingest commit binds
+ * HF_INGEST_GROUP_MAX messages of 11 each. */
+#define HF_DB_MAX_PARAMS 192
 
 /* Largest column value hf_query_next fetches (the largest payload, with
  * room for a JSON document built around one). */
@@ -117,6 +118,18 @@
  */
 #define HF_INGEST_CACHE_MS 1000
 #define HF_INGEST_CACHE_ENTRIES 128
+
+/*
+ * hookfan.fcgi serves up to HF_FCGI_THREADS requests at once, each on a
+ * database connection of its own, opened when first needed (under
+ * mod_fcgid, which sends one request at a time, that stays one).  The
+ * stores of requests that arrive together share one transaction and one
+ * commit (cgi/ingest_group.h): at most HF_INGEST_GROUP_MAX messages, with
+ * at most HF_INGEST_GROUP_BYTES of payload (a larger one is stored alone).
+ */
+#define HF_FCGI_THREADS 16
+#define HF_INGEST_GROUP_MAX 16
+#define HF_INGEST_GROUP_BYTES (1024 * 1024)
 
 /* Response bytes kept per attempt; the rest is read and dropped. */
 #define HF_RESPONSE_EXCERPT_MAX 1024

@@ -67,6 +67,9 @@ def migrate_from_two_shells_at_once():
     eq(db.root_sql("SELECT COUNT(*) FROM hookfan2.schema_migrations").strip(), str(NUMBERED))
 
 
+STORED_ROUTINES = ["hf_ingest_store", "hf_ingest_store_deliveries"]
+
+
 def routines(schema="hookfan"):
     return db.root_sql("SELECT routine_name FROM information_schema.routines"
                        " WHERE routine_schema = '%s' ORDER BY 1" % schema).split()
@@ -75,11 +78,12 @@ def routines(schema="hookfan"):
 @hftest.test
 def migrate_recreates_the_stored_routines_a_dump_left_out():
     # mysqldump without --routines restores the tables but no procedure.
-    eq(routines(), ["hf_ingest_store"])
+    eq(routines(), STORED_ROUTINES)
     db.root_sql("DROP PROCEDURE hookfan.hf_ingest_store")
+    db.root_sql("DROP PROCEDURE hookfan.hf_ingest_store_deliveries")
     eq(routines(), [])
     eq(db.admin("migrate"), {"applied": 0}, "no numbered migration is new")
-    eq(routines(), ["hf_ingest_store"])
+    eq(routines(), STORED_ROUTINES)
 
 
 @hftest.test
@@ -92,7 +96,7 @@ def the_sql_folder_also_loads_with_the_mariadb_client():
             r = subprocess.run(db._client() + ["hookfan3"], stdin=f,
                                capture_output=True, text=True)
         eq(r.returncode, 0, "%s through the client: %s" % (name, r.stderr))
-    eq(routines("hookfan3"), ["hf_ingest_store"])
+    eq(routines("hookfan3"), STORED_ROUTINES)
     tables = db.root_sql("SELECT COUNT(*) FROM information_schema.tables"
                          " WHERE table_schema = 'hookfan3'").strip()
     eq(tables, db.root_sql("SELECT COUNT(*) - 1 FROM information_schema.tables"

@@ -138,12 +138,13 @@ def shipped_routines():
 
 
 def store_with(before_commit="", after_commit=""):
-    """hf_ingest_store as shipped, with statements added just before or
-    just after the COMMIT that ends it (apply_routines(shipped_routines())
-    puts the shipped one back)."""
+    """The two stores as shipped (hf_ingest_store, and
+    hf_ingest_store_deliveries of a shared commit), with statements added
+    just before or just after the COMMIT that ends each
+    (apply_routines(shipped_routines()) puts the shipped ones back)."""
     text = shipped_routines()
     end = "  COMMIT;\nEND\n"
-    assert text.count(end) == 1, "hf_ingest_store no longer ends with its COMMIT"
+    assert text.count(end) == 2, "the stores no longer end with their COMMIT"
     apply_routines(text.replace(end, "  %s\n  COMMIT;\n  %s\nEND\n"
                                 % (before_commit, after_commit)))
 
@@ -256,6 +257,81 @@ def a_store_cut_short_before_its_commit_is_504_with_nothing_stored():
         assert "nothing was stored" in body["message"], body
         eq(counts(), before, server.name + ": nothing stored")
         eq(trigger(server)[0], 202, server.name + " with the shipped store again")
+
+
+def shared_commit_with(before_commit="", after_commit=""):
+    """store_with for the shared commit's procedure alone: a request that
+    commits alone is not held."""
+    text = shipped_routines()
+    start = text.index("CREATE OR REPLACE PROCEDURE hf_ingest_store_deliveries(")
+    end = text.index("  COMMIT;\nEND\n", start)
+    apply_routines(text[:end] + "  %s\n  COMMIT;\n  %s\n" % (before_commit, after_commit)
+                   + text[end + len("  COMMIT;\n"):])
+
+
+def at_once_with_shared_commit(server, before_commit="", after_commit="", clients=16):
+    """clients triggers at once, with shared_commit_with(before_commit,
+    after_commit) and the gate closed: counts() before them, and
+    [(status, body, seconds taken)]."""
+    eq(trigger(server)[0], 202)     # the process has the lookup
+    before = counts()
+    shared_commit_with(before_commit, after_commit)
+    gate = gate_closed()
+    try:
+        return before, at_once(server, clients)
+    finally:
+        gate.release()
+        apply_routines(shipped_routines())
+
+
+def at_once(server, clients):
+    """clients triggers at once; [(status, body, seconds taken)]."""
+    answers, lock = [], threading.Lock()
+    go = threading.Barrier(clients)
+
+    def client():
+        go.wait()
+        started = time.monotonic()
+        status, _, body = trigger(server)
+        with lock:
+            answers.append((status, body, time.monotonic() - started))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return answers
+
+
+@hftest.test
+def a_shared_commit_cut_short_after_its_commit_answers_each_success():
+    """Requests that shared a commit whose statement timeout struck after
+    the COMMIT each look for their own message and answer the success.
+    (lighttpd: its processes serve requests at once; under mod_fcgid
+    every request commits alone.)"""
+    before, answers = at_once_with_shared_commit(servers[0], after_commit=AT_THE_GATE)
+    eq(len(answers), 16)
+    eq([status for status, _, _ in answers if status != 202], [], repr(answers))
+    assert any(took > 2.5 for _, _, took in answers), \
+        "no request waited for the statement timeout: none shared a commit"
+    ids = [body["deliveryIds"][0] for _, body, _ in answers]
+    eq(deliveries_stored(ids), 16, "every answered delivery is stored")
+    eq(counts(), (before[0] + 16, before[1] + 16), "each stored once")
+
+
+@hftest.test
+def a_shared_commit_cut_short_before_its_commit_is_504_with_nothing_stored():
+    before, answers = at_once_with_shared_commit(servers[0], before_commit=AT_THE_GATE)
+    eq(sorted({status for status, _, _ in answers}), [202, 504], repr(answers))
+    for status, body, _ in answers:
+        if status == 504:
+            eq(body["code"], "ingest_timeout")
+            assert "nothing was stored" in body["message"], body
+    accepted = [body["deliveryIds"][0] for status, body, _ in answers if status == 202]
+    eq(deliveries_stored(accepted), len(accepted), "every answered delivery is stored")
+    eq(counts(), (before[0] + len(accepted), before[1] + len(accepted)),
+       "nothing of a 504 is stored")
 
 
 @hftest.test

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -151,7 +152,8 @@ class Lighttpd(WebServer):
         snippet = _fill("hookfan-lighttpd.conf.in", {
             "FCGI": hftest.FCGI, "CONFIG": config_path or db.config_path,
             "RUNDIR": run, "PKGDATADIR": FCGI_TEMPLATE_DIR, "UIDIR": UI_DIR})
-        snippet = snippet.replace('"max-procs" => 8', '"max-procs" => %d' % procs)
+        if procs is not None:   # None: the snippet's own
+            snippet = re.sub(r'"max-procs" => \d+', '"max-procs" => %d' % procs, snippet)
         docroot = os.path.join(self.dir, "htdocs")
         os.makedirs(docroot)
         conf = os.path.join(self.dir, "lighttpd.conf")
