@@ -1348,7 +1348,10 @@ FROM (SELECT m.id AS mid, ELT(s.seq + 1, %(eps)s) AS ep,
         base = end - msgs * step
         chunk = 50000 if not self.smoke else msgs
         started = time.monotonic()
-        session = "SET foreign_key_checks = 0; SET unique_checks = 0;\n"
+        # A chunk is one transaction: the two writers' INSERT ... SELECTs
+        # can deadlock on each other's gap locks, and a chunk that loses
+        # is then rolled back whole and written again.
+        session = "SET foreign_key_checks = 0; SET unique_checks = 0; START TRANSACTION;\n"
         todo = list(range(0, msgs, chunk))
         done = []
         failures = []
@@ -1372,6 +1375,15 @@ FROM (SELECT m.id AS mid, ELT(s.seq + 1, %(eps)s) AS ep,
                             min(msgs, len(done) * chunk), msgs, time.monotonic() - started))
 
         def fill_chunk(lo):
+            for attempt in range(3):
+                try:
+                    return fill_chunk_once(lo)
+                except StageError as e:
+                    if "Deadlock found" not in str(e) or attempt == 2:
+                        raise
+                    log("old rows: chunk %d deadlocked; again" % lo)
+
+        def fill_chunk_once(lo):
             hi = min(msgs, lo + chunk)             # message seqs [lo, hi)
             lo_ms, hi_ms = base + lo * step, base + hi * step
             ws = inst.ws[3][lo // chunk % len(inst.ws[3])]
@@ -1397,6 +1409,7 @@ FROM (SELECT d.id AS did, s.seq AS n, d.attempts,
              CAST(UNIX_TIMESTAMP(d.created_at) * 1000 AS UNSIGNED) + 50 + (s.seq - 1) * 5000 AS ms
       FROM deliveries d JOIN seq_1_to_2 s ON s.seq <= d.attempts
       WHERE d.id >= %(dlo)s AND d.id < %(dhi)s) x;
+COMMIT;
 """ % {"mid": sql_id(self.prefix["msg"], "t.ms"), "ws": sql_str(ws["id"]),
                 "payload": payload_sql("t.seq"), "base": base, "step": step, "lo": lo,
                 "hilast": hi - 1, "did": sql_id(self.prefix["del"], "x.ms"), "eps": eps,
