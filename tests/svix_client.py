@@ -223,15 +223,22 @@ def a_put_that_loses_a_create_race_answers_conflict():
     assert ready, "the holding session does not answer"
     hftest.eq(holder.stdout.readline().strip(), "held", "the name held uncommitted")
     answer = {}
-    put = threading.Thread(target=lambda: answer.update(r=c.request(
-        "PUT", "/api/v1/event-type/race.made", {"description": "d"})))
+
+    def put_it():
+        try:
+            answer["r"] = c.request("PUT", "/api/v1/event-type/race.made", {"description": "d"})
+        except Exception as e:      # shown below, not lost in the thread
+            answer["r"] = e
+    put = threading.Thread(target=put_it)
     put.start()
     waiting = "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+    seen = "0"
     for _ in range(200):
-        if db.value(waiting) == "1":
+        seen = db.value(waiting)
+        if seen != "0" or not put.is_alive():
             break
         time.sleep(0.05)
-    hftest.eq(db.value(waiting), "1", "the PUT waits on the held name")
+    hftest.eq(seen, "1", "the PUT waits on the held name (its answer: %r)" % answer.get("r"))
     holder.stdin.write("COMMIT;\n")
     holder.stdin.close()
     holder.wait(30)

@@ -42,14 +42,29 @@ async function waitText(page, text, where) {
   }, { timeout: TIMEOUT }, text, where || 'main');
 }
 
+/* act(element) on what selector finds, found again when the page
+ * re-rendered it between the finding and the act (a view re-renders when
+ * the answer of a request it made comes in, and answers come in any
+ * order). */
+async function onElement(page, selector, act) {
+  for (let tries = 1; ; tries++) {
+    const el = await page.waitForSelector(selector, { timeout: TIMEOUT });
+    try {
+      return await act(el);
+    } catch (e) {
+      if (tries >= 5 || !/detached|not clickable/i.test(String(e.message)))
+        throw e;
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+}
+
 async function click(page, ariaName) {
-  const el = await page.waitForSelector('::-p-aria(' + ariaName + ')', { timeout: TIMEOUT });
-  await el.click();
+  await onElement(page, '::-p-aria(' + ariaName + ')', el => el.click());
 }
 
 async function typeInto(page, ariaName, text) {
-  const el = await page.waitForSelector('::-p-aria(' + ariaName + ')', { timeout: TIMEOUT });
-  await el.type(text);
+  await onElement(page, '::-p-aria(' + ariaName + ')', el => el.type(text));
 }
 
 /* Records Content-Security-Policy refusals, which would mean the pages
@@ -132,7 +147,7 @@ async function main() {
     run(cfg.sweep);
     await click(page, '[name="Messages"][role="link"]');
     await waitText(page, 'order.paid');
-    await (await page.waitForSelector('main table a[href^="#/message/"]', { timeout: TIMEOUT })).click();
+    await onElement(page, 'main table a[href^="#/message/"]', el => el.click());
     await waitText(page, 'Attempts of');
     await waitText(page, '500');
     const excerpt = await page.$eval('pre.excerpt', p => p.textContent);
@@ -146,7 +161,7 @@ async function main() {
     pass(step);
 
     step = 'retries the delivery and shows the new attempt';
-    await (await page.waitForSelector('button[aria-label^="Retry delivery"]', { timeout: TIMEOUT })).click();
+    await onElement(page, 'button[aria-label^="Retry delivery"]', el => el.click());
     await waitText(page, 'Retry queued', '#status');
     run(cfg.sweep);
     await page.reload({ waitUntil: 'load' });
@@ -177,7 +192,7 @@ async function main() {
     step = 'shows the endpoint health chart';
     await page.goto(cfg.base + '/ui/#/endpoints', { waitUntil: 'load' });
     await waitText(page, cfg.receiver_url);
-    await (await page.waitForSelector('main table a[href^="#/endpoint/"]', { timeout: TIMEOUT })).click();
+    await onElement(page, 'main table a[href^="#/endpoint/"]', el => el.click());
     await page.waitForSelector('svg.chart rect.ok', { timeout: TIMEOUT });
     await page.waitForSelector('svg.chart rect.failed', { timeout: TIMEOUT });
     const label = await page.$eval('svg.chart', s => s.getAttribute('aria-label'));
@@ -216,9 +231,9 @@ async function main() {
     await waitText(portal, 'order.paid');
     text = await mainText(portal);
     check(!text.includes(cfg.other_event_type), 'the portal shows another application\'s message');
-    await (await portal.waitForSelector('main table a[href^="#/message/"]', { timeout: TIMEOUT })).click();
+    await onElement(portal, 'main table a[href^="#/message/"]', el => el.click());
     await waitText(portal, 'Attempts of');
-    await (await portal.waitForSelector('button[aria-label^="Retry delivery"]', { timeout: TIMEOUT })).click();
+    await onElement(portal, 'button[aria-label^="Retry delivery"]', el => el.click());
     await waitText(portal, 'Retry queued', '#status');
     await portal.setViewport({ width: 390, height: 844 });
     await shot(portal, 'portal-message-phone');
@@ -241,11 +256,12 @@ async function main() {
     page.on('dialog', dialog => dialog.accept());
     await page.goto(cfg.base + '/ui/#/endpoints', { waitUntil: 'load' });
     await waitText(page, cfg.receiver_url);
-    await (await page.waitForSelector('main table a[href^="#/endpoint/"]', { timeout: TIMEOUT })).click();
-    const description = await page.waitForSelector('::-p-aria([name="Description"][role="textbox"])', { timeout: TIMEOUT });
-    await description.click({ count: 3 });
-    await page.keyboard.press('Backspace');
-    await description.type('edited <b>here</b>');
+    await onElement(page, 'main table a[href^="#/endpoint/"]', el => el.click());
+    await onElement(page, '::-p-aria([name="Description"][role="textbox"])', async el => {
+      await el.click({ count: 3 });
+      await page.keyboard.press('Backspace');
+      await el.type('edited <b>here</b>');
+    });
     await click(page, '[name="Save"][role="button"]');
     await waitText(page, 'Endpoint saved.', '#status');
     await waitText(page, 'edited <b>here</b>');
