@@ -3,7 +3,8 @@
  * the request against the rate limits, parse the body, apply the key's
  * scope, find the subscribed endpoints, store one message and one delivery
  * per endpoint that has room, commit.  All of it is one database
- * transaction, bounded by HF_INGEST_TIMEOUT_MS: an answer other than 2xx
+ * transaction, bounded by HF_INGEST_TIMEOUT_MS, whose store may share its
+ * commit with other requests' (ingest_group.h): an answer other than 2xx
  * means nothing was stored (a refused request with a valid key commits
  * its rate-limit hit alone).
  */
