@@ -25,7 +25,7 @@ struct ingest_context {
 	struct hf_ingest_targets targets;	/* refilled by every try */
 	bool cached;		/* this try's lookup came from the cache */
 	bool fresh;		/* look up in the database, not the cache */
-	bool wrote;		/* this try ran a statement before the store */
+	bool ran_statements;	/* this try ran some before the store */
 	bool store_unknown;	/* a shared commit was cut short: look */
 };
 
@@ -123,7 +123,7 @@ count_request(struct hf_db *db, struct ingest_context *ctx)
 
 	if (!rate_limited(cfg))
 		return HF_OK;
-	ctx->wrote = true;
+	ctx->ran_statements = true;
 	snprintf(key_bucket, sizeof(key_bucket), "key:%s", out->lookup.key_id);
 	snprintf(workspace_bucket, sizeof(workspace_bucket), "ws:%s",
 		 out->lookup.workspace_id);
@@ -220,7 +220,7 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 	ctx->cached = r == HF_OK;
 	if (r != HF_ERR_NOT_FOUND)
 		return r;
-	ctx->wrote = true;	/* the recount may write, too */
+	ctx->ran_statements = true;	/* and the recount may write */
 	r = hf_ingest_lookup(db, ask, &out->lookup, &ctx->targets);
 	if (r == HF_ERR_NOT_FOUND) {
 		out->extra_headers = INGEST_WWW_AUTHENTICATE;
@@ -306,7 +306,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 	enum hf_result r;
 
 	outcome_reset(out);
-	ctx->wrote = false;
+	ctx->ran_statements = false;
 	ctx->store_unknown = false;
 	ask.key_hash = in->key_hash;
 	ask.event_type = in->event_type;
@@ -338,7 +338,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 	if (r != HF_OK)
 		return r;
 	if (out->lookup.event_type_id[0] == '\0') {
-		ctx->wrote = true;
+		ctx->ran_statements = true;
 		r = hf_ingest_event_type_register(db, out->lookup.workspace_id,
 						  in->event_type,
 						  out->lookup.event_type_id);
@@ -416,7 +416,7 @@ ingest_transaction(struct hf_db *db, void *arg)
 			goto out;
 	}
 	/* With nothing else of this request to commit, share a commit. */
-	if (!ctx->wrote && m.delivery_count > 0 && in->idempotency_key[0] == '\0' &&
+	if (!ctx->ran_statements && m.delivery_count > 0 && in->idempotency_key[0] == '\0' &&
 	    in->before_store == NULL && ctx->server->shared->ingest_group != NULL)
 		r = ingest_group_store(ctx->server->shared->ingest_group, db, &m, &end);
 	if (end == INGEST_GROUP_ALONE)
