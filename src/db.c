@@ -26,6 +26,7 @@ struct hf_db {
 	const struct hf_config *cfg;
 	struct hf_db_limits limits;
 	uint64_t deadline_ms;
+	uint64_t used_ms;	/* a transaction last ended */
 	bool committed;		/* a statement of this transaction committed it */
 	bool outcome_unknown;	/* one that commits was cut short by the timeout */
 	bool wsrep;		/* the server is a Galera node */
@@ -178,6 +179,7 @@ connect_now(struct hf_db *db)
 		return r;
 	}
 	db->mysql = m;
+	db->used_ms = hf_monotonic_ms();
 	return HF_OK;
 }
 
@@ -352,6 +354,66 @@ time_for_another_try(const struct hf_db *db)
 	return hf_monotonic_ms() + wait_s * 1000u < db->deadline_ms;
 }
 
+/* hf_db_transaction_once on a connection known to be open. */
+static enum hf_result
+transaction_body(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
+{
+	enum hf_result r;
+
+	db->committed = false;
+	db->outcome_unknown = false;
+	r = fn(db, ctx);
+	/* Committed by one of its statements: never rolled back nor redone. */
+	if (db->committed)
+		return r == HF_OK ? HF_OK : HF_ERR_DB_COMMIT_LOST;
+	if (r == HF_ERR_DB_COMMIT_LOST) {
+		disconnect(db);
+		return r;
+	}
+	if (r == HF_OK) {
+		if (mysql_commit(db->mysql) == 0)
+			return HF_OK;
+		r = record_error(db, mysql_errno(db->mysql),
+				 mysql_error(db->mysql));
+		if (r == HF_ERR_DB_GONE) {
+			/*
+			 * The COMMIT itself was lost: whether it took
+			 * effect is unknown here, and a redo could store
+			 * everything twice.  The caller decides (it can
+			 * look for what it wrote).
+			 */
+			disconnect(db);
+			return HF_ERR_DB_COMMIT_LOST;
+		}
+	}
+	if (r == HF_ERR_DB_GONE) {
+		/* Lost before COMMIT: the server rolled back. */
+		disconnect(db);
+		return r;
+	}
+	if (mysql_rollback(db->mysql) != 0)
+		disconnect(db);
+	return r;
+}
+
+enum hf_result
+hf_db_transaction_once(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
+{
+	enum hf_result r = ensure_connected(db);
+
+	if (r == HF_OK && hf_monotonic_ms() - db->used_ms >= HF_DB_IDLE_PING_MS &&
+	    mysql_ping(db->mysql) != 0) {
+		/* Died while idle: the caller's next try connects again. */
+		r = record_error(db, mysql_errno(db->mysql), mysql_error(db->mysql));
+		disconnect(db);
+	}
+	if (r != HF_OK)
+		return r;
+	r = transaction_body(db, fn, ctx);
+	db->used_ms = hf_monotonic_ms();
+	return r;
+}
+
 enum hf_result
 hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 {
@@ -361,49 +423,8 @@ hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx)
 	for (attempt = 0; attempt < HF_DB_TXN_ATTEMPTS; attempt++) {
 		if (attempt > 0 && !time_for_another_try(db))
 			return HF_ERR_TIMEOUT;
-		r = ensure_connected(db);
-		if (r != HF_OK) {
-			if (r == HF_ERR_DB_GONE)
-				continue;
-			return r;
-		}
-		db->committed = false;
-		db->outcome_unknown = false;
-		r = fn(db, ctx);
-		/* Committed by one of its statements: never rolled back nor redone. */
-		if (db->committed)
-			return r == HF_OK ? HF_OK : HF_ERR_DB_COMMIT_LOST;
-		if (r == HF_ERR_DB_COMMIT_LOST) {
-			disconnect(db);
-			return r;
-		}
-		if (r == HF_OK) {
-			if (mysql_commit(db->mysql) == 0)
-				return HF_OK;
-			r = record_error(db, mysql_errno(db->mysql),
-					 mysql_error(db->mysql));
-			if (r == HF_ERR_DB_GONE) {
-				/*
-				 * The COMMIT itself was lost: whether it took
-				 * effect is unknown here, and a redo could
-				 * store everything twice.  The caller decides
-				 * (it can look for what it wrote).
-				 */
-				disconnect(db);
-				return HF_ERR_DB_COMMIT_LOST;
-			}
-		}
-		if (r == HF_ERR_DB_GONE) {
-			/* Lost before COMMIT: the server rolled back. */
-			disconnect(db);
-			continue;
-		}
-		if (mysql_rollback(db->mysql) != 0) {
-			disconnect(db);
-			if (r == HF_OK)
-				r = HF_ERR_DB_GONE;
-		}
-		if (r != HF_ERR_DB_RETRY)
+		r = hf_db_transaction_once(db, fn, ctx);
+		if (r != HF_ERR_DB_GONE && r != HF_ERR_DB_RETRY)
 			return r;
 	}
 	return r;
@@ -593,6 +614,19 @@ hf_query_run(struct hf_query *q)
 	return bind_columns(q);
 }
 
+/*
+ * A statement that failed with err never reached the server: a Galera
+ * node that refuses all work, or Connector/C's "server has gone away",
+ * which it reports only when it could not send the command (a connection
+ * that died while idle: a statement lost on its way back is "lost
+ * connection", CR_SERVER_LOST).
+ */
+static bool
+never_sent(unsigned int err)
+{
+	return err == CR_SERVER_GONE_ERROR || hf_db_galera_node_unready(err);
+}
+
 enum hf_result
 hf_query_run_and_commit(struct hf_query *q)
 {
@@ -600,8 +634,7 @@ hf_query_run_and_commit(struct hf_query *q)
 
 	if (r == HF_OK)
 		q->db->committed = true;
-	else if (r == HF_ERR_DB_GONE && q->stmt != NULL &&
-		 !hf_db_galera_node_unready(q->db->last_errno))
+	else if (r == HF_ERR_DB_GONE && q->stmt != NULL && !never_sent(q->db->last_errno))
 		r = HF_ERR_DB_COMMIT_LOST;	/* it was sent: it may have committed */
 	else if (r == HF_ERR_TIMEOUT)
 		q->db->outcome_unknown = true;	/* perhaps after its COMMIT */

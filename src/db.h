@@ -96,6 +96,14 @@ typedef enum hf_result (*hf_db_txn_fn)(struct hf_db *db, void *ctx);
 enum hf_result hf_db_transaction(struct hf_db *db, hf_db_txn_fn fn, void *ctx);
 
 /*
+ * One try of hf_db_transaction, never redone: HF_ERR_DB_GONE (the
+ * connection is dropped, and opened again on next use) and
+ * HF_ERR_DB_RETRY are the caller's to redo or not.
+ */
+enum hf_result hf_db_transaction_once(struct hf_db *db, hf_db_txn_fn fn,
+				      void *ctx);
+
+/*
  * One execution of a prepared statement.  Lives on the caller's stack:
  *
  *	struct hf_query q;

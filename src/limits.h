@@ -131,6 +131,15 @@
 #define HF_INGEST_GROUP_MAX 16
 #define HF_INGEST_GROUP_BYTES (1024 * 1024)
 
+/*
+ * A connection idle this long is pinged (and opened again if it died)
+ * before a transaction: its first statement may store and commit (an
+ * ingest on a lookup another connection cached, a shared commit), and a
+ * connection that died while idle would lose that as a commit whose
+ * outcome it cannot tell.
+ */
+#define HF_DB_IDLE_PING_MS 1000
+
 /* Response bytes kept per attempt; the rest is read and dropped. */
 #define HF_RESPONSE_EXCERPT_MAX 1024
 
