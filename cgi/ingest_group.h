@@ -3,10 +3,13 @@
  * requests that reach the database together run as one transaction of a
  * few statements with one commit (hf_ingest_store_many), so the commit
  * and the statements' fixed costs are paid once per group, not once per
- * request.  Nobody waits to form a group: while one store runs, the
- * stores that arrive queue, and the first of them, once it runs, takes
- * them all (a leader, no writer thread).  Each request still answers
- * only after the commit that holds its message.
+ * request.  Nobody waits to form a group: a store that finds the
+ * database idle runs at once, on its own connection; the stores that
+ * arrive meanwhile queue, and a writer thread with a connection of its
+ * own takes them all, and again what queued while it wrote, so the
+ * database never waits for a thread to be scheduled between two groups.
+ * Each request still answers only after the commit that holds its
+ * message.
  *
  * Only a store whose transaction has done nothing else may join: one
  * decided on a cached lookup, with no rate-limit hit, Idempotency-Key or
@@ -24,10 +27,17 @@
 #include "db.h"
 #include "db_ingest.h"
 
+struct hf_server;
 struct ingest_group;
 
-/* One per process, shared by its threads; NULL when out of memory. */
-struct ingest_group *ingest_group_new(void);
+/*
+ * One per process, shared by its threads, with its writer thread, which
+ * stores on writer's ingest connection (server_db, opened on the first
+ * group: a process that never has two stores at once never opens it);
+ * NULL when out of memory or no thread can start.  Free it after the
+ * last store, before writer.
+ */
+struct ingest_group *ingest_group_new(struct hf_server *writer);
 void ingest_group_free(struct ingest_group *group);
 
 /* How a store in a group ended. */
@@ -41,10 +51,10 @@ enum ingest_group_end {
 };
 
 /*
- * Store m (with at least one delivery) in a group, running the group on
- * db when this thread leads it.  Unless *end is INGEST_GROUP_ALONE, db's
- * transaction is over, as after hf_ingest_store: committed (here, or on
- * the leader's connection) when the result is HF_OK.
+ * Store m (with at least one delivery) in a group, or at once on db when
+ * nothing else is being stored.  Unless *end is INGEST_GROUP_ALONE, db's
+ * transaction is over, as after hf_ingest_store: committed (on db, or on
+ * the writer's connection) when the result is HF_OK.
  */
 enum hf_result ingest_group_store(struct ingest_group *group, struct hf_db *db,
 				  const struct hf_ingest_message *m,

@@ -217,6 +217,7 @@ static int
 run_fastcgi(struct process *p)
 {
 	pthread_t threads[HF_FCGI_THREADS];
+	struct hf_server *writer;
 	size_t started = 0, i;
 	sigset_t stop;
 
@@ -226,9 +227,6 @@ run_fastcgi(struct process *p)
 	}
 	/* Threads free what other threads allocated: a few arenas suffice. */
 	mallopt(M_ARENA_MAX, 2);
-	p->shared.ingest_group = ingest_group_new();
-	if (p->shared.ingest_group == NULL)
-		hf_log(HF_LOG_WARN, "out of memory: every ingest commits alone");
 	pthread_mutex_init(&p->accept_lock, NULL);
 	pthread_mutex_init(&p->servers_lock, NULL);
 	/* Connect now if we can (a log line says why not); else on use. */
@@ -245,6 +243,12 @@ run_fastcgi(struct process *p)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	/* After the mask: the writer thread takes no signal either. */
+	writer = server_new(p->cfg, &p->shared);
+	if (writer != NULL)
+		p->shared.ingest_group = ingest_group_new(writer);
+	if (p->shared.ingest_group == NULL)
+		hf_log(HF_LOG_WARN, "cannot start the ingest writer: every ingest commits alone");
 	for (i = 0; i < HF_FCGI_THREADS; i++) {
 		if (pthread_create(&threads[i], NULL, serve_requests, p) != 0) {
 			hf_log(HF_LOG_WARN, "started %zu of %d threads", i, HF_FCGI_THREADS);
@@ -256,6 +260,9 @@ run_fastcgi(struct process *p)
 		wait_for_stop(&stop);
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
+	ingest_group_free(p->shared.ingest_group);
+	if (writer != NULL)
+		server_free(writer);
 	for (i = 0; i < p->server_count; i++)
 		server_free(p->servers[i]);
 	return started > 0 ? 0 : 1;
@@ -314,7 +321,6 @@ main(int argc, char **argv)
 		server_free(server);
 	}
 	hf_ingest_cache_free(&p.shared.ingest_cache);
-	ingest_group_free(p.shared.ingest_group);
 	mysql_library_end();
 	return status;
 }

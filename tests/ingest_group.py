@@ -5,7 +5,9 @@ real Apache + mod_fcgid (one request per process at a time: no group
 there), against a real MariaDB, with many clients at once: every 2xx is
 stored exactly as answered, requests share commits, a change made during
 a flood takes effect for every request sent after it, a shared commit
-that fails stores each request alone, and the process stops on SIGTERM."""
+that fails stores each request alone, the writer's connection opens only
+where stores meet, killed connections lose nothing, and the process
+stops on SIGTERM."""
 import json
 import os
 import signal
@@ -89,11 +91,16 @@ def stored_deliveries(answers):
     """{delivery id: (endpoint id, message id)} of the deliveries the
     answers name that are stored."""
     ids = [d for _, status, a, _ in answers if status == 202 for d in a["deliveryIds"]]
-    if not ids:
-        return {}
-    rows = db.rows("SELECT id, endpoint_id, message_id FROM deliveries WHERE id IN (%s)"
-                   % ", ".join("'%s'" % d for d in ids))
-    return {r[0]: (r[1], r[2]) for r in rows}
+    return {r[0]: (r[1], r[2]) for r in rows_in(
+        "SELECT id, endpoint_id, message_id FROM deliveries WHERE id IN (%s)", ids)}
+
+
+def rows_in(query, ids):
+    """The rows of query for ids, asked 500 at a time (one command line)."""
+    rows = []
+    for i in range(0, len(ids), 500):
+        rows += db.rows(query % ", ".join("'%s'" % x for x in ids[i:i + 500]))
+    return rows
 
 
 def check_stored(answers, endpoints):
@@ -111,8 +118,8 @@ def check_stored(answers, endpoints):
         ids = {deliveries[d][1] for d in a["deliveryIds"]}
         eq(len(ids), 1, "one message per request")
         messages[ids.pop()] = p
-    payloads = dict(db.rows("SELECT id, HEX(payload) FROM messages WHERE id IN (%s)"
-                            % ", ".join("'%s'" % m for m in messages)))
+    payloads = dict(rows_in("SELECT id, HEX(payload) FROM messages WHERE id IN (%s)",
+                            list(messages)))
     for m, sent in messages.items():
         eq(json.loads(bytes.fromhex(payloads[m])), sent, "the payload as sent")
     return len(accepted)
@@ -186,6 +193,99 @@ def a_shared_commit_that_fails_stores_each_request_alone():
     eq(int(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s'" % w.ws)),
        CLIENTS * 10 + 3, "each stored once")
     assert "shared ingest commit of" in lighttpd.log(), lighttpd.log()
+
+
+def ingest_connections():
+    return int(db.value("SELECT COUNT(*) FROM information_schema.processlist"
+                        " WHERE user = '%s'" % hftest.ACCOUNTS["ingest"]))
+
+
+def processes_running(program):
+    r = subprocess.run(["pgrep", "-f", program], capture_output=True, text=True)
+    return len(r.stdout.split())
+
+
+@hftest.test
+def the_writer_connects_only_where_stores_meet():
+    """mod_fcgid sends each process one request at a time: its stores
+    never meet, so each process holds one ingest connection and its
+    writer none.  A lighttpd process, 16 requests at once, holds at most
+    one a request it served at once and its writer's."""
+    w = Workspace()
+    for make, most in ((lambda: webservers.Apache(db, max_procs=4), None),
+                       (lambda: webservers.Lighttpd(db, procs=None), 16 + 1)):
+        before = ingest_connections()
+        server = make()
+        answers, _ = flood(server, w.key, 5)
+        eq([s for _, s, _, _ in answers if s != 202], [], server.name + ": all accepted")
+        used = ingest_connections() - before
+        print("# %s: %d ingest connections" % (server.name, used))
+        if most is None:
+            procs = processes_running(os.path.join(server.dir, "libexec", "hookfan.fcgi"))
+            assert 1 <= procs <= 4, procs
+            eq(used, procs, server.name + ": one connection a process")
+        else:
+            assert 2 <= used <= most, "%s: %d connections" % (server.name, used)
+        server.stop()
+        hftest.wait_for(lambda: ingest_connections() == before, 10,
+                        server.name + "'s connections to close")
+
+
+@hftest.test
+def connections_killed_during_a_flood_lose_nothing_and_stores_go_on():
+    """Every ingest connection killed, three times, while 16 clients post
+    (the writer's among them, perhaps during a group's commit): each
+    answer is a 202 that is stored as answered, or a 503 that says
+    whether anything was stored and is right; afterwards every request is
+    accepted again, the writer on a new connection."""
+    w = Workspace()
+    for _ in range(3):
+        eq(trigger(lighttpd, w.key, {"warm": 1})[0], 202)
+
+    def kill_all():
+        for _ in range(3):
+            time.sleep(0.2)
+            for cid in db.root_sql("SELECT id FROM information_schema.processlist"
+                                   " WHERE user = '%s'" % hftest.ACCOUNTS["ingest"]).split():
+                try:
+                    db.root_sql("KILL CONNECTION %s" % cid)
+                except RuntimeError:
+                    pass    # it had ended
+
+    answers, _ = flood(lighttpd, w.key, 0, during=kill_all)
+    check_stored(answers, lambda sent, a: w.endpoints)
+    for _, status, a, p in answers:
+        if status == 202:
+            continue
+        eq(status, 503, "a refusal: %r" % a)
+        if "nothing was stored" in a["message"]:
+            eq(db.value("SELECT COUNT(*) FROM messages WHERE workspace_id = '%s' AND"
+                        " JSON_VALUE(payload, '$.client') = %d AND JSON_VALUE(payload, '$.n')"
+                        " = %d" % (w.ws, p["client"], p["n"])), "0",
+               "nothing stored for %r" % a)
+        else:
+            assert "cannot tell" in a["message"], a
+    print("# %d answers, %d not 202" % (len(answers), sum(1 for x in answers if x[1] != 202)))
+    answers, _ = flood(lighttpd, w.key, 5)
+    eq([s for _, s, _, _ in answers if s != 202], [], "all accepted afterwards")
+    eq(check_stored(answers, lambda sent, a: w.endpoints), CLIENTS * 5)
+
+
+@hftest.test
+def connections_killed_while_idle_cost_no_request():
+    """The writer's connection, like the requests', killed while idle (a
+    database restart, wait_timeout): the next group finds it dead before
+    storing, not by losing a commit it cannot then vouch for."""
+    w = Workspace()
+    for _ in range(2):
+        answers, _ = flood(lighttpd, w.key, 5)
+        eq([(s, a) for _, s, a, _ in answers if s != 202], [], "all accepted: " + lighttpd.log()[-3000:])
+        for cid in db.root_sql("SELECT id FROM information_schema.processlist"
+                               " WHERE user = '%s'" % hftest.ACCOUNTS["ingest"]).split():
+            db.root_sql("KILL CONNECTION %s" % cid)
+        time.sleep(1.5)     # older than any lookup the process keeps
+    answers, _ = flood(lighttpd, w.key, 5)
+    eq([(s, a) for _, s, a, _ in answers if s != 202], [], "all accepted after the kill")
 
 
 def fcgi_pids(server):
