@@ -1012,10 +1012,24 @@ $SERVER["socket"] == "127.0.0.1:%(old_port)d" {
         """The backlog is made in SQL: check that hookfan counts such rows
         against its cap, or the backlog rounds would measure no backlog.
         A workspace whose one endpoint has MAX_PENDING of them must be
-        refused as endpoint_backlog_full."""
+        refused as endpoint_backlog_full, once the request that finds its
+        reading old (made so here) has had its count after the answer, and
+        no process keeps the lookup that found it old (a second)."""
         ws = self.make_workspace(inst, "bench-backlog-full", ["/hook/backlog/full"],
                                  event_type="order.paid")
         self.fill_backlog(inst, ws, MAX_PENDING)
+        ep = sql_str(ws["endpoints"][0])
+        self.db.sql("UPDATE endpoint_backlog SET checked_at = '2000-01-01' WHERE endpoint_id = "
+                    + ep, inst.db)
+        self.post_ingest(inst, ws, "order.paid")
+        deadline = time.monotonic() + 5
+        while self.db.value("SELECT checked_at > '2001-01-01' FROM endpoint_backlog"
+                            " WHERE endpoint_id = " + ep, inst.db) != "1":
+            if time.monotonic() > deadline:
+                raise StageError("an old backlog reading was not counted again within 5 s"
+                                 " of a request that found it")
+            time.sleep(0.05)
+        time.sleep(1.1)
         answer = self.post_ingest(inst, ws, "order.paid")
         codes = [f.get("code") for f in answer.get("failures") or []]
         if answer.get("deliveryIds") or codes != ["endpoint_backlog_full"]:

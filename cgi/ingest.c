@@ -190,6 +190,32 @@ same_event_type(const char *a, const char *b)
 }
 
 /*
+ * Keep the targets' old backlog readings for ingest_after_answer; until
+ * then the request goes by them as they are.
+ */
+static enum hf_result
+keep_stale_readings(struct hf_server *server, const struct hf_ingest_targets *targets)
+{
+	struct hf_ingest_targets *stale = &server->stale_readings;
+	enum hf_result r = HF_OK;
+	size_t i, j;
+
+	for (i = 0; i < targets->count && r == HF_OK; i++) {
+		const struct hf_ingest_target *t = &targets->items[i];
+
+		if (t->reading == HF_READING_FRESH)
+			continue;
+		for (j = 0; j < stale->count; j++) {	/* a retry finds them again */
+			if (strcmp(stale->items[j].endpoint_id, t->endpoint_id) == 0)
+				break;
+		}
+		if (j == stale->count)
+			r = hf_ingest_targets_add(stale, t);
+	}
+	return r;
+}
+
+/*
  * Look the key and the targets up for ask, from this process's cache
  * when it has them and this try may; HF_ERR_REFUSED (401) when no valid
  * key has that hash.  A request refused after the key check (need_backlogs
@@ -203,7 +229,6 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 	struct ingest_outcome *out = ctx->out;
 	uint64_t now = hf_monotonic_ms();
 	enum hf_result r;
-	size_t i;
 
 	/*
 	 * Not on a Galera node: there only the lookup's SELECT waits for the
@@ -220,7 +245,7 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 	ctx->cached = r == HF_OK;
 	if (r != HF_ERR_NOT_FOUND)
 		return r;
-	ctx->ran_statements = true;	/* and the recount may write */
+	ctx->ran_statements = true;	/* the lookup */
 	r = hf_ingest_lookup(db, ask, &out->lookup, &ctx->targets);
 	if (r == HF_ERR_NOT_FOUND) {
 		out->extra_headers = INGEST_WWW_AUTHENTICATE;
@@ -228,18 +253,17 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 			      "missing, malformed, unknown or revoked API key");
 	}
 	if (r == HF_OK && need_backlogs)
-		r = hf_ingest_backlog_recount(db, ask->max_pending, &ctx->targets);
+		r = keep_stale_readings(ctx->server, &ctx->targets);
 	if (r != HF_OK)
 		return r;
-	/* Not kept: the lookup of an event type not registered yet (this
-	 * transaction registers it, and may yet roll back), or one with an
-	 * out-of-date backlog reading. */
+	/*
+	 * Not kept: the lookup of an event type not registered yet (this
+	 * transaction registers it, and may yet roll back).  One with an old
+	 * backlog reading is: its count follows this answer, and the
+	 * process's other requests meanwhile go by the reading as it was.
+	 */
 	if (out->lookup.event_type_id[0] == '\0')
 		return HF_OK;
-	for (i = 0; i < ctx->targets.count; i++) {
-		if (ctx->targets.items[i].reading != HF_READING_FRESH)
-			return HF_OK;
-	}
 	pthread_mutex_lock(&shared->cache_lock);
 	r = hf_ingest_cache_put(&shared->ingest_cache, ask, now, &out->lookup,
 				&ctx->targets);
@@ -456,6 +480,32 @@ settle_unknown_store(struct hf_db *db, char *message_id, enum hf_result absent)
 	if (r != HF_OK)
 		return HF_ERR_DB_COMMIT_LOST;
 	return HF_OK;
+}
+
+static enum hf_result
+recount_stale_readings(struct hf_db *db, void *arg)
+{
+	struct hf_server *server = arg;
+
+	return hf_ingest_backlog_recount(db, server->cfg.max_pending_per_endpoint,
+					 &server->stale_readings);
+}
+
+void
+ingest_after_answer(struct hf_server *server)
+{
+	struct hf_db *db = server->db;	/* the lookup's, which found them */
+	enum hf_result r;
+
+	if (server->stale_readings.count == 0)
+		return;
+	hf_db_set_deadline(db, hf_monotonic_ms() + HF_INGEST_TIMEOUT_MS);
+	r = hf_db_transaction(db, recount_stale_readings, server);
+	hf_db_set_deadline(db, 0);
+	if (r != HF_OK)
+		hf_log(HF_LOG_WARN, "backlog readings not counted: %s: %s",
+		       hf_result_str(r), hf_db_error(db));
+	server->stale_readings.count = 0;
 }
 
 void

@@ -120,6 +120,14 @@ struct ingest_outcome {
 void ingest_run(struct hf_server *server, struct ingest_input *in,
 		struct ingest_outcome *out);
 
+/*
+ * Count the backlog readings (src/db_ingest.h hf_ingest_backlog_recount)
+ * that the request just served found old, now that its answer is out, so
+ * that no request waits for a count.  A failure is logged: the next
+ * request that finds them old counts them.
+ */
+void ingest_after_answer(struct hf_server *server);
+
 /* Free what ingest_run allocated in out. */
 void ingest_outcome_free(struct ingest_outcome *out);
 

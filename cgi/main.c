@@ -9,8 +9,9 @@
  *
  * This file owns the process: config, the servers (routes.h) with their
  * long-lived database connections, and the accept loop.  Per request it
- * hands a struct hf_request to the router (router.h) and keeps nothing
- * afterwards.
+ * hands a struct hf_request to the router (router.h) and, once the answer
+ * is out, lets the ingest count the backlog readings it found old
+ * (ingest.h ingest_after_answer); it keeps nothing afterwards.
  *
  *	hookfan.fcgi [--config FILE]	(else $HOOKFAN_CONFIG, else the default)
  */
@@ -26,6 +27,7 @@
 #include <fcgiapp.h>
 #include <mysql.h>
 
+#include "ingest.h"
 #include "log.h"
 #include "reply.h"
 #include "router.h"
@@ -89,7 +91,11 @@ usage(void)
  * listening socket, one accept at a time (libfcgi's threaded example), and
  * serve each with a struct hf_server of the spare ones, made when none
  * is spare: a process holds as many database connections as it has
- * served requests at once, not one per thread.
+ * served requests at once, not one per thread.  A server still counting
+ * backlog readings after its answer (ingest_after_answer) serves no
+ * request: one that comes while no other is served waits for it rather
+ * than open a connection more, so under mod_fcgid, which sends one
+ * request at a time, a process keeps its one.
  */
 struct process {
 	const struct hf_config *cfg;
@@ -100,6 +106,9 @@ struct process {
 	size_t server_count;
 	struct hf_server *spare[HF_FCGI_THREADS];
 	size_t spare_count;
+	size_t serving;		/* servers taken, serving a request */
+	size_t finishing;	/* servers taken, counting after the answer */
+	pthread_cond_t given_back;	/* a server is spare again */
 };
 
 static struct hf_server *
@@ -124,6 +133,7 @@ server_free(struct hf_server *server)
 {
 	hf_db_close(server->db);
 	hf_db_close(server->manage_db);
+	hf_ingest_targets_free(&server->stale_readings);
 	free(server->body);
 	free(server);
 }
@@ -135,6 +145,8 @@ server_take(struct process *p)
 	struct hf_server *server = NULL;
 
 	pthread_mutex_lock(&p->servers_lock);
+	while (p->spare_count == 0 && p->finishing > 0 && p->serving == 0)
+		pthread_cond_wait(&p->given_back, &p->servers_lock);
 	if (p->spare_count > 0) {
 		server = p->spare[--p->spare_count];
 	} else if (p->server_count < HF_FCGI_THREADS) {
@@ -142,16 +154,44 @@ server_take(struct process *p)
 		if (server != NULL)
 			p->servers[p->server_count++] = server;
 	}
+	if (server != NULL)
+		p->serving++;
 	pthread_mutex_unlock(&p->servers_lock);
 	return server;
 }
 
 static void
-server_give_back(struct process *p, struct hf_server *server)
+server_give_back(struct process *p, struct hf_server *server, bool finishing)
 {
 	pthread_mutex_lock(&p->servers_lock);
 	p->spare[p->spare_count++] = server;
+	if (finishing)
+		p->finishing--;
+	else
+		p->serving--;
+	pthread_cond_broadcast(&p->given_back);
 	pthread_mutex_unlock(&p->servers_lock);
+}
+
+/*
+ * End the request: the answer goes out, then the server counts what the
+ * request left it to count (ingest.h) before it is spare again.
+ */
+static void
+finish(struct process *p, struct hf_server *server, FCGX_Request *fcgx)
+{
+	if (server->stale_readings.count == 0) {
+		server_give_back(p, server, false);
+		FCGX_Finish_r(fcgx);
+		return;
+	}
+	pthread_mutex_lock(&p->servers_lock);
+	p->serving--;
+	p->finishing++;
+	pthread_mutex_unlock(&p->servers_lock);
+	FCGX_Finish_r(fcgx);
+	ingest_after_answer(server);
+	server_give_back(p, server, true);
 }
 
 static void *
@@ -182,11 +222,11 @@ serve_requests(void *arg)
 		if (server == NULL) {
 			hf_log(HF_LOG_ERROR, "out of memory");
 			reply_error(&req, 500, NULL, "internal_error", "out of memory");
-		} else {
-			serve(server, &req);
-			server_give_back(p, server);
+			FCGX_Finish_r(&fcgx);
+			continue;
 		}
-		FCGX_Finish_r(&fcgx);
+		serve(server, &req);
+		finish(p, server, &fcgx);
 	}
 	FCGX_Free(&fcgx, 1);
 	return NULL;
@@ -229,6 +269,7 @@ run_fastcgi(struct process *p)
 	mallopt(M_ARENA_MAX, 2);
 	pthread_mutex_init(&p->accept_lock, NULL);
 	pthread_mutex_init(&p->servers_lock, NULL);
+	pthread_cond_init(&p->given_back, NULL);
 	/* Connect now if we can (a log line says why not); else on use. */
 	p->servers[0] = server_new(p->cfg, &p->shared);
 	if (p->servers[0] == NULL) {
@@ -317,7 +358,8 @@ main(int argc, char **argv)
 	} else {
 		req.envp = environ;
 		serve(server, &req);
-		fflush(stdout);
+		fclose(stdout);	/* the answer is complete: the web server may go on */
+		ingest_after_answer(server);
 		server_free(server);
 	}
 	hf_ingest_cache_free(&p.shared.ingest_cache);

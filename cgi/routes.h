@@ -5,7 +5,8 @@
  * per request served at once): the config, its database connections
  * (with their statement caches) and the body buffer, sized once from
  * max_payload_bytes.  Handlers keep nothing from one request to the next
- * but what the process's servers share: recent ingest lookups
+ * but the backlog readings to count once the answer is out, and what the
+ * process's servers share: recent ingest lookups
  * (src/ingest_cache.h) and the shared commits (ingest_group.h).
  */
 #ifndef HF_CGI_ROUTES_H
@@ -35,6 +36,9 @@ struct hf_server {
 	struct hf_db *manage_db; /* the management API's; NULL until first used */
 	char *body;		/* cfg.max_payload_bytes + 1 bytes */
 	struct hf_shared *shared;
+	/* Backlog readings the request found old, counted after its answer
+	 * (ingest.h ingest_after_answer). */
+	struct hf_ingest_targets stale_readings;
 };
 
 /*

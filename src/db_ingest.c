@@ -63,14 +63,11 @@ static const char lookup_application_sql[] =
 static const char lookup_application_management_sql[] =
 	LOOKUP_KIND_SQL("e.application_id = a.id", "management");
 
-/* Append the target of the current row, if it has one. */
-static enum hf_result
-add_target(const struct hf_query *q, struct hf_ingest_targets *t)
+enum hf_result
+hf_ingest_targets_add(struct hf_ingest_targets *t, const struct hf_ingest_target *target)
 {
 	struct hf_ingest_target *grown;
 
-	if (hf_query_column(q, 11, NULL) == NULL)
-		return HF_OK;
 	if (t->count == t->capacity) {
 		size_t capacity = t->capacity ? t->capacity * 2 : 8;
 
@@ -80,21 +77,32 @@ add_target(const struct hf_query *q, struct hf_ingest_targets *t)
 		t->items = grown;
 		t->capacity = capacity;
 	}
-	copy_id(t->items[t->count].endpoint_id, q, 11);
-	t->items[t->count].backlog_full = hf_query_column_int(q, 12) != 0;
+	t->items[t->count++] = *target;
+	return HF_OK;
+}
+
+/* Append the target of the current row, if it has one. */
+static enum hf_result
+add_target(const struct hf_query *q, struct hf_ingest_targets *t)
+{
+	struct hf_ingest_target target;
+
+	if (hf_query_column(q, 11, NULL) == NULL)
+		return HF_OK;
+	copy_id(target.endpoint_id, q, 11);
+	target.backlog_full = hf_query_column_int(q, 12) != 0;
 	switch (hf_query_column_int(q, 13)) {
 	case 0:
-		t->items[t->count].reading = HF_READING_FRESH;
+		target.reading = HF_READING_FRESH;
 		break;
 	case 1:
-		t->items[t->count].reading = HF_READING_OLD;
+		target.reading = HF_READING_OLD;
 		break;
 	default:
-		t->items[t->count].reading = HF_READING_NONE;
+		target.reading = HF_READING_NONE;
 		break;
 	}
-	t->count++;
-	return HF_OK;
+	return hf_ingest_targets_add(t, &target);
 }
 
 static int
@@ -175,8 +183,8 @@ hf_ingest_targets_free(struct hf_ingest_targets *targets)
 	memset(targets, 0, sizeof(*targets));
 }
 
-static struct hf_ingest_target *
-find_target(struct hf_ingest_targets *targets, const char *endpoint_id)
+static const struct hf_ingest_target *
+find_target(const struct hf_ingest_targets *targets, const char *endpoint_id)
 {
 	size_t i;
 
@@ -234,12 +242,12 @@ take_readings(struct hf_db *db, const char *old, struct hf_id_list *taken)
 	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
 }
 
-/* Count the taken endpoints' backlogs into targets and the readings to write. */
+/* Count the taken endpoints' backlogs into the readings to write. */
 static enum hf_result
 count_backlogs(struct hf_db *db, const char *taken, long max_pending,
-	       struct hf_ingest_targets *targets, struct hf_text *readings)
+	       const struct hf_ingest_targets *stale, struct hf_text *readings)
 {
-	struct hf_ingest_target *t;
+	const struct hf_ingest_target *t;
 	struct hf_query q;
 	enum hf_result r;
 	const char *id;
@@ -251,12 +259,11 @@ count_backlogs(struct hf_db *db, const char *taken, long max_pending,
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
 		id = hf_query_column(&q, 0, NULL);
-		t = id != NULL ? find_target(targets, id) : NULL;
+		t = id != NULL ? find_target(stale, id) : NULL;
 		if (t == NULL)
 			continue;
-		t->backlog_full = hf_query_column_int(&q, 1) != 0;
 		hf_text_printf(readings, "%s[\"%s\",%d]", readings->len > 1 ? "," : "",
-			       t->endpoint_id, t->backlog_full ? 1 : 0);
+			       t->endpoint_id, hf_query_column_int(&q, 1) != 0 ? 1 : 0);
 	}
 	hf_query_end(&q);
 	hf_text_add(readings, "]", 1);
@@ -265,7 +272,7 @@ count_backlogs(struct hf_db *db, const char *taken, long max_pending,
 
 enum hf_result
 hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
-			  struct hf_ingest_targets *targets)
+			  const struct hf_ingest_targets *stale)
 {
 	struct hf_id_list old_list = { 0 }, unread_list = { 0 }, taken_list = { 0 };
 	struct hf_text readings = { 0 };
@@ -274,8 +281,8 @@ hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
 	enum hf_result r = HF_OK;
 
 	/* Old readings, and among them those never made (rows to add). */
-	for (i = 0; i < targets->count; i++) {
-		const struct hf_ingest_target *t = &targets->items[i];
+	for (i = 0; i < stale->count; i++) {
+		const struct hf_ingest_target *t = &stale->items[i];
 
 		if (t->reading != HF_READING_FRESH)
 			hf_id_list_add(&old_list, t->endpoint_id);
@@ -290,7 +297,6 @@ hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
 		r = HF_ERR_NOMEM;
 		goto out;
 	}
-	/* The lookup makes every reading fresh when there is no cap. */
 	if (old_count == 0 || max_pending <= 0)
 		goto out;
 	if (unread_count > 0)
@@ -301,17 +307,13 @@ hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
 		goto out;
 	taken = hf_id_list_finish(&taken_list);
 	r = taken == NULL ? HF_ERR_NOMEM
-			  : count_backlogs(db, taken, max_pending, targets, &readings);
+			  : count_backlogs(db, taken, max_pending, stale, &readings);
 	written = hf_text_finish(&readings);
 	if (r == HF_OK && written == NULL)
 		r = HF_ERR_NOMEM;
 	if (r == HF_OK)
 		r = hf_db_exec_text(db, backlog_write_sql, written, NULL);
 out:
-	if (r == HF_OK) {
-		for (i = 0; i < targets->count; i++)
-			targets->items[i].reading = HF_READING_FRESH;
-	}
 	free(taken_list.text.s);	/* unfinished when a statement failed */
 	free(unread);
 	free(old);

@@ -10,7 +10,8 @@
  *					readings
  *	hf_ingest_backlog_recount	2 to 4 statements when a backlog
  *					reading is out of date (once per
- *					HF_BACKLOG_CHECK_MS per endpoint)
+ *					HF_BACKLOG_CHECK_MS per endpoint),
+ *					in a transaction of its own
  *	hf_ingest_event_type_register	INSERT IGNORE + SELECT, first use only
  *	hf_ingest_rate_hit		1 INSERT ... ON DUPLICATE KEY ... RETURNING,
  *					when rate limits are on
@@ -54,7 +55,7 @@ struct hf_ingest_lookup {
 /* How old an endpoint's backlog reading is. */
 enum hf_backlog_reading {
 	HF_READING_FRESH,	/* younger than HF_BACKLOG_CHECK_MS, or no cap */
-	HF_READING_OLD,		/* older: hf_ingest_backlog_recount counts again */
+	HF_READING_OLD,		/* older: for hf_ingest_backlog_recount */
 	HF_READING_NONE		/* never counted */
 };
 
@@ -71,6 +72,10 @@ struct hf_ingest_targets {
 };
 
 void hf_ingest_targets_free(struct hf_ingest_targets *targets);
+
+/* Append a copy of target; HF_ERR_NOMEM when out of memory. */
+enum hf_result hf_ingest_targets_add(struct hf_ingest_targets *targets,
+				     const struct hf_ingest_target *target);
 
 /* What a request asks for. */
 struct hf_ingest_ask {
@@ -99,17 +104,18 @@ enum hf_result hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *as
 				struct hf_ingest_targets *targets);
 
 /*
- * Count again the backlogs of the targets whose reading is not fresh, and
- * write the readings: whether each endpoint has max_pending (> 0) or more
- * deliveries pending.  Counting reads up to max_pending index entries, so
- * one request per endpoint counts, when the reading is HF_BACKLOG_CHECK_MS
- * old; a reading another request is counting meanwhile is taken as it
- * was.  Afterwards every target's reading is HF_READING_FRESH.  A fixed
- * number of statements however many targets; the readings counted stay
+ * Count again the backlogs of the endpoints in stale whose reading is not
+ * fresh, and write the readings: whether each endpoint has max_pending
+ * (> 0) or more deliveries pending.  Counting reads up to max_pending
+ * index entries, so it is done once per HF_BACKLOG_CHECK_MS per endpoint,
+ * in a transaction of its own after the answer of the request that found
+ * the reading old (cgi/ingest.h ingest_after_answer).  A reading another
+ * connection is counting, or has counted since, is left alone.  A fixed
+ * number of statements however many endpoints; the readings counted stay
  * locked until the transaction ends.
  */
 enum hf_result hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
-					 struct hf_ingest_targets *targets);
+					 const struct hf_ingest_targets *stale);
 
 /* The row an ingest_epoch bump names its workspace by. */
 enum hf_ingest_change {

@@ -101,12 +101,16 @@
 
 /*
  * Counting a backlog reads up to max_pending index entries (3 ms at
- * 9,000), so an endpoint's count is kept as a reading, made again by one
- * request once it is this old (src/db_ingest.h hf_ingest_backlog_recount):
- * with 78 endpoints 9,000 behind, counting each every second cost ingest
- * about 12% (bench/README.md), every 5 s a fifth of that.  With
- * HF_INGEST_CACHE_MS on top, an endpoint is refused at most ~6 s after
- * its backlog reaches the cap.
+ * 9,000), so an endpoint's count is kept as a reading, counted again once
+ * it is this old, after the answer of the first request to find it so
+ * (src/db_ingest.h hf_ingest_backlog_recount): with 78 endpoints 9,000
+ * behind, counting each every second cost ingest about 12%
+ * (bench/README.md), every 5 s a fifth of that.  A process keeps its
+ * lookups HF_INGEST_CACHE_MS, the one that found the reading old too, so
+ * while requests keep coming an endpoint is refused at most this plus
+ * twice that plus one count (~7 s) after its backlog reaches the cap;
+ * after a quiet spell, the requests of a second and a count after the
+ * first still go by the reading from before it.
  */
 #define HF_BACKLOG_CHECK_MS 5000
 
