@@ -53,6 +53,7 @@ if why_not:
 MESSAGES = 2500
 RECEIVERS = 4
 SWEEPS_PER_NODE = 2
+SWEEP_BATCH = 100       # results a sweep writes at once, at most
 KILL_AFTER = MESSAGES * 2 // 5      # accepted messages before the kill
 DOWN_SECONDS = 3
 CLIENTS = 4
@@ -145,7 +146,7 @@ def ten_thousand_deliveries_with_a_node_killed():
     # Through node 2: its own web server must see the key at once.
     servers = [webservers.Lighttpd(n1, procs=2), webservers.Lighttpd(n2, procs=2)]
     sweeps = [(node, st.start_sweep(node, "--loop", "--concurrency", "16",
-                                    "--batch", "100"))
+                                    "--batch", str(SWEEP_BATCH)))
               for node in cluster.nodes for _ in range(SWEEPS_PER_NODE)]
 
     accepted, answers, lock = {}, [], threading.Lock()
@@ -262,8 +263,14 @@ def ten_thousand_deliveries_with_a_node_killed():
         retried, in_flight)
     assert deliveries <= recorded <= deliveries + in_flight, (
         "%d attempts recorded for %d deliveries" % (recorded, deliveries))
-    assert dropped <= in_flight, "%d results dropped, more than %d leases" % (
-        dropped, in_flight)
+    # A sweep on node 2 may also have had a write of results in flight
+    # at the kill that committed without its hearing so: it drops those
+    # too, though they are stored (the counts above show nothing sent
+    # twice or lost), and they were no longer leases to count.
+    most_dropped = in_flight + SWEEPS_PER_NODE * SWEEP_BATCH
+    assert dropped <= most_dropped, (
+        "%d results dropped, more than %d leases and a write a sweep (%d)"
+        % (dropped, in_flight, most_dropped))
     assert duplicates <= in_flight, "%d duplicates, more than the %d leases in flight" % (
         duplicates, in_flight)
 
