@@ -198,18 +198,14 @@ keep_stale_readings(struct hf_server *server, const struct hf_ingest_targets *ta
 {
 	struct hf_ingest_targets *stale = &server->stale_readings;
 	enum hf_result r = HF_OK;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < targets->count && r == HF_OK; i++) {
 		const struct hf_ingest_target *t = &targets->items[i];
 
-		if (t->reading == HF_READING_FRESH)
-			continue;
-		for (j = 0; j < stale->count; j++) {	/* a retry finds them again */
-			if (strcmp(stale->items[j].endpoint_id, t->endpoint_id) == 0)
-				break;
-		}
-		if (j == stale->count)
+		/* A retry of the request finds them again. */
+		if (t->reading != HF_READING_FRESH &&
+		    hf_ingest_targets_find(stale, t->endpoint_id) == NULL)
 			r = hf_ingest_targets_add(stale, t);
 	}
 	return r;

@@ -183,8 +183,8 @@ hf_ingest_targets_free(struct hf_ingest_targets *targets)
 	memset(targets, 0, sizeof(*targets));
 }
 
-static const struct hf_ingest_target *
-find_target(const struct hf_ingest_targets *targets, const char *endpoint_id)
+const struct hf_ingest_target *
+hf_ingest_targets_find(const struct hf_ingest_targets *targets, const char *endpoint_id)
 {
 	size_t i;
 
@@ -259,7 +259,7 @@ count_backlogs(struct hf_db *db, const char *taken, long max_pending,
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
 		id = hf_query_column(&q, 0, NULL);
-		t = id != NULL ? find_target(stale, id) : NULL;
+		t = id != NULL ? hf_ingest_targets_find(stale, id) : NULL;
 		if (t == NULL)
 			continue;
 		hf_text_printf(readings, "%s[\"%s\",%d]", readings->len > 1 ? "," : "",

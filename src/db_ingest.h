@@ -77,6 +77,10 @@ void hf_ingest_targets_free(struct hf_ingest_targets *targets);
 enum hf_result hf_ingest_targets_add(struct hf_ingest_targets *targets,
 				     const struct hf_ingest_target *target);
 
+/* The target for endpoint_id, or NULL. */
+const struct hf_ingest_target *hf_ingest_targets_find(const struct hf_ingest_targets *targets,
+						      const char *endpoint_id);
+
 /* What a request asks for. */
 struct hf_ingest_ask {
 	const char *key_hash;		/* SHA-256 hex of the API key */
