@@ -87,8 +87,11 @@ def migrate_on_three_nodes_at_once():
 @hftest.test
 def a_lock_held_on_another_node_makes_migrate_wait():
     # A live holder on node 1 (as another migrate would be); it lapses
-    # in 2 s, so migrate on node 3 waits that long, then runs.
-    n1.root_sql("USE hookfan; INSERT INTO schema_migrations_lock"
+    # in 2 s, so migrate on node 3 waits that long, then runs.  The
+    # INSERT first waits for node 1 to apply the last migrate's release
+    # (wsrep_sync_wait bit 4), else it may find that node's lock row.
+    n1.root_sql("SET SESSION wsrep_sync_wait = 4; USE hookfan;"
+                " INSERT INTO schema_migrations_lock"
                 " VALUES ('migrate', 'someone-else', NOW(3) + INTERVAL 2 SECOND)")
     started = time.monotonic()
     r = n3.run_admin("migrate")
