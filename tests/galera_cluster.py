@@ -175,6 +175,7 @@ def ten_thousand_deliveries_with_a_node_killed():
     time.sleep(DOWN_SECONDS)
     n2.rejoin()
     back_after = time.monotonic() - killed_at
+    hftest.eq(n2.last_state_transfer(), "IST", "how node 2 caught up")
     for c in clients:
         c.join(600)
     hftest.eq(errors, [], "ingest clients")

@@ -3,7 +3,7 @@
     import galera
     cluster = galera.Cluster.start()     # 3 nodes, Synced, migrated
     node = cluster.nodes[1]              # an hftest.MariaDB: rows(), admin()...
-    node.kill(); node.rejoin()           # SIGKILL, then back (IST or SST)
+    node.kill(); node.rejoin()           # SIGKILL, then back (IST)
 
 Each node is a mariadbd with its own data directory in one temp folder and
 its own free ports on 127.0.0.1 (client, group communication, IST, SST).
@@ -72,11 +72,8 @@ class Node(hftest.MariaDB):
         self.sst_port = hftest.free_port()
         self.config_path = os.path.join(self.dir, "hookfan.conf")
 
-    def boot(self, bootstrap=False, extra=()):
-        """Start mariadbd and wait until it accepts clients and is Synced;
-        extra: more server options."""
-        owner = _run_as()
-        _chown_tree(self.dir, owner)
+    def _command(self, bootstrap=False, extra=()):
+        """The mariadbd command line of this node."""
         members = ",".join("127.0.0.1:%d" % n.wsrep_port for n in self.cluster.nodes)
         provider_options = ";".join([
             "gmcast.listen_addr=tcp://127.0.0.1:%d" % self.wsrep_port,
@@ -108,12 +105,36 @@ class Node(hftest.MariaDB):
         cmd += list(extra)
         if bootstrap:
             cmd.append("--wsrep-new-cluster")
-        if owner is not None:
+        if _run_as() is not None:
             cmd.append("--user=mysql")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+        return cmd
+
+    def boot(self, bootstrap=False, extra=()):
+        """Start mariadbd and wait until it accepts clients and is Synced;
+        extra: more server options."""
+        _chown_tree(self.dir, _run_as())
+        self.proc = subprocess.Popen(self._command(bootstrap, extra),
+                                     stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         hftest.wait_for(self._answers, 240, self.name + " to accept connections")
         hftest.wait_for(self.synced, 240, self.name + " to be Synced")
+
+    def recovered_position(self):
+        """uuid:seqno of the last transaction this stopped node committed,
+        read from InnoDB by `mariadbd --wsrep-recover`, as Debian's
+        mariadb.service does (galera_recovery) before starting a node."""
+        log = os.path.join(self.dir, "recover.log")
+        _chown_tree(self.dir, _run_as())
+        cmd = [a for a in self._command() if not a.startswith("--log-error=")]
+        subprocess.run(cmd + ["--wsrep-recover", "--log-error=" + log],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=120, check=True)
+        with open(log, errors="replace") as f:
+            found = [line.split("Recovered position:", 1)[1].strip()
+                     for line in f if "WSREP: Recovered position:" in line]
+        if not found:
+            raise RuntimeError("%s: no position recovered (see %s)" % (self.name, log))
+        return found[-1]
 
     def status(self, name):
         """A global status variable (wsrep_local_state_comment...)."""
@@ -134,9 +155,26 @@ class Node(hftest.MariaDB):
         self.proc = None
 
     def rejoin(self):
-        """Start a stopped or killed node again; it catches up by IST (or
-        SST) from the others and returns once Synced."""
-        self.boot(bootstrap=False)
+        """Start a stopped or killed node again from its recovered position,
+        as a service manager would: it catches up by IST from the others
+        (SST only if they no longer hold what it missed) and returns once
+        Synced.  Started without that position, a killed node takes a full
+        SST while the others keep writing, and Galera 26.4 was seen to
+        leave it certifying unlike them (claims it reported committed that
+        the others had not, stores it reported failed that they had)."""
+        self.boot(extra=["--wsrep-start-position=" + self.recovered_position()])
+
+    def last_state_transfer(self):
+        """How this node last caught up: "IST" when it asked the others
+        only for the write-sets it missed, "SST" when for a whole copy
+        (its IST receiver then starts at seqno 0), None if it never did."""
+        last = None
+        with open(os.path.join(self.dir, "error.log"), errors="replace") as f:
+            for line in f:
+                if "Prepared IST receiver for " in line:
+                    first = line.split("Prepared IST receiver for ", 1)[1].split("-", 1)[0]
+                    last = "SST" if first.strip() == "0" else "IST"
+        return last
 
     def error_log(self):
         return self._error_log()
