@@ -668,6 +668,89 @@ load_jobs(struct hf_db *db, struct load_run *run)
 	return r == HF_ERR_NOMEM ? r : hf_db_fail(db, r, run->errstr, run->errlen);
 }
 
+/*
+ * Galera: a claim is read back before anything is sent.  Certification
+ * keeps two nodes' claims of one row apart only while every node decides
+ * alike, and a node that rejoined by a full state transfer while the
+ * others kept writing was seen not to (tests/galera_cluster.py, before
+ * its node came back from its recovered position): its claims' COMMIT
+ * succeeded while the cluster kept another node's claim of the same
+ * rows, and both sent them.  The read is causal (wsrep_sync_wait): it
+ * sees every commit ordered before it, and a row whose lease token is
+ * not this claim's is left to the claim that holds it.  It also stops a
+ * claim whose node died right after the commit: the read waits for the
+ * node (or fails, and the rows are sent as before) and by then finds
+ * the leases run out and taken by other sweeps.
+ */
+static const char confirm_sql[] =
+	"SELECT d.id FROM " HF_ID_LIST
+	" STRAIGHT_JOIN deliveries d ON d.id = j.id WHERE d.lease_token = ?";
+
+struct confirm_run {
+	const struct claim_run *claim;
+	struct load_run *load;
+	bool *ours;		/* per loaded job */
+};
+
+static enum hf_result
+confirm_txn(struct hf_db *db, void *ctx)
+{
+	struct confirm_run *run = ctx;
+	struct load_run *load = run->load;
+	struct hf_query q;
+	enum hf_result r;
+	size_t next = 0;
+
+	memset(run->ours, 0, load->count * sizeof(*run->ours));
+	hf_query_start(&q, db, confirm_sql);
+	hf_query_text(&q, run->claim->ids_json);
+	hf_query_text(&q, run->claim->token);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		const char *id = hf_query_column(&q, 0, NULL);
+		size_t i, k;
+
+		/* Rows come in the list's order, as the jobs were loaded. */
+		for (k = 0; id != NULL && k < load->count; k++) {
+			i = (next + k) % load->count;
+			if (strcmp(load->jobs[i].delivery_id, id) == 0) {
+				run->ours[i] = true;
+				next = i + 1;
+				break;
+			}
+		}
+	}
+	hf_query_end(&q);
+	if (r == HF_ERR_NOT_FOUND)
+		return HF_OK;
+	return hf_db_fail(db, r, run->claim->errstr, run->claim->errlen);
+}
+
+/* Keep the jobs whose rows this claim holds; free the others. */
+static enum hf_result
+keep_confirmed(struct hf_db *db, const struct claim_run *claim, struct load_run *load)
+{
+	struct confirm_run run = { claim, load, NULL };
+	enum hf_result r;
+	size_t i, kept = 0;
+
+	if (load->count == 0)
+		return HF_OK;
+	if ((run.ours = calloc(load->count, sizeof(*run.ours))) == NULL)
+		return HF_ERR_NOMEM;
+	r = hf_db_transaction(db, confirm_txn, &run);
+	for (i = 0; r == HF_OK && i < load->count; i++) {
+		if (run.ours[i])
+			load->jobs[kept++] = load->jobs[i];
+		else
+			job_free_strings(&load->jobs[i]);
+	}
+	if (r == HF_OK)
+		load->count = kept;
+	free(run.ours);
+	return r;
+}
+
 enum hf_result
 hf_sweep_claim(struct hf_db *db, const struct hf_claim_request *req,
 	       struct hf_sweep_job **jobs, size_t *count, size_t *claimed,
@@ -735,6 +818,13 @@ hf_sweep_claim(struct hf_db *db, const struct hf_claim_request *req,
 			load.jobs[kept++] = load.jobs[i];
 		}
 		load.count = kept;
+	}
+	/* Unconfirmed (the database failed meanwhile): sent, as before. */
+	if (hf_db_wsrep(db) && keep_confirmed(db, &claim, &load) == HF_ERR_NOMEM) {
+		r = hf_fail(HF_ERR_NOMEM, errstr, errlen, "out of memory");
+		hf_sweep_jobs_free(load.jobs, load.count);
+		load.jobs = NULL;
+		goto out;
 	}
 	*jobs = load.jobs;
 	*count = load.count;

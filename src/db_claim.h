@@ -31,10 +31,12 @@
  *    token fetches url and payload, and one more the secrets in force of
  *    each endpoint of the batch; commit.  A failed read rolls the claim
  *    back.  Deliveries whose endpoint is disabled are then parked
- *    ('paused', the attempt taken back) instead of sent.
+ *    ('paused', the attempt taken back) instead of sent.  On Galera the
+ *    claimed rows are then read back, and only those still under this
+ *    claim's token are sent (db_claim.c says why).
  *
  * Statements: 8 and one per endpoint claimed from (one more when slots
- * are given back, one more on Galera), whatever the number of deliveries.
+ * are given back, two more on Galera), whatever the number of deliveries.
  */
 #ifndef HF_DB_CLAIM_H
 #define HF_DB_CLAIM_H
