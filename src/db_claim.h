@@ -36,7 +36,8 @@
  *    claim's token are sent (db_claim.c says why).
  *
  * Statements: 8 and one per endpoint claimed from (one more when slots
- * are given back, two more on Galera), whatever the number of deliveries.
+ * are given back, one more on Galera, and there the read-back after the
+ * commit), whatever the number of deliveries.
  */
 #ifndef HF_DB_CLAIM_H
 #define HF_DB_CLAIM_H

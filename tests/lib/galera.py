@@ -72,8 +72,9 @@ class Node(hftest.MariaDB):
         self.sst_port = hftest.free_port()
         self.config_path = os.path.join(self.dir, "hookfan.conf")
 
-    def _command(self, bootstrap=False, extra=()):
-        """The mariadbd command line of this node."""
+    def _command(self, bootstrap=False, extra=(), log="error.log"):
+        """The mariadbd command line of this node, logging to log (in its
+        folder)."""
         members = ",".join("127.0.0.1:%d" % n.wsrep_port for n in self.cluster.nodes)
         provider_options = ";".join([
             "gmcast.listen_addr=tcp://127.0.0.1:%d" % self.wsrep_port,
@@ -86,7 +87,7 @@ class Node(hftest.MariaDB):
         cmd = [hftest._find("mariadbd", "mysqld"), "--no-defaults",
                "--datadir=" + self.datadir, "--socket=" + self.socket,
                "--pid-file=" + os.path.join(self.dir, "pid"),
-               "--log-error=" + os.path.join(self.dir, "error.log"),
+               "--log-error=" + os.path.join(self.dir, log),
                "--tmpdir=" + self.dir,
                "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
                "--max-connections=500", "--skip-name-resolve",
@@ -123,12 +124,11 @@ class Node(hftest.MariaDB):
         """uuid:seqno of the last transaction this stopped node committed,
         read from InnoDB by `mariadbd --wsrep-recover`, as Debian's
         mariadb.service does (galera_recovery) before starting a node."""
-        log = os.path.join(self.dir, "recover.log")
         _chown_tree(self.dir, _run_as())
-        cmd = [a for a in self._command() if not a.startswith("--log-error=")]
-        subprocess.run(cmd + ["--wsrep-recover", "--log-error=" + log],
+        subprocess.run(self._command(extra=["--wsrep-recover"], log="recover.log"),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=120, check=True)
+        log = os.path.join(self.dir, "recover.log")
         with open(log, errors="replace") as f:
             found = [line.split("Recovered position:", 1)[1].strip()
                      for line in f if "WSREP: Recovered position:" in line]
