@@ -194,7 +194,8 @@ same_event_type(const char *a, const char *b)
  * then the request goes by them as they are.
  */
 static enum hf_result
-keep_stale_readings(struct hf_server *server, const struct hf_ingest_targets *targets)
+keep_stale_readings(struct hf_server *server, const char *workspace_id,
+		    const struct hf_ingest_targets *targets)
 {
 	struct hf_ingest_targets *stale = &server->stale_readings;
 	enum hf_result r = HF_OK;
@@ -208,6 +209,8 @@ keep_stale_readings(struct hf_server *server, const struct hf_ingest_targets *ta
 		    hf_ingest_targets_find(stale, t->endpoint_id) == NULL)
 			r = hf_ingest_targets_add(stale, t);
 	}
+	snprintf(server->stale_workspace_id, sizeof(server->stale_workspace_id), "%s",
+		 workspace_id);
 	return r;
 }
 
@@ -249,7 +252,7 @@ look_up(struct hf_db *db, struct ingest_context *ctx,
 			      "missing, malformed, unknown or revoked API key");
 	}
 	if (r == HF_OK && need_backlogs)
-		r = keep_stale_readings(ctx->server, &ctx->targets);
+		r = keep_stale_readings(ctx->server, out->lookup.workspace_id, &ctx->targets);
 	if (r != HF_OK)
 		return r;
 	/*
@@ -484,7 +487,7 @@ recount_stale_readings(struct hf_db *db, void *arg)
 	struct hf_server *server = arg;
 
 	return hf_ingest_backlog_recount(db, server->cfg.max_pending_per_endpoint,
-					 &server->stale_readings);
+					 server->stale_workspace_id, &server->stale_readings);
 }
 
 void

@@ -36,9 +36,10 @@ struct hf_server {
 	struct hf_db *manage_db; /* the management API's; NULL until first used */
 	char *body;		/* cfg.max_payload_bytes + 1 bytes */
 	struct hf_shared *shared;
-	/* Backlog readings the request found old, counted after its answer
-	 * (ingest.h ingest_after_answer). */
+	/* Backlog readings the request found old, checked after its answer
+	 * (ingest.h ingest_after_answer), and their endpoints' workspace. */
 	struct hf_ingest_targets stale_readings;
+	char stale_workspace_id[HF_ID_MAX_LEN + 1];
 };
 
 /*

@@ -245,6 +245,8 @@ hf_endpoint_set_active(struct hf_db *db, const char *endpoint_id, bool active,
 	hf_query_text(&q, endpoint_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	if (r == HF_OK && active)	/* its paused deliveries are pending again */
+		r = hf_ingest_backlog_grew(db, endpoint_id);
 	return r == HF_OK ? r : hf_db_fail(db, r, errstr, errlen);
 }
 

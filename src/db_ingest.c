@@ -202,81 +202,131 @@ static const char backlog_add_sql[] =
 	"INSERT IGNORE INTO endpoint_backlog (endpoint_id, checked_at, is_full)"
 	" SELECT j.id, '1970-01-01', 0 FROM " HF_ID_LIST;
 
-/* The old readings nobody else is counting now: ours to count. */
+/* The old readings nobody else is counting now: ours to count, with
+ * when each was last counted (NULL: to be counted). */
 static const char backlog_take_sql[] =
-	"SELECT b.endpoint_id FROM " HF_ID_LIST
+	"SELECT b.endpoint_id, CAST(b.counted_at AS CHAR) FROM " HF_ID_LIST
 	" JOIN endpoint_backlog b ON b.endpoint_id = j.id"
 	" WHERE b.checked_at <= NOW(3) - INTERVAL ? MICROSECOND"
 	" FOR UPDATE SKIP LOCKED";
 
-/* The max_pending-th pending delivery of each, from the
- * (endpoint_id, status) prefix of its index: at most max_pending entries. */
+/*
+ * Each taken endpoint's pending deliveries, counted (at most max_pending
+ * index entries, hf_pending_upto) only where the backlog may have reached
+ * the cap since its last count: never counted, full then, or its count
+ * plus the messages its workspace has had since (from HF_BACKLOG_SLACK_MS
+ * before the oldest of the counts, at most max_pending of them) reaches
+ * max_pending; else -1, the count stands.  Only a message adds deliveries
+ * between counts (the other ways reset counted_at: hf_ingest_backlog_grew),
+ * at most one an endpoint, so that sum bounds the backlog.  The last
+ * column is the time the counts are as of.
+ */
 static const char backlog_count_sql[] =
-	"SELECT j.id, (SELECT 1 FROM deliveries d WHERE d.endpoint_id = j.id"
-	"  AND d.status = 'pending' LIMIT 1 OFFSET ?) IS NOT NULL FROM " HF_ID_LIST;
+	"SELECT b.endpoint_id,"
+	" IF(b.counted_at IS NULL OR b.is_full = 1 OR b.pending + s.since >= ?,"
+	"  hf_pending_upto(b.endpoint_id, ?), -1), CAST(NOW(3) AS CHAR)"
+	" FROM " HF_ID_LIST
+	" JOIN endpoint_backlog b ON b.endpoint_id = j.id"
+	" CROSS JOIN (SELECT COUNT(*) AS since FROM (SELECT 1 FROM messages m"
+	"   WHERE m.workspace_id = ? AND m.created_at >= ? - INTERVAL ? MICROSECOND"
+	"   LIMIT ?) recent) s";
 
+/* [id, is_full, pending or -1 (not counted: its count stands)]. */
 static const char backlog_write_sql[] =
 	"UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id " HF_ID_COLUMN " PATH '$[0]',"
-	"  is_full INT PATH '$[1]')) j"
+	"  is_full INT PATH '$[1]', pending INT PATH '$[2]')) j"
 	" JOIN endpoint_backlog b ON b.endpoint_id = j.id"
-	" SET b.is_full = j.is_full, b.checked_at = NOW(3)";
+	" SET b.is_full = j.is_full, b.checked_at = NOW(3),"
+	"  b.counted_at = IF(j.pending < 0, b.counted_at, ?),"
+	"  b.pending = IF(j.pending < 0, b.pending, j.pending)";
 
-/* The ids backlog_take_sql returned for the list of old readings. */
+/* backlog_take_sql for the list of old readings: the ids taken, and the
+ * oldest of their counts ("" when none was counted). */
 static enum hf_result
-take_readings(struct hf_db *db, const char *old, struct hf_id_list *taken)
+take_readings(struct hf_db *db, const char *old, struct hf_id_list *taken,
+	      char oldest[HF_DB_TIME_LEN + 1])
 {
 	struct hf_query q;
 	enum hf_result r;
 
+	oldest[0] = '\0';
 	hf_query_start(&q, db, backlog_take_sql);
 	hf_query_text(&q, old);
 	hf_query_int(&q, HF_BACKLOG_CHECK_MS * 1000);
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
 		const char *id = hf_query_column(&q, 0, NULL);
+		const char *counted = hf_query_column(&q, 1, NULL);
 
-		if (id != NULL)
-			hf_id_list_add(taken, id);
+		if (id == NULL)
+			continue;
+		hf_id_list_add(taken, id);
+		if (counted != NULL && (oldest[0] == '\0' || strcmp(counted, oldest) < 0))
+			snprintf(oldest, HF_DB_TIME_LEN + 1, "%s", counted);
 	}
 	hf_query_end(&q);
 	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
 }
 
-/* Count the taken endpoints' backlogs into the readings to write. */
+/* Count the taken endpoints' backlogs where they may have reached the
+ * cap, into the readings to write, and the time the counts are as of. */
 static enum hf_result
-count_backlogs(struct hf_db *db, const char *taken, long max_pending,
-	       const struct hf_ingest_targets *stale, struct hf_text *readings)
+count_backlogs(struct hf_db *db, const char *taken, const char *workspace_id,
+	       const char *oldest, long max_pending, struct hf_text *readings,
+	       char counted_at[HF_DB_TIME_LEN + 1])
 {
-	const struct hf_ingest_target *t;
 	struct hf_query q;
 	enum hf_result r;
-	const char *id;
 
 	hf_text_add(readings, "[", 1);
 	hf_query_start(&q, db, backlog_count_sql);
-	hf_query_int(&q, max_pending - 1);
+	hf_query_int(&q, max_pending);
+	hf_query_int(&q, max_pending);
 	hf_query_text(&q, taken);
+	hf_query_text(&q, workspace_id);
+	hf_query_text(&q, oldest[0] != '\0' ? oldest : NULL);
+	hf_query_int(&q, HF_BACKLOG_SLACK_MS * 1000);
+	hf_query_int(&q, max_pending);
 	r = hf_query_run(&q);
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
-		id = hf_query_column(&q, 0, NULL);
-		t = id != NULL ? hf_ingest_targets_find(stale, id) : NULL;
-		if (t == NULL)
+		const char *id = hf_query_column(&q, 0, NULL);
+		const char *now = hf_query_column(&q, 2, NULL);
+		long long pending = hf_query_column_int(&q, 1);
+
+		if (id == NULL)
 			continue;
-		hf_text_printf(readings, "%s[\"%s\",%d]", readings->len > 1 ? "," : "",
-			       t->endpoint_id, hf_query_column_int(&q, 1) != 0 ? 1 : 0);
+		snprintf(counted_at, HF_DB_TIME_LEN + 1, "%s", now != NULL ? now : "");
+		hf_text_printf(readings, "%s[\"%s\",%d,%lld]", readings->len > 1 ? "," : "",
+			       id, pending >= max_pending ? 1 : 0, pending);
 	}
 	hf_query_end(&q);
 	hf_text_add(readings, "]", 1);
 	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
 }
 
+/* backlog_write_sql of the readings, counted as of counted_at. */
+static enum hf_result
+write_readings(struct hf_db *db, const char *readings, const char *counted_at)
+{
+	struct hf_query q;
+	enum hf_result r;
+
+	hf_query_start(&q, db, backlog_write_sql);
+	hf_query_text(&q, readings);
+	hf_query_text(&q, counted_at);
+	r = hf_query_run(&q);
+	hf_query_end(&q);
+	return r;
+}
+
 enum hf_result
-hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
+hf_ingest_backlog_recount(struct hf_db *db, long max_pending, const char *workspace_id,
 			  const struct hf_ingest_targets *stale)
 {
 	struct hf_id_list old_list = { 0 }, unread_list = { 0 }, taken_list = { 0 };
 	struct hf_text readings = { 0 };
 	char *unread = NULL, *old = NULL, *taken = NULL, *written = NULL;
+	char oldest[HF_DB_TIME_LEN + 1], counted_at[HF_DB_TIME_LEN + 1] = "";
 	size_t unread_count, old_count, i;
 	enum hf_result r = HF_OK;
 
@@ -302,17 +352,18 @@ hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
 	if (unread_count > 0)
 		r = hf_db_exec_text(db, backlog_add_sql, unread, NULL);
 	if (r == HF_OK)
-		r = take_readings(db, old, &taken_list);
+		r = take_readings(db, old, &taken_list, oldest);
 	if (r != HF_OK || taken_list.count == 0)
 		goto out;
 	taken = hf_id_list_finish(&taken_list);
 	r = taken == NULL ? HF_ERR_NOMEM
-			  : count_backlogs(db, taken, max_pending, stale, &readings);
+			  : count_backlogs(db, taken, workspace_id, oldest, max_pending,
+					   &readings, counted_at);
 	written = hf_text_finish(&readings);
 	if (r == HF_OK && written == NULL)
 		r = HF_ERR_NOMEM;
 	if (r == HF_OK)
-		r = hf_db_exec_text(db, backlog_write_sql, written, NULL);
+		r = write_readings(db, written, counted_at);
 out:
 	free(taken_list.text.s);	/* unfinished when a statement failed */
 	free(unread);
@@ -320,6 +371,17 @@ out:
 	free(taken);
 	free(written);
 	return r;
+}
+
+enum hf_result
+hf_ingest_backlog_grew(struct hf_db *db, const char *endpoint_id)
+{
+	/* Static: the statement cache keeps the text's address. */
+	static const char sql[] =
+		"UPDATE endpoint_backlog SET counted_at = NULL,"
+		" checked_at = '1970-01-01' WHERE endpoint_id = ?";
+
+	return hf_db_exec_text(db, sql, endpoint_id, NULL);
 }
 
 enum hf_result

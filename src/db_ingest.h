@@ -108,18 +108,33 @@ enum hf_result hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *as
 				struct hf_ingest_targets *targets);
 
 /*
- * Count again the backlogs of the endpoints in stale whose reading is not
- * fresh, and write the readings: whether each endpoint has max_pending
- * (> 0) or more deliveries pending.  Counting reads up to max_pending
- * index entries, so it is done once per HF_BACKLOG_CHECK_MS per endpoint,
- * in a transaction of its own after the answer of the request that found
- * the reading old (cgi/ingest.h ingest_after_answer).  A reading another
- * connection is counting, or has counted since, is left alone.  A fixed
- * number of statements however many endpoints; the readings counted stay
- * locked until the transaction ends.
+ * Check again the backlog readings of the endpoints in stale (all of
+ * workspace_id's) that are not fresh, and write them: whether each
+ * endpoint has max_pending (> 0) or more deliveries pending.  A reading
+ * keeps the count it was last made from; until the count plus the
+ * messages the workspace has had since (HF_BACKLOG_SLACK_MS before it)
+ * reaches max_pending, nothing more is counted.  Only then, or after a
+ * full count, does the check count again (up to max_pending index
+ * entries), so an endpoint far from its cap costs a few recent index
+ * entries of the messages, however long its backlog.  Done once per
+ * HF_BACKLOG_CHECK_MS per endpoint, in a transaction of its own after the
+ * answer of the request that found the reading old (cgi/ingest.h
+ * ingest_after_answer).  A reading another connection is checking, or has
+ * checked since, is left alone.  A fixed number of statements however
+ * many endpoints; the readings checked stay locked until the transaction
+ * ends.
  */
 enum hf_result hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
+					 const char *workspace_id,
 					 const struct hf_ingest_targets *stale);
+
+/*
+ * The endpoint's backlog may have grown other than by a new message (a
+ * delivery retried, a message resent, paused deliveries resumed), which
+ * its reading's bound does not see: its next check counts it.  In the
+ * caller's transaction.
+ */
+enum hf_result hf_ingest_backlog_grew(struct hf_db *db, const char *endpoint_id);
 
 /* The row an ingest_epoch bump names its workspace by. */
 enum hf_ingest_change {

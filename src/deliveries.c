@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_ingest.h"
 #include "message.h"
 #include "reach.h"
 
@@ -269,6 +270,8 @@ hf_delivery_retry(struct hf_db *db, const struct hf_scope *scope,
 	hf_query_text(&q, delivery_id);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
+	if (r == HF_OK)
+		r = hf_ingest_backlog_grew(db, endpoint_id);
 	if (r != HF_OK)
 		return hf_db_fail(db, r, errstr, errlen);
 	return hf_message_set_pending(db, message_id, errstr, errlen);

@@ -101,18 +101,28 @@
 
 /*
  * Counting a backlog reads up to max_pending index entries (3 ms at
- * 9,000), so an endpoint's count is kept as a reading, counted again once
+ * 9,000), so an endpoint's count is kept as a reading, checked again once
  * it is this old, after the answer of the first request to find it so
  * (src/db_ingest.h hf_ingest_backlog_recount): with 78 endpoints 9,000
  * behind, counting each every second cost ingest about 12%
- * (bench/README.md), every 5 s a fifth of that.  A process keeps its
- * lookups HF_INGEST_CACHE_MS, the one that found the reading old too, so
- * while requests keep coming an endpoint is refused at most this plus
- * twice that plus one count (~7 s) after its backlog reaches the cap;
- * after a quiet spell, the requests of a second and a count after the
- * first still go by the reading from before it.
+ * (bench/README.md), every 5 s a fifth of that.  A check counts only
+ * where the last count plus the workspace's messages since could reach
+ * the cap.  A process keeps its lookups HF_INGEST_CACHE_MS, the one that
+ * found the reading old too, so while requests keep coming an endpoint is
+ * refused at most this plus twice that plus one check (~7 s) after its
+ * backlog reaches the cap; after a quiet spell, the requests of a second
+ * and a check after the first still go by the reading from before it.
  */
 #define HF_BACKLOG_CHECK_MS 5000
+
+/*
+ * A check counts as new the workspace's messages made up to this long
+ * before the last count: a message's created_at is its web server's
+ * clock when the request was decided, and its store may commit after a
+ * count that began later.  So the bound holds while stores commit, and
+ * the web servers' clocks differ from the database's, by less than this.
+ */
+#define HF_BACKLOG_SLACK_MS 10000
 
 /*
  * A FastCGI process keeps an ingest lookup (key, workspace, event type,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_ingest.h"
 #include "deliveries.h"
 #include "ids.h"
 #include "reach.h"
@@ -242,6 +243,8 @@ hf_message_resend(struct hf_db *db, const struct hf_scope *scope,
 		hf_query_int(&q, targets[i].active ? 1 : 0);
 		r = hf_query_run(&q);
 		hf_query_end(&q);
+		if (r == HF_OK && targets[i].active)
+			r = hf_ingest_backlog_grew(db, targets[i].endpoint_id);
 		if (r == HF_OK)
 			out->count++;
 		else

@@ -735,6 +735,120 @@ def a_backlog_passes_the_cap_by_what_arrives_within_the_bound():
     print("# %d pending against a cap of %d before the first refusal" % (pending, MAX_PENDING))
 
 
+def backlog_world(name):
+    """A workspace with one endpoint on "flood" and an ingest key."""
+    a = db.admin
+    ws = a("workspace", "create", "--name", name)["id"]
+    ep = a("endpoint", "create", "--workspace", ws, "--url", "http://127.0.0.1:9/hook",
+           "--event-type", "flood")["id"]
+    return ws, ep, a("key", "create", "--workspace", ws)["key"]
+
+
+def reading(ep):
+    """The endpoint's backlog reading: (pending, counted_at, is_full)."""
+    return db.rows("SELECT pending, counted_at, is_full FROM endpoint_backlog"
+                   " WHERE endpoint_id = '%s'" % ep)[0]
+
+
+def age_messages(ws):
+    """The workspace's messages so far, as made an hour ago: no check
+    counts them as new."""
+    db.root_sql("UPDATE hookfan.messages SET created_at = created_at - INTERVAL 1 HOUR"
+                " WHERE workspace_id = '%s'" % ws)
+
+
+def check_reading(server, key, ep):
+    """Make the endpoint's reading old and send one request, whose check
+    follows its answer (count_again)."""
+    db.root_sql("UPDATE hookfan.endpoint_backlog SET checked_at = '2000-01-01'"
+                " WHERE endpoint_id = '%s'" % ep)
+    time.sleep(CACHE_S + 0.1)   # no process keeps a lookup that found it fresh
+    return count_again(server, key, "flood", [ep])
+
+
+def refused_as_full(server, key, ep, what):
+    body = trigger(server, key, "flood")[2]
+    eq((body["deliveryIds"], [(f["endpointId"], f["code"]) for f in body["failures"]]),
+       ([], [(ep, "endpoint_backlog_full")]), what)
+
+
+@hftest.test
+def a_check_far_from_the_cap_counts_nothing_and_one_that_may_reach_it_counts():
+    """Between counts an endpoint's backlog is at most its last count plus
+    the messages its workspace has had since (HF_BACKLOG_SLACK_MS before
+    it): a check whose sum stays under the cap leaves the count as it is,
+    one whose sum reaches it counts again, and the endpoint is refused."""
+    server = servers[0]
+    ws, ep, key = backlog_world("bound-check")
+    eq(len(count_again(server, key, "flood", [ep])[2]["deliveryIds"]), 1)
+    pending, counted_at, full = reading(ep)
+    eq((pending, full), ("1", "0"), "never counted: the first check counts")
+    age_messages(ws)
+    check_reading(server, key, ep)
+    eq(reading(ep), ("1", counted_at, "0"), "1 counted + 1 message since < 3: nothing counted")
+    check_reading(server, key, ep)
+    pending, again, full = reading(ep)
+    eq((pending, full), ("3", "1"), "1 counted + 2 messages since reach 3: counted, full")
+    assert again > counted_at, (again, counted_at)
+    refused_as_full(server, key, ep, "refused once counted full")
+
+
+@hftest.test
+def a_backlog_grown_by_a_retry_or_a_resend_is_counted_at_its_next_check():
+    """A retried delivery and a resent message add to a backlog without a
+    new message, which the bound between counts would not see: each makes
+    the endpoint's next check count."""
+    server = servers[0]
+    ws, ep, key = backlog_world("bound-grew")
+    ids = [count_again(server, key, "flood", [ep])[2]["deliveryIds"][0]]
+    ids += [trigger(server, key, "flood")[2]["deliveryIds"][0] for _ in range(2)]
+    db.root_sql("UPDATE hookfan.deliveries SET status = 'failed', due_at = NULL"
+                " WHERE endpoint_id = '%s'" % ep)
+    db.root_sql("UPDATE hookfan.endpoint_backlog SET counted_at = NULL"
+                " WHERE endpoint_id = '%s'" % ep)
+    age_messages(ws)
+    check_reading(server, key, ep)
+    pending, counted_at, full = reading(ep)
+    eq((pending, full), ("1", "0"), "3 failed, 1 pending")
+    age_messages(ws)
+    db.admin("delivery", "retry", ids[0])
+    eq(reading(ep)[1], None, "a retry: count at the next check")
+    db.root_sql("UPDATE hookfan.endpoint_backlog SET counted_at = '%s'"
+                " WHERE endpoint_id = '%s'" % (counted_at, ep))
+    mid = db.value("SELECT message_id FROM deliveries WHERE id = '%s'" % ids[1])
+    db.admin("message", "resend", mid)
+    eq(reading(ep)[1], None, "a resend: count at the next check")
+    # 3 pending now; counted 1, and 1 message since, would say 2.
+    check_reading(server, key, ep)
+    eq((reading(ep)[0], reading(ep)[2]), ("3", "1"), "counted (4 pending, 3 read): full")
+    refused_as_full(server, key, ep, "refused after the retry and the resend")
+
+
+@hftest.test
+def a_message_made_within_the_slack_before_a_count_is_counted_as_new():
+    """A store can commit after a count that began once its request was
+    decided, so its message's created_at (the web server's clock then) is
+    before the count: a check takes the messages made up to
+    HF_BACKLOG_SLACK_MS (10 s) before the count as new.  Beyond that a
+    message escapes the bound until the next count."""
+    server = servers[0]
+    for offset, counted in ((5, True), (15, False)):
+        ws, ep, key = backlog_world("bound-slack")
+        count_again(server, key, "flood", [ep])
+        trigger(server, key, "flood")
+        # As if counted `offset` s after these two were made, missing both.
+        db.root_sql("UPDATE hookfan.endpoint_backlog SET pending = 0, is_full = 0,"
+                    " counted_at = NOW(3) + INTERVAL %d SECOND WHERE endpoint_id = '%s'"
+                    % (offset, ep))
+        check_reading(server, key, ep)
+        pending, _, full = reading(ep)
+        if counted:
+            eq((pending, full), ("3", "1"), "3 made within the slack: counted, full")
+            refused_as_full(server, key, ep, "refused")
+        else:
+            eq((pending, full), ("0", "0"), "made before the slack: not counted")
+
+
 def statement_counts():
     rows = db.rows("SHOW GLOBAL STATUS WHERE Variable_name IN"
                    " ('Com_stmt_execute', 'Com_commit', 'Com_rollback')")
