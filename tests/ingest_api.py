@@ -794,10 +794,10 @@ def a_check_far_from_the_cap_counts_nothing_and_one_that_may_reach_it_counts():
 
 
 @hftest.test
-def a_backlog_grown_by_a_retry_or_a_resend_is_counted_at_its_next_check():
-    """A retried delivery and a resent message add to a backlog without a
-    new message, which the bound between counts would not see: each makes
-    the endpoint's next check count."""
+def a_backlog_grown_without_a_message_is_counted_at_its_next_check():
+    """A retried delivery, a resent message and an endpoint enabled again
+    add to a backlog without a new message, which the bound between counts
+    would not see: each makes the endpoint's next check count."""
     server = servers[0]
     ws, ep, key = backlog_world("bound-grew")
     ids = [count_again(server, key, "flood", [ep])[2]["deliveryIds"][0]]
@@ -822,6 +822,13 @@ def a_backlog_grown_by_a_retry_or_a_resend_is_counted_at_its_next_check():
     check_reading(server, key, ep)
     eq((reading(ep)[0], reading(ep)[2]), ("3", "1"), "counted (4 pending, 3 read): full")
     refused_as_full(server, key, ep, "refused after the retry and the resend")
+    # Paused deliveries pending again, likewise.
+    db.root_sql("UPDATE hookfan.endpoint_backlog SET counted_at = NOW(3)"
+                " WHERE endpoint_id = '%s'" % ep)
+    db.admin("endpoint", "disable", "--endpoint", ep)
+    eq(reading(ep)[1] is None, False, "disabled: the count stands")
+    db.admin("endpoint", "enable", "--endpoint", ep)
+    eq(reading(ep)[1], None, "enabled again: count at the next check")
 
 
 @hftest.test
@@ -847,6 +854,29 @@ def a_message_made_within_the_slack_before_a_count_is_counted_as_new():
             refused_as_full(server, key, ep, "refused")
         else:
             eq((pending, full), ("0", "0"), "made before the slack: not counted")
+
+
+@hftest.test
+def without_execute_on_the_count_function_every_check_counts():
+    """An ingest account granted before hf_pending_upto came (until
+    hookfan-admin grants runs again) still has its backlogs capped: each
+    check then counts, as before the function, keeps no count, and the
+    log says why."""
+    server = servers[0]
+    ws, ep, key = backlog_world("bound-no-function")
+    who = "'%s'@'localhost'" % hftest.ACCOUNTS["ingest"]
+    db.root_sql("REVOKE EXECUTE ON FUNCTION hookfan.hf_pending_upto FROM " + who)
+    try:
+        count_again(server, key, "flood", [ep])
+        eq(reading(ep)[1:], (None, "0"), "counted, no count kept")
+        for _ in range(2):
+            trigger(server, key, "flood")
+        check_reading(server, key, ep)
+        eq(reading(ep)[1:], (None, "1"), "counted full")
+        refused_as_full(server, key, ep, "refused without the function")
+    finally:
+        db.root_sql("GRANT EXECUTE ON FUNCTION hookfan.hf_pending_upto TO " + who)
+    assert "backlog check without hf_pending_upto" in server.log(), server.log()
 
 
 def statement_counts():
