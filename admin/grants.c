@@ -6,15 +6,15 @@
  *	ingest	hookfan.fcgi's ingest and GET /metrics: reads keys,
  *		endpoints, subscriptions, counters; writes messages,
  *		deliveries, event types, rate-limit counts;
- *		calls hf_ingest_store, hf_ingest_store_deliveries and
- *		hf_pending_upto (SQL SECURITY INVOKER: they run with
- *		these privileges).  No signing secret, no DDL.
+ *		calls hf_ingest_store and hf_ingest_store_deliveries
+ *		(SQL SECURITY INVOKER: they insert with these
+ *		privileges).  No signing secret, no DDL.
  *	sweep	hookfan-sweep: reads everything (secrets to sign); writes
  *		deliveries, attempts, messages, endpoints (disabling) and the
  *		operations tables.
  *	admin	hookfan-admin: everything on the database, DDL included.
  *	api	the management API of hookfan.fcgi: rows of every table,
- *		secrets included, and the routines; no DDL.
+ *		secrets included, and the procedure; no DDL.
  *
  * Table-level grants need the tables, so they are run after migrate (and
  * again after a migration that adds a table); --account admin alone first.
@@ -40,7 +40,7 @@ struct account_grants {
 	enum hf_db_account account;
 	const char *database_privileges; /* on every table, or NULL */
 	const struct table_grant *tables; /* NULL-terminated, or NULL */
-	bool execute_store;		/* EXECUTE on the ingest's routines */
+	bool execute_store;		/* EXECUTE on the ingest stores */
 };
 
 /* The ingest's statements are in src/db_ingest.c, GET /metrics's in
@@ -164,8 +164,6 @@ add_account(json_object *list, const struct account_grants *a,
 		add(list, "GRANT EXECUTE ON PROCEDURE `%s`.`hf_ingest_store` TO %s",
 		    database, who);
 		add(list, "GRANT EXECUTE ON PROCEDURE `%s`.`hf_ingest_store_deliveries` TO %s",
-		    database, who);
-		add(list, "GRANT EXECUTE ON FUNCTION `%s`.`hf_pending_upto` TO %s",
 		    database, who);
 	}
 	return HF_OK;

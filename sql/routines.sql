@@ -131,24 +131,3 @@ BEGIN
 END
 //
 DELIMITER ;
-
--- hf_pending_upto: how many deliveries the endpoint has pending, reading
--- no more than p_limit entries of its (endpoint_id, status, due_at)
--- index.  A function so that one statement counts several endpoints'
--- backlogs (the backlog readings' check, src/db_ingest.c): a derived
--- table with a LIMIT cannot refer to the row of an outer one.
-DELIMITER //
-CREATE OR REPLACE FUNCTION hf_pending_upto(
-  p_endpoint_id VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin,
-  p_limit INT UNSIGNED)
-  RETURNS INT UNSIGNED
-  READS SQL DATA
-  SQL SECURITY INVOKER
-BEGIN
-  RETURN (SELECT COUNT(*) FROM (
-    SELECT 1 FROM deliveries
-    WHERE endpoint_id = p_endpoint_id AND status = 'pending'
-    LIMIT p_limit) AS counted);
-END
-//
-DELIMITER ;

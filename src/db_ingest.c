@@ -8,7 +8,6 @@
 
 #include "db_text.h"
 #include "ids.h"
-#include "log.h"
 
 /* Copy a column ("" for NULL) into an id-sized buffer. */
 static void
@@ -212,20 +211,27 @@ static const char backlog_take_sql[] =
 	" FOR UPDATE SKIP LOCKED";
 
 /*
- * Each taken endpoint's pending deliveries, counted (at most max_pending
- * index entries, hf_pending_upto) only where the backlog may have reached
- * the cap since its last count: never counted, full then, or its count
- * plus the messages its workspace has had since (from HF_BACKLOG_SLACK_MS
- * before the oldest of the counts, at most max_pending of them) reaches
- * max_pending; else -1, the count stands.  Only a message adds deliveries
- * between counts (the other ways reset counted_at: hf_ingest_backlog_grew),
- * at most one an endpoint, so that sum bounds the backlog.  The last
- * column is the time the counts are as of.
+ * Each taken endpoint's pending deliveries, counted only where the backlog
+ * may have reached the cap since its last count: never counted, full
+ * then, or its count plus the messages its workspace has had since (from
+ * HF_BACKLOG_SLACK_MS before the oldest of the counts, at most max_pending
+ * of them) reaches max_pending; else -1, the count stands.  Only a message
+ * adds deliveries between counts (the other ways reset counted_at:
+ * hf_ingest_backlog_grew), at most one per endpoint, so that sum bounds
+ * the backlog.  A count reads at most about 2 * max_pending entries of the
+ * (endpoint_id, status, due_at) index: max_pending when the
+ * max_pending-th entry is there, else the entries again to count them
+ * (a derived table with a LIMIT, which would stop at the cap, cannot refer
+ * to the outer row).  The last column is the time the counts are as of.
  */
 static const char backlog_count_sql[] =
 	"SELECT b.endpoint_id,"
 	" IF(b.counted_at IS NULL OR b.is_full = 1 OR b.pending + s.since >= ?,"
-	"  hf_pending_upto(b.endpoint_id, ?), -1), CAST(NOW(3) AS CHAR)"
+	"  IF((SELECT 1 FROM deliveries d WHERE d.endpoint_id = b.endpoint_id"
+	"     AND d.status = 'pending' LIMIT 1 OFFSET ?) IS NULL,"
+	"   (SELECT COUNT(*) FROM deliveries d WHERE d.endpoint_id = b.endpoint_id"
+	"     AND d.status = 'pending'), ?), -1),"
+	" CAST(NOW(3) AS CHAR)"
 	" FROM " HF_ID_LIST
 	" JOIN endpoint_backlog b ON b.endpoint_id = j.id"
 	" CROSS JOIN (SELECT COUNT(*) AS since FROM (SELECT 1 FROM messages m"
@@ -269,43 +275,9 @@ take_readings(struct hf_db *db, const char *old, struct hf_id_list *taken,
 	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
 }
 
-/*
- * The check as it was before hf_pending_upto, for an account without
- * EXECUTE on it (granted before the function came, until hookfan-admin
- * grants runs again): max_pending if each endpoint has that many pending,
- * else 0, as of no time, so that no count is kept and every check counts.
- */
-static const char backlog_full_sql[] =
-	"SELECT j.id, IF((SELECT 1 FROM deliveries d WHERE d.endpoint_id = j.id"
-	"  AND d.status = 'pending' LIMIT 1 OFFSET ?) IS NULL, 0, ?), NULL FROM " HF_ID_LIST;
-
-/* Run q, a count statement, and write its rows as the readings (a text
- * still empty), with the time they are as of ("" for none). */
-static enum hf_result
-read_counts(struct hf_query *q, long max_pending, struct hf_text *readings,
-	    char counted_at[HF_DB_TIME_LEN + 1])
-{
-	enum hf_result r = hf_query_run(q);
-
-	hf_text_add(readings, "[", 1);
-	while (r == HF_OK && (r = hf_query_next(q)) == HF_OK) {
-		const char *id = hf_query_column(q, 0, NULL);
-		const char *now = hf_query_column(q, 2, NULL);
-		long long pending = hf_query_column_int(q, 1);
-
-		if (id == NULL)
-			continue;
-		snprintf(counted_at, HF_DB_TIME_LEN + 1, "%s", now != NULL ? now : "");
-		hf_text_printf(readings, "%s[\"%s\",%d,%lld]", readings->len > 1 ? "," : "",
-			       id, pending >= max_pending ? 1 : 0, pending);
-	}
-	hf_query_end(q);
-	hf_text_add(readings, "]", 1);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
-}
-
 /* Count the taken endpoints' backlogs where they may have reached the
- * cap, into the readings to write, and the time the counts are as of. */
+ * cap, into the readings to write (an empty text, the caller frees it),
+ * and the time the counts are as of. */
 static enum hf_result
 count_backlogs(struct hf_db *db, const char *taken, const char *workspace_id,
 	       const char *oldest, long max_pending, struct hf_text *readings,
@@ -314,31 +286,34 @@ count_backlogs(struct hf_db *db, const char *taken, const char *workspace_id,
 	struct hf_query q;
 	enum hf_result r;
 
+	hf_text_add(readings, "[", 1);
 	hf_query_start(&q, db, backlog_count_sql);
 	hf_query_int(&q, max_pending);
+	hf_query_int(&q, max_pending - 1);
 	hf_query_int(&q, max_pending);
 	hf_query_text(&q, taken);
 	hf_query_text(&q, workspace_id);
 	hf_query_text(&q, oldest[0] != '\0' ? oldest : NULL);
 	hf_query_int(&q, HF_BACKLOG_SLACK_MS * 1000);
 	hf_query_int(&q, max_pending);
-	r = read_counts(&q, max_pending, readings, counted_at);
-	if (r != HF_ERR_DB)	/* refused, as without EXECUTE; not a lost one */
-		return r;
-	hf_log(HF_LOG_WARN, "backlog check without hf_pending_upto (%s; run hookfan-admin"
-	       " grants): counting every backlog", hf_db_error(db));
-	free(readings->s);
-	memset(readings, 0, sizeof(*readings));
-	counted_at[0] = '\0';
-	hf_query_start(&q, db, backlog_full_sql);
-	hf_query_int(&q, max_pending - 1);
-	hf_query_int(&q, max_pending);
-	hf_query_text(&q, taken);
-	return read_counts(&q, max_pending, readings, counted_at);
+	r = hf_query_run(&q);
+	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
+		const char *id = hf_query_column(&q, 0, NULL);
+		const char *now = hf_query_column(&q, 2, NULL);
+		long long pending = hf_query_column_int(&q, 1);
+
+		if (id == NULL || now == NULL)
+			continue;
+		snprintf(counted_at, HF_DB_TIME_LEN + 1, "%s", now);
+		hf_text_printf(readings, "%s[\"%s\",%d,%lld]", readings->len > 1 ? "," : "",
+			       id, pending >= max_pending ? 1 : 0, pending);
+	}
+	hf_query_end(&q);
+	hf_text_add(readings, "]", 1);
+	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
 }
 
-/* backlog_write_sql of the readings, counted as of counted_at ("": no
- * count kept). */
+/* backlog_write_sql of the readings, counted as of counted_at. */
 static enum hf_result
 write_readings(struct hf_db *db, const char *readings, const char *counted_at)
 {
@@ -347,7 +322,7 @@ write_readings(struct hf_db *db, const char *readings, const char *counted_at)
 
 	hf_query_start(&q, db, backlog_write_sql);
 	hf_query_text(&q, readings);
-	hf_query_text(&q, counted_at[0] != '\0' ? counted_at : NULL);
+	hf_query_text(&q, counted_at);
 	r = hf_query_run(&q);
 	hf_query_end(&q);
 	return r;

@@ -119,8 +119,9 @@
  * A check counts as new the workspace's messages made up to this long
  * before the last count: a message's created_at is its web server's
  * clock when the request was decided, and its store may commit after a
- * count that began later.  So the bound holds while stores commit, and
- * the web servers' clocks differ from the database's, by less than this.
+ * count that began later.  So the bound holds while a store's time from
+ * decision to commit, plus its web server's clock's lag behind the
+ * database's, stays under this.
  */
 #define HF_BACKLOG_SLACK_MS 10000
 
