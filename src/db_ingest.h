@@ -131,7 +131,8 @@ enum hf_result hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
 /*
  * The endpoint's backlog may have grown other than by a new message (a
  * delivery retried, a message resent, paused deliveries resumed), which
- * its reading's bound does not see: its next check counts it.  In the
+ * its reading's bound does not see: its reading is made old and its count
+ * void, so the next request to it has the backlog counted.  In the
  * caller's transaction.
  */
 enum hf_result hf_ingest_backlog_grew(struct hf_db *db, const char *endpoint_id);

@@ -15,6 +15,11 @@
  *    NULL), and only then may it be purged.
  *  - paused: its endpoint is disabled; enabling it makes it pending again.
  *
+ * Ingest makes deliveries pending with their message.  Anything else that
+ * makes one pending (a retry, a resend, an endpoint enabled) calls
+ * hf_ingest_backlog_grew (src/db_ingest.h) in its transaction: the
+ * backlog cap's check counts on no other way in.
+ *
  * A message is delivered when every delivery succeeded, failed when one
  * gave up, no_subscribers when it had none to make, else pending: a
  * function of its deliveries alone.

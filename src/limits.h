@@ -100,14 +100,12 @@
 #define HF_MAX_PENDING_PER_ENDPOINT_DEFAULT 10000
 
 /*
- * Counting a backlog reads up to max_pending index entries (3 ms at
- * 9,000), so an endpoint's count is kept as a reading, checked again once
- * it is this old, after the answer of the first request to find it so
- * (src/db_ingest.h hf_ingest_backlog_recount): with 78 endpoints 9,000
- * behind, counting each every second cost ingest about 12%
- * (bench/README.md), every 5 s a fifth of that.  A check counts only
- * where the last count plus the workspace's messages since could reach
- * the cap.  A process keeps its lookups HF_INGEST_CACHE_MS, the one that
+ * Counting a backlog reads up to max_pending index entries, too many for
+ * every request, so an endpoint's count is kept as a reading, checked
+ * again once it is this old, after the answer of the first request to
+ * find it so (src/db_ingest.h hf_ingest_backlog_recount); a check counts
+ * only where the last count plus the workspace's messages since could
+ * reach the cap.  A process keeps its lookups HF_INGEST_CACHE_MS, the one that
  * found the reading old too, so while requests keep coming an endpoint is
  * refused at most this plus twice that plus one check (~7 s) after its
  * backlog reaches the cap; after a quiet spell, the requests of a second

@@ -335,11 +335,7 @@ class MariaDB:
                # Its own temp folder: nothing else may clean up under it.
                "--tmpdir=" + self.dir,
                "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M",
-               "--max-connections=500", "--skip-name-resolve",
-               # Binary logging on, as where a server replicates or keeps
-               # point-in-time recovery: creating a stored function or a
-               # trigger then needs SUPER, which no hookfan account has.
-               "--log-bin=" + os.path.join(self.dir, "binlog")]
+               "--max-connections=500", "--skip-name-resolve"]
         if self.tcp_port is None:
             cmd.append("--skip-networking")
         else:
