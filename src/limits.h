@@ -105,11 +105,12 @@
  * again once it is this old, after the answer of the first request to
  * find it so (src/db_ingest.h hf_ingest_backlog_recount); a check counts
  * only where the last count plus the workspace's messages since could
- * reach the cap.  A process keeps its lookups HF_INGEST_CACHE_MS, the one that
- * found the reading old too, so while requests keep coming an endpoint is
- * refused at most this plus twice that plus one check (~7 s) after its
- * backlog reaches the cap; after a quiet spell, the requests of a second
- * and a check after the first still go by the reading from before it.
+ * reach the cap.  A process keeps its lookups HF_INGEST_CACHE_MS, the one
+ * that found the reading old too, so while requests keep coming an
+ * endpoint is refused at most this plus twice that plus one check (~7 s)
+ * after its backlog reaches the cap; after a quiet spell, the requests of
+ * a second and a check after the first still go by the reading from
+ * before it.
  */
 #define HF_BACKLOG_CHECK_MS 5000
 
