@@ -211,32 +211,31 @@ static const char backlog_take_sql[] =
 	" FOR UPDATE SKIP LOCKED";
 
 /*
- * Each taken endpoint's pending deliveries, counted only where the backlog
- * may have reached the cap since its last count: never counted, full
- * then, or its count plus the messages its workspace has had since (from
- * HF_BACKLOG_SLACK_MS before the oldest of the counts, at most max_pending
- * of them) reaches max_pending; else -1, the count stands.  Only a message
- * adds deliveries between counts (the other ways reset counted_at:
+ * Which taken endpoints' backlogs may have reached the cap since their
+ * last count: never counted, full then, or the count plus the messages
+ * the workspace has had since (from HF_BACKLOG_SLACK_MS before the oldest
+ * of the counts, at most max_pending of them) reaches max_pending.  Only a
+ * message adds deliveries between counts (the other ways void the count:
  * hf_ingest_backlog_grew), at most one per endpoint, so that sum bounds
- * the backlog.  A count reads at most about 2 * max_pending entries of the
- * (endpoint_id, status, due_at) index: max_pending when the
- * max_pending-th entry is there, else the entries again to count them
- * (a derived table with a LIMIT, which would stop at the cap, cannot refer
- * to the outer row).  The last column is the time the counts are as of.
+ * the backlog.  The last column is the time the counts are as of.
  */
-static const char backlog_count_sql[] =
+static const char backlog_due_sql[] =
 	"SELECT b.endpoint_id,"
-	" IF(b.counted_at IS NULL OR b.is_full = 1 OR b.pending + s.since >= ?,"
-	"  IF((SELECT 1 FROM deliveries d WHERE d.endpoint_id = b.endpoint_id"
-	"     AND d.status = 'pending' LIMIT 1 OFFSET ?) IS NULL,"
-	"   (SELECT COUNT(*) FROM deliveries d WHERE d.endpoint_id = b.endpoint_id"
-	"     AND d.status = 'pending'), ?), -1),"
+	" b.counted_at IS NULL OR b.is_full = 1 OR b.pending + s.since >= ?,"
 	" CAST(NOW(3) AS CHAR)"
 	" FROM " HF_ID_LIST
 	" JOIN endpoint_backlog b ON b.endpoint_id = j.id"
 	" CROSS JOIN (SELECT COUNT(*) AS since FROM (SELECT 1 FROM messages m"
 	"   WHERE m.workspace_id = ? AND m.created_at >= ? - INTERVAL ? MICROSECOND"
 	"   LIMIT ?) recent) s";
+
+/* An endpoint's pending deliveries, up to the cap: at most max_pending
+ * entries of the (endpoint_id, status, due_at) index, one pass.  (A
+ * derived table with a LIMIT cannot refer to an outer row, so each
+ * endpoint is a statement of its own.) */
+static const char backlog_count_sql[] =
+	"SELECT COUNT(*) FROM (SELECT 1 FROM deliveries d"
+	" WHERE d.endpoint_id = ? AND d.status = 'pending' LIMIT ?) upto";
 
 /* [id, is_full, pending or -1 (not counted: its count stands)]. */
 static const char backlog_write_sql[] =
@@ -275,21 +274,42 @@ take_readings(struct hf_db *db, const char *old, struct hf_id_list *taken,
 	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
 }
 
-/* Count the taken endpoints' backlogs where they may have reached the
- * cap, into the readings to write (an empty text, the caller frees it),
- * and the time the counts are as of. */
+/* One endpoint's backlog_count_sql into n. */
 static enum hf_result
-count_backlogs(struct hf_db *db, const char *taken, const char *workspace_id,
-	       const char *oldest, long max_pending, struct hf_text *readings,
-	       char counted_at[HF_DB_TIME_LEN + 1])
+count_backlog(struct hf_db *db, const char *endpoint_id, long max_pending, long long *n)
 {
 	struct hf_query q;
 	enum hf_result r;
 
-	hf_text_add(readings, "[", 1);
 	hf_query_start(&q, db, backlog_count_sql);
+	hf_query_text(&q, endpoint_id);
 	hf_query_int(&q, max_pending);
-	hf_query_int(&q, max_pending - 1);
+	r = hf_query_run(&q);
+	if (r == HF_OK)
+		r = hf_query_next(&q);
+	if (r == HF_OK)
+		*n = hf_query_column_int(&q, 0);
+	hf_query_end(&q);
+	return r;
+}
+
+/* Count the taken endpoints' backlogs where they may have reached the
+ * cap (backlog_due_sql), into the readings to write (an empty text, the
+ * caller frees it), and the time the counts are as of. */
+static enum hf_result
+count_backlogs(struct hf_db *db, const char *taken, size_t taken_count,
+	       const char *workspace_id, const char *oldest, long max_pending,
+	       struct hf_text *readings, char counted_at[HF_DB_TIME_LEN + 1])
+{
+	char (*due)[HF_ID_MAX_LEN + 1] = calloc(taken_count, sizeof *due);
+	size_t due_count = 0, i;
+	struct hf_query q;
+	enum hf_result r;
+
+	if (due == NULL)
+		return HF_ERR_NOMEM;
+	hf_text_add(readings, "[", 1);
+	hf_query_start(&q, db, backlog_due_sql);
 	hf_query_int(&q, max_pending);
 	hf_query_text(&q, taken);
 	hf_query_text(&q, workspace_id);
@@ -300,17 +320,29 @@ count_backlogs(struct hf_db *db, const char *taken, const char *workspace_id,
 	while (r == HF_OK && (r = hf_query_next(&q)) == HF_OK) {
 		const char *id = hf_query_column(&q, 0, NULL);
 		const char *now = hf_query_column(&q, 2, NULL);
-		long long pending = hf_query_column_int(&q, 1);
 
 		if (id == NULL || now == NULL)
 			continue;
 		snprintf(counted_at, HF_DB_TIME_LEN + 1, "%s", now);
-		hf_text_printf(readings, "%s[\"%s\",%d,%lld]", readings->len > 1 ? "," : "",
-			       id, pending >= max_pending ? 1 : 0, pending);
+		if (hf_query_column_int(&q, 1) != 0 && due_count < taken_count)
+			copy_id(due[due_count++], &q, 0);
+		else	/* not counted: its count stands */
+			hf_text_printf(readings, "%s[\"%s\",0,-1]", readings->len > 1 ? "," : "", id);
 	}
 	hf_query_end(&q);
+	if (r == HF_ERR_NOT_FOUND)
+		r = HF_OK;
+	for (i = 0; i < due_count && r == HF_OK; i++) {
+		long long pending = 0;
+
+		r = count_backlog(db, due[i], max_pending, &pending);
+		if (r == HF_OK)
+			hf_text_printf(readings, "%s[\"%s\",%d,%lld]", readings->len > 1 ? "," : "",
+				       due[i], pending >= max_pending ? 1 : 0, pending);
+	}
 	hf_text_add(readings, "]", 1);
-	return r == HF_ERR_NOT_FOUND ? HF_OK : r;
+	free(due);
+	return r;
 }
 
 /* backlog_write_sql of the readings, counted as of counted_at. */
@@ -336,7 +368,7 @@ hf_ingest_backlog_recount(struct hf_db *db, long max_pending, const char *worksp
 	struct hf_text readings = { 0 };
 	char *unread = NULL, *old = NULL, *taken = NULL, *written = NULL;
 	char oldest[HF_DB_TIME_LEN + 1], counted_at[HF_DB_TIME_LEN + 1] = "";
-	size_t unread_count, old_count, i;
+	size_t unread_count, old_count, taken_count, i;
 	enum hf_result r = HF_OK;
 
 	/* Old readings, and among them those never made (rows to add). */
@@ -364,10 +396,11 @@ hf_ingest_backlog_recount(struct hf_db *db, long max_pending, const char *worksp
 		r = take_readings(db, old, &taken_list, oldest);
 	if (r != HF_OK || taken_list.count == 0)
 		goto out;
+	taken_count = taken_list.count;
 	taken = hf_id_list_finish(&taken_list);
 	r = taken == NULL ? HF_ERR_NOMEM
-			  : count_backlogs(db, taken, workspace_id, oldest, max_pending,
-					   &readings, counted_at);
+			  : count_backlogs(db, taken, taken_count, workspace_id, oldest,
+					   max_pending, &readings, counted_at);
 	written = hf_text_finish(&readings);
 	if (r == HF_OK && written == NULL)
 		r = HF_ERR_NOMEM;

@@ -115,14 +115,13 @@ enum hf_result hf_ingest_lookup(struct hf_db *db, const struct hf_ingest_ask *as
  * messages the workspace has had since (HF_BACKLOG_SLACK_MS before it)
  * reaches max_pending, nothing more is counted.  Only then, or after a
  * full count, does the check count again (up to max_pending index
- * entries), so an endpoint far from its cap costs a few recent index
- * entries of the messages, however long its backlog.  Done once per
- * HF_BACKLOG_CHECK_MS per endpoint, in a transaction of its own after the
- * answer of the request that found the reading old (cgi/ingest.h
- * ingest_after_answer).  A reading another connection is checking, or has
- * checked since, is left alone.  A fixed number of statements however
- * many endpoints; the readings checked stay locked until the transaction
- * ends.
+ * entries, a statement per endpoint counted), so an endpoint far from
+ * its cap costs a few recent index entries of the messages, however long
+ * its backlog.  Done once per HF_BACKLOG_CHECK_MS per endpoint, in a
+ * transaction of its own after the answer of the request that found the
+ * reading old (cgi/ingest.h ingest_after_answer).  A reading another
+ * connection is checking, or has checked since, is left alone; the
+ * readings checked stay locked until the transaction ends.
  */
 enum hf_result hf_ingest_backlog_recount(struct hf_db *db, long max_pending,
 					 const char *workspace_id,
