@@ -1,7 +1,8 @@
 /*
  * The statements behind the HTTP ingest (hookfan.fcgi).  Each function
  * issues a fixed number of statements inside the caller's transaction
- * (hf_db_transaction), whatever the fan-out width; a request usually
+ * (hf_db_transaction), whatever the fan-out width (but for one per
+ * backlog the recount counts); a request usually
  * costs one round trip, the store, since hookfan.fcgi keeps its lookups
  * for a while (src/ingest_cache.h), and two when it looks up:
  *
@@ -11,7 +12,8 @@
  *	hf_ingest_backlog_recount	2 to 4 statements when a backlog
  *					reading is out of date (once per
  *					HF_BACKLOG_CHECK_MS per endpoint),
- *					in a transaction of its own
+ *					and 1 per backlog it counts, in a
+ *					transaction of its own
  *	hf_ingest_event_type_register	INSERT IGNORE + SELECT, first use only
  *	hf_ingest_rate_hit		1 INSERT ... ON DUPLICATE KEY ... RETURNING,
  *					when rate limits are on
